@@ -1,0 +1,1 @@
+"""Fonts, sounds and images read by the front ends (data only, no code)."""

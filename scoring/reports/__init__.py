@@ -1,0 +1,1 @@
+"""Score reports for instructors: csv, xlsx, json, html, xapi, pdf."""

@@ -1,0 +1,1 @@
+"""The trainer's toolkit: validate, lint, schema, graph, analyze, new."""

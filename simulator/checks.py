@@ -1,0 +1,129 @@
+"""Cross-reference checks of a scenario, run on the raw document so that they report
+alongside type errors: ids, destinations, endings, routes, protocols, scripted tests.
+
+They tolerate any shape of data (a wrong type is the model validator's to report), so a
+file with many kinds of mistakes gets all of them in one report.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .loader import Document, _quote
+
+__all__ = ["check_scenario"]
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else []
+
+
+def _dict(v: Any) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _sid(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def check_scenario(doc: Document, protocols: set[str] | None) -> None:
+    data = _dict(doc.data)
+    nodes = _list(data.get("nodes"))
+
+    node_ids: dict[str, tuple] = {}
+    line_ids: dict[str, tuple] = {}
+    option_ids: set[str] = set()
+    ends: set[str] = set()
+    for i, node in enumerate(nodes):
+        node = _dict(node)
+        nid = _sid(node.get("id"))
+        if nid is not None:
+            if nid in node_ids:
+                first = doc.positions.at(node_ids[nid])[0]
+                doc.diag(("nodes", i, "id"), "E020", f"duplicate node id {nid!r} (first at line {first})")
+            else:
+                node_ids[nid] = ("nodes", i, "id")
+            if node.get("end") is not None:
+                ends.add(nid)
+        lid = _sid(_dict(node.get("line")).get("id"))
+        if lid is not None:
+            if lid in line_ids:
+                first = doc.positions.at(line_ids[lid])[0]
+                doc.diag(("nodes", i, "line", "id"), "E020", f"duplicate line id {lid!r} (first at line {first})")
+            else:
+                line_ids[lid] = ("nodes", i, "line", "id")
+        seen_here: set[str] = set()
+        for j, opt in enumerate(_list(node.get("options"))):
+            oid = _sid(_dict(opt).get("id"))
+            if oid is None:
+                continue
+            if oid in seen_here:
+                doc.diag(("nodes", i, "options", j, "id"), "E020", f"duplicate option id {oid!r} in node {nid!r}")
+            seen_here.add(oid)
+            option_ids.add(oid)
+
+    def target(path: tuple, value: Any, what: str) -> None:
+        if isinstance(value, str) and node_ids and value not in node_ids:
+            doc.diag(path, "E021", f"{what} leads to unknown node {value!r}{_near(value, node_ids)}")
+
+    start = data.get("start")
+    if isinstance(start, str) and nodes and start not in node_ids:
+        doc.diag(("start",), "E024", f"start node {start!r} does not exist{_near(start, node_ids)}")
+    hangup = data.get("hangup")
+    target(("hangup",), hangup, "hangup")
+    if isinstance(hangup, str) and hangup in node_ids and hangup not in ends:
+        doc.diag(("hangup",), "E025", f"hangup node {hangup!r} must be an ending (give it `end: customer_left`)")
+
+    for i, node in enumerate(nodes):
+        node = _dict(node)
+        nid = _sid(node.get("id")) or f"#{i + 1}"
+        options = _list(node.get("options"))
+        target(("nodes", i, "vent_start"), node.get("vent_start"), f"vent_start of node {nid!r}")
+        if node.get("end") is not None and options:
+            doc.diag(("nodes", i, "options"), "E025", f"ending node {nid!r} cannot have options")
+        if node.get("end") is None and not options and node:
+            doc.diag(("nodes", i), "E025", f"node {nid!r} has no options and no `end:` outcome: the conversation would stop dead")
+        for j, opt in enumerate(options):
+            opt = _dict(opt)
+            oid = _sid(opt.get("id")) or f"#{j + 1}"
+            here = ("nodes", i, "options", j)
+            has_goto, has_routes = "goto" in opt, "routes" in opt
+            if has_goto and has_routes:
+                doc.diag(here + ("routes",), "E012", f"option {oid!r} in node {nid!r} has both `goto` and `routes`; keep one", key=True)
+            elif not has_goto and not has_routes and opt:
+                doc.diag(here, "E011", f"option {oid!r} in node {nid!r} needs `goto` or `routes`")
+            target(here + ("goto",), opt.get("goto"), f"option {oid!r} in node {nid!r}")
+            routes = _list(opt.get("routes"))
+            for k, route in enumerate(routes):
+                route = _dict(route)
+                target(here + ("routes", k, "goto"), route.get("goto"), f"route {k + 1} of option {oid!r}")
+                last = k == len(routes) - 1
+                if last and route.get("when") is not None:
+                    doc.diag(here + ("routes", k), "E026", f"the last route of option {oid!r} must have no `when`, so that some route always applies")
+                elif not last and route.get("when") is None:
+                    doc.diag(here + ("routes", k), "E026", f"route {k + 1} of option {oid!r} has no `when`, so the routes after it can never be taken")
+
+    proto = data.get("protocol")
+    if protocols is not None and isinstance(proto, str) and proto not in protocols:
+        doc.diag(("protocol",), "E023", f"unknown protocol {proto!r}{_near(proto, protocols)}")
+
+    names: set[str] = set()
+    for t, test in enumerate(_list(data.get("tests"))):
+        test = _dict(test)
+        name = _sid(test.get("name"))
+        if name is not None:
+            if name in names:
+                doc.diag(("tests", t, "name"), "E020", f"duplicate test name {name!r}")
+            names.add(name)
+        tp = test.get("protocol")
+        if protocols is not None and isinstance(tp, str) and tp not in protocols:
+            doc.diag(("tests", t, "protocol"), "E023", f"unknown protocol {tp!r} in test {name!r}{_near(tp, protocols)}")
+        for c, choice in enumerate(_list(test.get("choices"))):
+            if isinstance(choice, str) and option_ids and choice.rstrip("!") not in option_ids:
+                doc.diag(("tests", t, "choices", c), "E028", f"test {name!r} chooses unknown option {_quote(choice)}")
+
+
+def _near(word: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

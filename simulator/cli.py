@@ -1,0 +1,310 @@
+"""`defuse`: the command line. A thin shell: parse arguments, call the core, print, exit.
+
+Exit status: 0 success, 1 the input was rejected or a check failed, 2 usage error.
+With --json, stdout holds one JSON document and nothing else.
+Subcommands beyond the core (play, authoring, reports) register themselves from their
+own packages, so each front end owns its part of the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from .actions import Action, parse_action
+from .diagnostics import DefuseError, IllegalChoice, ScenarioError
+
+__all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "open_store", "library_from"]
+
+
+def emit_json(doc) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def fail(message: str, status: int = 1) -> int:
+    sys.stderr.write(f"defuse: {message}\n")
+    return status
+
+
+def common_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--db", metavar="PATH", help="session database (default: DEFUSE_DB or the user data folder)")
+    p.add_argument(
+        "--scenarios", metavar="DIR", action="append", default=[], help="an extra folder of scenario files (repeatable; also DEFUSE_SCENARIOS)"
+    )
+    return p
+
+
+def library_from(args):
+    from .library import Library
+
+    return Library(getattr(args, "scenarios", None) or [])
+
+
+def open_store(args):
+    from .store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+# ---------------------------------------------------------------- run
+
+
+def _session_doc(state, scenario, trainee: str, session_id: str | None, protocol_id: str) -> dict:
+    return {
+        "id": session_id,
+        "scenario": scenario.id,
+        "revision": scenario.revision,
+        "title": scenario.title,
+        "trainee": trainee,
+        "protocol": protocol_id,
+        "seed": state.seed,
+        "outcome": state.outcome.value if state.outcome else None,
+        "complete": state.finished,
+        "anger_start": state.anger_start,
+        "anger_end": round(state.anger, 3),
+        "anger_trace": [round(a, 3) for a in state.anger_trace],
+        "turns": [t.to_dict() for t in state.turns],
+    }
+
+
+def cmd_run(args) -> int:
+    from .library import protocol
+    from .policies import parse_choices, parse_policy, play_policy
+    from .session import Recorder
+
+    lib = library_from(args)
+    entry = lib.get(args.scenario)
+    scenario = entry.scenario
+    proto = protocol(args.protocol or scenario.protocol)
+    store = None if args.no_save else open_store(args)
+    try:
+        rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted")
+        if args.choices is not None:
+            for option_id, early in parse_choices(args.choices):
+                if rec.finished:
+                    break
+                rec.choose(option_id, interrupted=early)
+        else:
+            try:
+                policy = parse_policy(args.policy)
+            except ValueError as e:
+                return fail(str(e))
+            final = play_policy(scenario, policy, proto, args.seed)
+            for t in final.turns:
+                rec.choose(t.choice)
+        result = rec.finish()
+        doc = {"session": _session_doc(rec.state, scenario, args.trainee, rec.session_id, proto.id), "score": result.to_dict()}
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        emit_json(doc)
+    else:
+        _print_run(doc)
+    return 0
+
+
+def _print_run(doc: dict) -> None:
+    s, sc = doc["session"], doc["score"]
+    print(f"{s['title']} ({s['scenario']} r{s['revision']}), trainee {s['trainee']}, seed {s['seed']}")
+    for t in s["turns"]:
+        flag = " [interrupted]" if t["interrupted"] else ""
+        print(f"{t['index']:>3}. {t['node']}: {t['choice']}{flag}  anger {t['anger_before']:.0f} -> {t['anger_after']:.0f}  ({', '.join(t['actions'])})")
+    print(f"outcome: {s['outcome'] or 'incomplete'}")
+    _print_score(sc)
+
+
+def _print_score(sc: dict) -> None:
+    c = sc["components"]
+    parts = ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} n/a" for k, v in c.items())
+    print(f"score: {sc['total']:.1f}/100 against {sc['protocol']} ({'PASS' if sc['passed'] else 'FAIL'}, pass mark {sc['pass_mark']:.0f}); {parts}")
+    for st in sc["steps"]:
+        mark = f"turn {st['turn']}" if st["performed"] else "missed"
+        print(f"   [{'x' if st['performed'] else ' '}] {st['title']}{' *' if st['critical'] else ''}  {mark}")
+    for f in sc["feedback"]:
+        print(f" - {f['message']}")
+
+
+# ---------------------------------------------------------------- score
+
+
+def cmd_score(args) -> int:
+    from scoring import score
+
+    from .library import protocol
+    from .model import Transcript, Turn
+
+    proto = protocol(args.protocol)
+    turns = []
+    for i, name in enumerate([a for a in args.actions.split(",") if a.strip()], start=1):
+        try:
+            action = parse_action(name)
+        except ValueError as e:
+            return fail(f"{e} (valid: {', '.join(a.value for a in Action)})")
+        turns.append(Turn(i, "", "", "", action.value, f"({action.value})", (action,), action == Action.INTERRUPT, 0.0, 0.0))
+    if not turns:
+        return fail("--actions needs at least one action")
+    result = score(Transcript(tuple(turns)), proto)
+    if args.json:
+        emit_json({"score": result.to_dict()})
+    else:
+        _print_score(result.to_dict())
+    return 0
+
+
+# ---------------------------------------------------------------- listings
+
+
+def protocol_doc(p) -> dict:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "source": p.source,
+        "summary": p.summary,
+        "ordered": p.ordered,
+        "pass_mark": p.pass_mark,
+        "weights": p.weights.model_dump(),
+        "safety": p.safety.message if p.safety else None,
+        "steps": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "description": s.description,
+                "critical": s.critical,
+                "actions": [a.value for a in s.actions],
+                "after": p.direct_predecessors(s.id),
+            }
+            for s in p.steps
+        ],
+        "conduct": [{"action": c.action.value, "penalty": c.penalty} for c in p.conduct],
+    }
+
+
+def cmd_protocols(args) -> int:
+    from .library import protocol, protocols
+
+    chosen = [protocol(args.id)] if args.id else list(protocols().values())
+    docs = [protocol_doc(p) for p in chosen]
+    if args.json:
+        emit_json(docs[0] if args.id else docs)
+        return 0
+    for d in docs:
+        print(f"{d['id']:<22} {d['title']}  ({len(d['steps'])} steps, {'ordered' if d['ordered'] else 'unordered'}, pass {d['pass_mark']:.0f}; {d['source']})")
+        if args.id:
+            print(f"  {d['summary']}")
+            for i, s in enumerate(d["steps"], 1):
+                after = f" after {', '.join(s['after'])}" if s["after"] and (d["steps"][i - 2]["id"] not in s["after"] or len(s["after"]) > 1) else ""
+                print(f"  {i:>2}. {s['title']}{' (critical)' if s['critical'] else ''}{after}: {', '.join(s['actions'])}")
+    return 0
+
+
+def scenario_doc(entry) -> dict:
+    sc = entry.scenario
+    return {
+        "id": sc.id,
+        "revision": sc.revision,
+        "title": sc.title,
+        "summary": sc.summary,
+        "setting": sc.setting.value,
+        "industry": sc.industry,
+        "path": str(entry.path),
+        "protocol": sc.protocol,
+        "persona": sc.persona.name,
+        "anger": sc.persona.anger,
+        "goals": list(sc.goals),
+        "nodes": len(sc.nodes),
+        "endings": sorted({n.end.value for n in sc.endings}),
+    }
+
+
+def cmd_scenarios(args) -> int:
+    lib = library_from(args)
+    docs = [scenario_doc(e) for e in lib.entries().values()]
+    for problem in lib.problems:
+        sys.stderr.write(str(problem) + "\n")
+    if args.json:
+        emit_json(docs)
+        return 0
+    for d in docs:
+        print(f"{d['id']:<28} {d['title']}  [{d['setting']}, {d['industry']}, anger {d['anger']:.0f}, {d['nodes']} nodes, protocol {d['protocol']}]")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_parser()
+    parser = argparse.ArgumentParser(
+        prog="defuse", description="Defuse: practise talking an irate customer down, and get scored on the procedure."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="a scripted playthrough, no window")
+    p.add_argument("scenario", metavar="SCENARIO", help="a bundled scenario id or a path to a YAML file")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--choices", metavar="ID,ID!,...", help="option ids in order; a trailing ! = chosen while the customer spoke")
+    how.add_argument("--policy", metavar="NAME", help="protocol | random | always:ACTION")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
+    p.add_argument("--trainee", default="scripted", metavar="NAME")
+    p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", help="score an action sequence logged by an observer (one action per turn)")
+    p.add_argument("--protocol", required=True, metavar="ID")
+    p.add_argument("--actions", required=True, metavar="A,A,...")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("protocols", help="list the protocols, or show one")
+    p.add_argument("id", nargs="?", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_protocols)
+
+    p = sub.add_parser("scenarios", parents=[common], help="list the installed scenarios")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_scenarios)
+
+    for register in _extensions():
+        register(sub, common)
+    return parser
+
+
+def _extensions() -> list[Callable]:
+    from scoring.reports.commands import register as reports
+    from .authoring.commands import register as authoring
+    from .play.commands import register as play
+
+    return [play, authoring, reports]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and "play" in parser._subparsers._group_actions[0].choices:  # `defuse` alone opens the simulator
+        argv = ["play"]
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as e:
+        sys.stderr.write(str(e) + "\n")
+        return 1
+    except IllegalChoice as e:
+        return fail(str(e))
+    except DefuseError as e:
+        return fail(str(e))
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The error family: located diagnostics, gathered and printed as `path:line:col: CODE message`.
+
+A loader never stops at the first problem; it collects `Diagnostic` records and raises one
+`ScenarioError` holding all of them, sorted by position.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "Severity",
+    "Diagnostic",
+    "DefuseError",
+    "ScenarioError",
+    "IllegalChoice",
+    "format_diagnostics",
+    "CODES",
+]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# Every code a loader or linter may emit, with a one-line meaning (docs/authoring.md explains each).
+CODES: dict[str, str] = {
+    "E001": "the file could not be read (missing, too large, not UTF-8 or binary)",
+    "E002": "YAML syntax error",
+    "E003": "YAML anchors and aliases are not allowed",
+    "E004": "duplicate key in a mapping",
+    "E005": "the top of the file must be a mapping",
+    "E006": "the file is empty",
+    "E010": "unknown key (a typo?)",
+    "E011": "a required field is missing",
+    "E012": "a value has the wrong type or is out of range",
+    "E013": "YAML tags are not allowed",
+    "E020": "duplicate id",
+    "E021": "an option or route leads to a node that does not exist",
+    "E022": "unknown action",
+    "E023": "unknown protocol",
+    "E024": "the start node does not exist",
+    "E025": "an end node has options, or a node without options is not an end",
+    "E026": "routes must end with an unconditional route",
+    "E027": "unsupported format version",
+    "E028": "a scripted test names an option that does not exist",
+    "E030": "protocol step refers to an unknown step",
+    "E031": "protocol order has a cycle",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity.value,
+        }
+
+
+class DefuseError(Exception):
+    """Base of every error Defuse raises on purpose (never a bare traceback for users)."""
+
+
+class ScenarioError(DefuseError):
+    """A file was rejected; `diagnostics` holds every problem found, sorted."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(diagnostics)
+        super().__init__(format_diagnostics(self.diagnostics))
+
+
+class IllegalChoice(DefuseError):
+    """A choice the engine cannot take in the current state (nothing was changed)."""
+
+
+def format_diagnostics(diagnostics: list[Diagnostic]) -> str:
+    return "\n".join(str(d) for d in sorted(diagnostics))

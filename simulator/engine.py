@@ -1,0 +1,185 @@
+"""The conversation engine: `start` a session, `choose` an option, get a new state.
+
+Pure: no files, no clock, no printing, no front end. An illegal choice raises
+`IllegalChoice` and changes nothing. Every rule that moves a session lives here or in
+`customer` (how anger moves), so every front end plays by the same rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .actions import Action
+from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, unit_noise
+from .diagnostics import IllegalChoice
+from .model import Condition, Node, Option, Outcome, Scenario, State, Turn, band_of
+
+__all__ = ["start", "choose", "available", "holds", "reactor_for", "effective_actions", "Step"]
+
+
+def reactor_for(scenario: Scenario) -> Reactor:
+    return scenario.derived("reactor", _make_reactor)
+
+
+def _make_reactor(scenario: Scenario) -> Reactor:
+    p = scenario.persona
+    return Reactor(dict(p.reactions), Dynamics.with_overrides(dict(p.dynamics)), p.noise)
+
+
+def start(scenario: Scenario, seed: int = 0) -> State:
+    """A new session at the scenario's first node."""
+    return State(
+        scenario=scenario.id,
+        revision=scenario.revision,
+        seed=int(seed),
+        node=scenario.start,
+        anger=float(scenario.persona.anger),
+        anger_start=float(scenario.persona.anger),
+        counts=(0,) * len(ACTIONS),
+    )
+
+
+def holds(cond: Condition | None, anger: float, performed: frozenset[Action]) -> bool:
+    """Whether a structured condition holds for this anger and these performed actions."""
+    if cond is None:
+        return True
+    if cond.band is not None and band_of(anger) not in cond.band:
+        return False
+    if cond.anger_at_least is not None and anger < cond.anger_at_least:
+        return False
+    if cond.anger_below is not None and anger >= cond.anger_below:
+        return False
+    if any(a not in performed for a in cond.done):
+        return False
+    if any(a in performed for a in cond.not_done):
+        return False
+    return True
+
+
+def available(scenario: Scenario, state: State) -> list[Option]:
+    """The options the trainee may choose now (none once the session has ended)."""
+    if state.finished:
+        return []
+    performed = state.performed()
+    return [o for o in scenario.node(state.node).options if holds(o.when, state.anger, performed)]
+
+
+class Step:
+    """What one choice did, before it is folded into a state (shared with the batch simulator)."""
+
+    __slots__ = ("actions", "interrupted", "vent_broken", "restarted")
+
+    def __init__(self, actions, interrupted, vent_broken, restarted):
+        self.actions = actions
+        self.interrupted = interrupted
+        self.vent_broken = vent_broken
+        self.restarted = restarted
+
+
+def effective_actions(scenario: Scenario, node: Node, option: Option, interrupted: bool) -> Step:
+    """The actions a choice really counts as, given the timing and the persona.
+
+    Keeping quiet (`listen`) is never an interruption. Anything else said while the
+    customer is still speaking is. A tape-recorder customer hears even a short "I see"
+    in the middle of a vent as an interruption and starts the vent again.
+    """
+    acts = list(dict.fromkeys(option.actions))
+    quiet = Action.LISTEN in acts
+    cut_in = (interrupted and not quiet) or Action.INTERRUPT in acts
+    tape = scenario.persona.tape_recorder
+    if node.line.venting and tape and Action.ACKNOWLEDGE in acts and not quiet:
+        cut_in = True
+    if cut_in and Action.INTERRUPT not in acts:
+        acts.append(Action.INTERRUPT)
+    vent_broken = cut_in and node.line.venting
+    return Step(tuple(acts), cut_in, vent_broken, vent_broken and tape)
+
+
+def _route(option: Option, anger: float, performed: frozenset[Action]) -> str:
+    if option.goto is not None:
+        return option.goto
+    for r in option.routes or ():
+        if holds(r.when, anger, performed):
+            return r.goto
+    raise IllegalChoice(f"option {option.id!r} has no route that applies")  # loader forbids this
+
+
+def choose(
+    scenario: Scenario,
+    state: State,
+    choice: str,
+    *,
+    interrupted: bool = False,
+    elapsed: float | None = None,
+) -> State:
+    """The state after the trainee picks option `choice` at the current node.
+
+    `interrupted` is set by the front end when the choice was made while the customer was
+    still speaking (a trailing `!` in scripted runs).
+    """
+    if state.finished:
+        raise IllegalChoice(f"the session has ended ({state.outcome.value}); no more choices")
+    if state.scenario != scenario.id:
+        raise IllegalChoice(f"state belongs to scenario {state.scenario!r}, not {scenario.id!r}")
+    node = scenario.node(state.node)
+    offered = available(scenario, state)
+    option = next((o for o in offered if o.id == choice), None)
+    if option is None:
+        ids = ", ".join(o.id for o in offered) or "none"
+        raise IllegalChoice(f"no option {choice!r} at node {node.id!r} (offered: {ids})")
+
+    step = effective_actions(scenario, node, option, interrupted)
+    reactor = reactor_for(scenario)
+    counts = np.array(state.counts, dtype=np.int64)
+    chosen = np.zeros(len(ACTIONS), dtype=bool)
+    for a in step.actions:
+        chosen[ACTION_INDEX[a]] = True
+    turn_no = len(state.turns) + 1
+    if option.anger_delta is not None:
+        delta = np.float64(option.anger_delta) + (reactor.dynamics.restart_penalty if step.restarted else 0.0)
+    else:
+        delta = reactor.delta(chosen, counts, node.line.venting, node.line.abuse, step.vent_broken, step.restarted)
+    anger = float(reactor.apply(state.anger, delta, unit_noise(state.seed, turn_no)))
+
+    new_counts = tuple(int(c) + int(x) for c, x in zip(state.counts, chosen))
+    performed = frozenset(a for a, n in zip(ACTIONS, new_counts) if n)
+
+    if step.restarted:
+        goto = node.vent_start or node.id
+    else:
+        goto = _route(option, anger, performed)
+    outcome = scenario.node(goto).end
+    if anger >= HANG_UP:
+        outcome = Outcome.CUSTOMER_LEFT
+        goto = scenario.hangup or goto
+    elif outcome is None and turn_no >= scenario.persona.patience:
+        outcome = Outcome.CUSTOMER_LEFT  # the customer runs out of patience with a stalled conversation
+        goto = scenario.hangup or goto
+
+    turn = Turn(
+        index=turn_no,
+        node=node.id,
+        line=node.line.id,
+        text=node.line.text,
+        choice=option.id,
+        said=option.text,
+        actions=step.actions,
+        interrupted=step.interrupted,
+        anger_before=state.anger,
+        anger_after=anger,
+        elapsed=elapsed,
+        restarted_vent=step.restarted,
+        threat=node.line.threat,
+        abuse=node.line.abuse,
+        goto=goto,
+    )
+    return State(
+        scenario=state.scenario,
+        revision=state.revision,
+        seed=state.seed,
+        node=goto,
+        anger=anger,
+        anger_start=state.anger_start,
+        turns=state.turns + (turn,),
+        outcome=outcome,
+        counts=new_counts,
+    )

@@ -1,0 +1,314 @@
+"""Values of the domain: scenarios as trainers write them, and the state of a session.
+
+Scenario-side types are frozen pydantic models (they are validated from YAML and give the
+JSON Schema for editors); session-side types are frozen dataclasses (cheap to copy on every
+turn). Nothing here reads files or knows about a front end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from .actions import Action
+
+__all__ = [
+    "Band",
+    "Outcome",
+    "Setting",
+    "Condition",
+    "Route",
+    "Option",
+    "Line",
+    "Node",
+    "Voice",
+    "Persona",
+    "Expectation",
+    "ScriptedTest",
+    "LintSettings",
+    "Scenario",
+    "Turn",
+    "State",
+    "Transcript",
+    "band_of",
+    "BAND_FLOORS",
+    "FORMAT_VERSION",
+    "ID_PATTERN",
+]
+
+FORMAT_VERSION = 1
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Band(str, Enum):
+    """Named anger bands, from calm to hostile."""
+
+    CALM = "calm"
+    UPSET = "upset"
+    ANGRY = "angry"
+    HOSTILE = "hostile"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# The lowest anger of each band; anger is a number from 0 to 100.
+BAND_FLOORS: dict[Band, float] = {Band.CALM: 0.0, Band.UPSET: 25.0, Band.ANGRY: 50.0, Band.HOSTILE: 75.0}
+
+
+def band_of(anger: float) -> Band:
+    if anger >= BAND_FLOORS[Band.HOSTILE]:
+        return Band.HOSTILE
+    if anger >= BAND_FLOORS[Band.ANGRY]:
+        return Band.ANGRY
+    if anger >= BAND_FLOORS[Band.UPSET]:
+        return Band.UPSET
+    return Band.CALM
+
+
+class Outcome(str, Enum):
+    """How a conversation ended."""
+
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    DISENGAGED = "disengaged"
+    CUSTOMER_LEFT = "customer_left"
+    HELP_CALLED = "help_called"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Setting(str, Enum):
+    PHONE = "phone"
+    CHAT = "chat"
+    IN_PERSON = "in_person"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Condition(_Value):
+    """A structured test on the conversation so far; every given key must hold."""
+
+    band: list[Band] | None = Field(None, description="the customer's anger band is one of these")
+    anger_at_least: float | None = Field(None, ge=0, le=100)
+    anger_below: float | None = Field(None, ge=0, le=100)
+    done: list[Action] = Field(default_factory=list, description="actions the trainee has performed")
+    not_done: list[Action] = Field(default_factory=list, description="actions the trainee has not performed")
+
+
+class Route(_Value):
+    """One way out of an option: taken when `when` holds (or always, when it is absent)."""
+
+    when: Condition | None = None
+    goto: Id
+
+
+class Option(_Value):
+    """Something the trainee can say or do at a node."""
+
+    id: Id
+    text: Text = Field(description="what the trainee says or does, shown on the button")
+    actions: list[Action] = Field(min_length=1, description="what this option counts as")
+    when: Condition | None = Field(None, description="offered only when this holds")
+    anger_delta: float | None = Field(
+        None, ge=-100, le=100, description="replaces the customer model's reaction for this option"
+    )
+    goto: Id | None = Field(None, description="the next node (or use routes)")
+    routes: list[Route] | None = Field(None, min_length=1, description="conditional next nodes, first match wins")
+
+
+class Line(_Value):
+    """What the customer says at a node."""
+
+    id: Id
+    text: Text
+    speech: str | None = Field(None, max_length=2000, description="what the voice says, when it differs from the caption")
+    venting: bool = Field(False, description="the customer is mid-vent: answering now interrupts")
+    threat: bool = Field(False, description="a threat to safety: the safety rule applies")
+    abuse: bool = Field(False, description="insults or verbal abuse")
+
+
+class Node(_Value):
+    id: Id
+    line: Line
+    narration: bool = Field(False, description="the line is narration (e.g. after the call), not the customer")
+    vent_start: Id | None = Field(None, description="where an interrupted vent starts again (default: this node)")
+    options: list[Option] = Field(default_factory=list)
+    end: Outcome | None = Field(None, description="marks an ending node and names its outcome")
+
+
+class Voice(_Value):
+    gender: Literal["female", "male"] | None = None
+    voice: str | None = Field(None, max_length=60, description="speech engine voice name, e.g. en-gb")
+    rate: int = Field(165, ge=80, le=320, description="words per minute when calm")
+    pitch: int = Field(50, ge=0, le=99)
+    volume: float = Field(0.85, ge=0.1, le=1.0)
+
+
+class Persona(_Value):
+    name: Text
+    description: str = ""
+    voice: Voice = Field(default_factory=Voice)
+    anger: float = Field(ge=0, lt=100, description="starting anger, 0 to 100")
+    tape_recorder: bool = Field(False, description="an interrupted vent starts again from the top")
+    reactions: dict[Action, float] = Field(
+        default_factory=dict, description="anger change per action, over the engine's defaults"
+    )
+    dynamics: dict[str, float] = Field(default_factory=dict, description="overrides of the anger model's parameters")
+    noise: float = Field(0.0, ge=0, le=20, description="standard deviation of seeded random noise per turn")
+    patience: int = Field(40, ge=2, le=500, description="turns before the customer gives up and leaves")
+
+
+class Expectation(_Value):
+    outcome: Outcome | None = None
+    passed: bool | None = None
+    score: list[float] | None = Field(None, min_length=2, max_length=2, description="[min, max] total score")
+    complete: bool | None = None
+
+
+class ScriptedTest(_Value):
+    name: Text
+    choices: list[str] = Field(min_length=1, description="option ids in order; a trailing ! = chosen while the customer was speaking")
+    seed: int = 0
+    protocol: Id | None = None
+    expect: Expectation
+
+
+class LintSettings(_Value):
+    ignore: list[str] = Field(default_factory=list, description="lint codes silenced for this scenario")
+
+
+class Scenario(_Value):
+    format_version: Literal[1]
+    id: Id
+    revision: int = Field(1, ge=1)
+    title: Text
+    summary: Text
+    setting: Setting
+    industry: str = Field(min_length=1, max_length=80)
+    goals: list[Text] = Field(default_factory=list)
+    protocol: Id
+    persona: Persona
+    start: Id
+    hangup: Id | None = Field(None, description="ending node shown when anger reaches 100")
+    nodes: list[Node] = Field(min_length=1)
+    tests: list[ScriptedTest] = Field(default_factory=list)
+    lint: LintSettings = Field(default_factory=LintSettings)
+
+    _index: dict[str, Node] = PrivateAttr(default_factory=dict)
+    _derived: dict = PrivateAttr(default_factory=dict)  # values computed once from the scenario (e.g. its reactor)
+
+    def model_post_init(self, __context) -> None:
+        self._index = {n.id: n for n in self.nodes}
+
+    def derived(self, key: str, make):
+        """A value computed once from this (immutable) scenario and kept with it."""
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        return self._derived[key]
+
+    def node(self, node_id: str) -> Node:
+        return self._index[node_id]
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._index
+
+    @property
+    def endings(self) -> list[Node]:
+        return [n for n in self.nodes if n.end is not None]
+
+
+# ---------------------------------------------------------------- session values
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: the customer's line and what the trainee chose in answer."""
+
+    index: int  # 1-based
+    node: str
+    line: str  # the customer's line id
+    text: str  # what the customer said
+    choice: str  # option id
+    said: str  # what the trainee said
+    actions: tuple[Action, ...]
+    interrupted: bool
+    anger_before: float
+    anger_after: float
+    elapsed: float | None = None  # seconds since the customer's line began
+    restarted_vent: bool = False
+    threat: bool = False
+    abuse: bool = False
+    goto: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "node": self.node,
+            "line": self.line,
+            "text": self.text,
+            "choice": self.choice,
+            "said": self.said,
+            "actions": [a.value for a in self.actions],
+            "interrupted": self.interrupted,
+            "anger_before": round(self.anger_before, 3),
+            "anger_after": round(self.anger_after, 3),
+            "elapsed": self.elapsed,
+            "restarted_vent": self.restarted_vent,
+            "threat": self.threat,
+            "abuse": self.abuse,
+            "goto": self.goto,
+        }
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What scoring needs of a conversation: the turns, how it ended, and the anger."""
+
+    turns: tuple[Turn, ...]
+    outcome: Outcome | None = None
+    anger_start: float | None = None
+    anger_end: float | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """The state of one session; the engine returns a new one for every choice."""
+
+    scenario: str
+    revision: int
+    seed: int
+    node: str
+    anger: float
+    anger_start: float
+    turns: tuple[Turn, ...] = ()
+    outcome: Outcome | None = None
+    counts: tuple[int, ...] = field(default=(), repr=False)  # uses of each Action, by enum order
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def band(self) -> Band:
+        return band_of(self.anger)
+
+    def performed(self) -> frozenset[Action]:
+        return frozenset(a for a, n in zip(Action, self.counts) if n)
+
+    def transcript(self) -> Transcript:
+        return Transcript(self.turns, self.outcome, self.anger_start, self.anger)
+
+    @property
+    def anger_trace(self) -> list[float]:
+        return [self.anger_start] + [t.anger_after for t in self.turns]

@@ -1,0 +1,1 @@
+"""The front ends: pygame window, terminal play, speech."""

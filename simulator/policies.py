@@ -1,0 +1,136 @@
+"""Scripted trainees: play a scenario from a list of choices or by a policy.
+
+- `protocol`: a model trainee who, at each node, picks the option that best advances the
+  protocol (next steps in order, no harmful actions, safety first, calmer customer);
+- `random`: uniform among the options offered, from the seeded counter-based generator;
+- `always:ACTION`: an option carrying ACTION wherever one is offered, else a random one
+  (the trainee who tries to game a scenario by repeating one move).
+Pure: they call the engine and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoring.protocol import Protocol
+
+from .actions import Action, parse_action
+from .customer import uniform
+from .diagnostics import DefuseError
+from .engine import available, choose, effective_actions, start
+from .model import Option, Scenario, State
+
+__all__ = ["Policy", "parse_policy", "play_choices", "play_policy", "parse_choices", "MAX_TURNS", "RANDOM_STREAM"]
+
+MAX_TURNS = 500  # a guard against a policy walking a loop for ever; patience normally ends it first
+RANDOM_STREAM = 1
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str  # protocol | random | always
+    action: Action | None = None
+
+    @property
+    def name(self) -> str:
+        return f"always:{self.action.value}" if self.kind == "always" else self.kind
+
+
+def parse_policy(text: str) -> Policy:
+    text = text.strip()
+    if text in ("protocol", "random"):
+        return Policy(text)
+    if text.startswith("always:"):
+        return Policy("always", parse_action(text.split(":", 1)[1]))
+    raise ValueError(f"unknown policy {text!r} (use protocol, random or always:ACTION)")
+
+
+def parse_choices(text: str | list[str]) -> list[tuple[str, bool]]:
+    """'a,b!,c' -> [('a', False), ('b', True), ('c', False)]; `!` = chosen while the customer spoke."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        out.append((item[:-1], True) if item.endswith("!") else (item, False))
+    return out
+
+
+def play_choices(scenario: Scenario, choices: list[tuple[str, bool]], seed: int = 0) -> State:
+    """Play scripted choices; stops early if the session ends. Raises IllegalChoice on a bad id."""
+    state = start(scenario, seed)
+    for option_id, early in choices:
+        if state.finished:
+            break
+        state = choose(scenario, state, option_id, interrupted=early)
+    return state
+
+
+def random_pick(seed: int, turn: int, n: int) -> int:
+    return min(n - 1, int(uniform(seed, turn, RANDOM_STREAM) * n))
+
+
+def play_policy(scenario: Scenario, policy: Policy, protocol: Protocol | None = None, seed: int = 0) -> State:
+    state = start(scenario, seed)
+    while not state.finished and len(state.turns) < MAX_TURNS:
+        options = available(scenario, state)
+        if not options:
+            raise DefuseError(f"node {state.node!r} offers no option in this state")
+        pick = _pick(scenario, state, options, policy, protocol)
+        state = choose(scenario, state, pick.id)
+    return state
+
+
+def _pick(scenario: Scenario, state: State, options: list[Option], policy: Policy, protocol: Protocol | None) -> Option:
+    turn = len(state.turns) + 1
+    if policy.kind == "always":
+        carrying = [o for o in options if policy.action in o.actions]
+        if carrying:
+            return carrying[0]
+        return options[random_pick(state.seed, turn, len(options))]
+    if policy.kind == "random":
+        return options[random_pick(state.seed, turn, len(options))]
+    if protocol is None:
+        raise DefuseError("the protocol policy needs a protocol")
+    return max(options, key=lambda o: (protocol_value(scenario, state, o, protocol), -options.index(o)))
+
+
+def protocol_value(scenario: Scenario, state: State, option: Option, protocol: Protocol) -> float:
+    """How well one option follows the protocol from here (higher is better)."""
+    node = scenario.node(state.node)
+    step = effective_actions(scenario, node, option, False)
+    acts = set(step.actions)
+    done_steps = _done_steps(state, protocol)
+    value = 0.0
+    for s in protocol.steps:
+        if s.id in done_steps or not acts.intersection(s.actions):
+            continue
+        w = protocol.critical_weight if s.critical else 1.0
+        preds = {a for a, b in protocol.precedence if b == s.id}
+        value += w if preds <= done_steps else -0.5 * w
+    for a in acts:
+        rule = protocol.penalty_for(a)
+        if rule is not None:
+            value -= 10.0 * rule.penalty
+    if node.line.venting and Action.LISTEN in acts:
+        value += 1.5  # let a vent run its course
+    if node.line.threat and Action.SEEK_HELP in acts:
+        value += 100.0
+    if node.line.abuse and protocol.safety is not None and "abuse" in protocol.safety.on and Action.SEEK_HELP in acts:
+        value += 100.0
+    nxt = choose(scenario, state, option.id)
+    value -= (nxt.anger - state.anger) / 10.0
+    if nxt.finished and nxt.outcome is not None:
+        value += 2.0 * protocol.outcome_value(nxt.outcome)
+    return value
+
+
+def _done_steps(state: State, protocol: Protocol) -> set[str]:
+    performed = state.performed()
+    return {s.id for s in protocol.steps if performed.intersection(s.actions)}
+
+
+def mean(xs) -> float:
+    return float(np.mean(xs)) if len(xs) else 0.0

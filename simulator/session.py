@@ -1,0 +1,80 @@
+"""One playthrough as the front ends drive it: the engine plus the session store.
+
+Every front end (scripted run, terminal, window) plays through a `Recorder`, so every one
+commits each turn as it happens and scores the same way.
+"""
+from __future__ import annotations
+
+from scoring import Score, score
+from scoring.protocol import Protocol
+
+from .engine import available, choose, start
+from .model import Option, Scenario, State
+from .store import Store
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    def __init__(
+        self,
+        scenario: Scenario,
+        protocol: Protocol,
+        *,
+        trainee: str = "trainee",
+        seed: int = 0,
+        store: Store | None = None,
+        mode: str = "",
+    ):
+        self.scenario = scenario
+        self.protocol = protocol
+        self.trainee = trainee
+        self.store = store
+        self.state: State = start(scenario, seed)
+        self.session_id: str | None = None
+        self.result: Score | None = None
+        if store is not None:
+            self.session_id = store.begin(
+                trainee=trainee,
+                scenario=scenario.id,
+                revision=scenario.revision,
+                title=scenario.title,
+                protocol=protocol.id,
+                anger_start=self.state.anger,
+                seed=seed,
+                mode=mode,
+            )
+
+    @property
+    def options(self) -> list[Option]:
+        return available(self.scenario, self.state)
+
+    @property
+    def finished(self) -> bool:
+        return self.state.finished
+
+    def choose(self, option_id: str, *, interrupted: bool = False, elapsed: float | None = None) -> State:
+        """Take a choice (raises IllegalChoice and records nothing if it is not allowed)."""
+        self.state = choose(self.scenario, self.state, option_id, interrupted=interrupted, elapsed=elapsed)
+        if self.store is not None and self.session_id is not None:
+            self.store.add_turn(self.session_id, self.state.turns[-1])
+        if self.state.finished:
+            self.finish()
+        return self.state
+
+    def rescore(self, protocol: Protocol) -> Score:
+        return score(self.state.transcript(), protocol)
+
+    def finish(self) -> Score:
+        """Score the session and close it in the store (complete only if it reached an ending)."""
+        if self.result is None:
+            self.result = score(self.state.transcript(), self.protocol)
+            if self.store is not None and self.session_id is not None:
+                self.store.finish(
+                    self.session_id,
+                    outcome=self.state.outcome,
+                    anger_end=self.state.anger,
+                    score=self.result.to_dict(),
+                    complete=self.state.finished,
+                )
+        return self.result
