@@ -1,5 +1,56 @@
-"""Subcommands this package adds to `defuse` (see simulator.cli)."""
+"""`defuse play`: the role-play window, or the terminal with --text.
+
+This module only parses and dispatches; the front ends live in `window` (pygame) and
+`terminal` (text), and neither is imported until it is needed, so `defuse run` never
+loads pygame.
+"""
+from __future__ import annotations
+
+import os
+import sys
 
 
 def register(sub, common) -> None:
-    """Add this package's subcommands to the `defuse` parser."""
+    p = sub.add_parser("play", parents=[common], help="play a scenario (the window; --text for the terminal)")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a scenario id or file (default: pick from a list)")
+    p.add_argument("--text", action="store_true", help="play in the terminal instead of a window")
+    p.add_argument("--debug", action="store_true", help="trainer's playtest: show anger, actions and routing each turn (terminal)")
+    p.add_argument("--autoplay", metavar="ID,ID!,...", help="drive the window with scripted choices, then exit")
+    p.add_argument("--screenshots", metavar="DIR", help="with --autoplay: save one PNG per turn and one of the debrief")
+    p.add_argument("--trainee", metavar="NAME", help="the trainee's name (asked once and remembered otherwise)")
+    p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-speech", action="store_true", help="captions only")
+    p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
+    p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
+    p.set_defaults(func=cmd_play)
+
+
+def has_display() -> bool:
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver in ("dummy", "offscreen"):
+        return True
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_play(args) -> int:
+    if args.text:
+        from .terminal import run as run_terminal
+
+        return run_terminal(args)
+    if not has_display() and not args.autoplay:
+        sys.stderr.write("defuse: no display found, so the window cannot open. You can play in this terminal instead: defuse play --text\n")
+        if sys.stdin.isatty():
+            sys.stderr.write("Play in the terminal now? [Y/n] ")
+            sys.stderr.flush()
+            answer = sys.stdin.readline().strip().lower()
+            if answer in ("", "y", "yes"):
+                from .terminal import run as run_terminal
+
+                return run_terminal(args)
+        return 1
+    from .window import run as run_window
+
+    return run_window(args)
