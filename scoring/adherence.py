@@ -152,7 +152,7 @@ def score(transcript: Transcript, protocol: Protocol) -> Score:
     safety_broken = False
     if protocol.safety is not None:
         for i, t in enumerate(turns):
-            flagged = ("threat" in protocol.safety.on and t.threat) or ("abuse" in protocol.safety.on and t.abuse)
+            flagged = ("threat" in protocol.safety.triggers and t.threat) or ("abuse" in protocol.safety.triggers and t.abuse)
             if flagged and not any(protocol.safety.requires in u.actions for u in turns[i:]):
                 safety_broken = True
                 feedback.append(Feedback(None, t.index, f"Safety rule broken after the customer's line at turn {t.index}: {protocol.safety.message}", "safety"))

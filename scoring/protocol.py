@@ -7,6 +7,7 @@ a total order. An unordered protocol (a set of conduct rules) has no precedence 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +39,7 @@ class ConductRule(_Value):
 
 
 class SafetyRule(_Value):
-    on: list[str] = Field(default_factory=lambda: ["threat"], description="line flags that trigger the rule: threat, abuse")
+    triggers: list[Literal["threat", "abuse"]] = Field(default_factory=lambda: ["threat"], description="customer line flags that call for the rule")
     requires: Action = Action.SEEK_HELP
     message: str = Field(min_length=1)
 

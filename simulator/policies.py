@@ -118,7 +118,7 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
         value += 1.5  # let a vent run its course
     if node.line.threat and Action.SEEK_HELP in acts:
         value += 100.0
-    if node.line.abuse and protocol.safety is not None and "abuse" in protocol.safety.on and Action.SEEK_HELP in acts:
+    if node.line.abuse and protocol.safety is not None and "abuse" in protocol.safety.triggers and Action.SEEK_HELP in acts:
         value += 100.0
     nxt = choose(scenario, state, option.id)
     value -= (nxt.anger - state.anger) / 10.0

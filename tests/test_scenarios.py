@@ -1,0 +1,85 @@
+"""Every bundled scenario carries its own proof: its `tests:` block, plus the library-wide
+bars (the protocol policy passes, no single repeated action passes, random play scores
+clearly lower)."""
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from scoring import score
+from simulator.actions import Action
+from simulator.library import Library, protocol, protocols
+from simulator.policies import Policy, parse_choices, play_choices, play_policy
+
+LIB = Library()
+ENTRIES = LIB.entries()
+IDS = sorted(ENTRIES)
+
+
+def _cases():
+    for sid in IDS:
+        for t in ENTRIES[sid].scenario.tests:
+            yield pytest.param(sid, t, id=f"{sid}::{t.name}")
+
+
+def test_library_loads_without_problems():
+    assert not LIB.problems, "\n".join(str(p) for p in LIB.problems)
+    assert IDS
+
+
+@pytest.mark.parametrize("sid,test", list(_cases()))
+def test_scripted_playthrough(sid, test):
+    sc = ENTRIES[sid].scenario
+    state = play_choices(sc, parse_choices(test.choices), test.seed)
+    played = len(state.turns)
+    assert played == len(test.choices), f"session ended after {played} of {len(test.choices)} choices ({state.outcome})"
+    result = score(state.transcript(), protocol(test.protocol or sc.protocol))
+    e = test.expect
+    if e.outcome is not None:
+        assert state.outcome == e.outcome, f"outcome {state.outcome}, trace {[round(a) for a in state.anger_trace]}"
+    if e.complete is not None:
+        assert state.finished == e.complete
+    if e.passed is not None:
+        assert result.passed == e.passed, f"total {result.total}, feedback: {[f.message for f in result.feedback]}"
+    if e.score is not None:
+        lo, hi = e.score
+        assert lo <= result.total <= hi, f"total {result.total} not in [{lo}, {hi}]"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_protocol_policy_passes(sid):
+    sc = ENTRIES[sid].scenario
+    state = play_policy(sc, Policy("protocol"), protocol(sc.protocol), seed=0)
+    result = score(state.transcript(), protocol(sc.protocol))
+    assert state.finished
+    assert result.passed, f"{result.total}: {[f.message for f in result.feedback]}"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_repeating_one_action_never_passes(sid):
+    sc = ENTRIES[sid].scenario
+    proto = protocol(sc.protocol)
+    winners = []
+    for action in Action:
+        for seed in range(3):
+            state = play_policy(sc, Policy("always", action), proto, seed=seed)
+            if score(state.transcript(), proto).passed:
+                winners.append((action.value, seed))
+    assert not winners, f"single-action policies that pass: {winners}"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_random_play_scores_clearly_below_the_protocol(sid):
+    sc = ENTRIES[sid].scenario
+    proto = protocol(sc.protocol)
+    best = score(play_policy(sc, Policy("protocol"), proto, seed=0).transcript(), proto).total
+    randoms = [score(play_policy(sc, Policy("random"), proto, seed=s).transcript(), proto).total for s in range(40)]
+    assert statistics.mean(randoms) < best - 15, (best, statistics.mean(randoms))
+
+
+def test_every_protocol_is_some_scenarios_default():
+    defaults = {e.scenario.protocol for e in ENTRIES.values()}
+    missing = set(protocols()) - defaults
+    if len(IDS) >= 10:
+        assert not missing, f"protocols no scenario uses by default: {sorted(missing)}"
