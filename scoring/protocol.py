@@ -45,8 +45,8 @@ class SafetyRule(_Value):
 
 
 class Weights(_Value):
-    coverage: float = Field(0.4, ge=0)
-    order: float = Field(0.25, ge=0)
+    coverage: float = Field(0.35, ge=0)
+    order: float = Field(0.3, ge=0)
     conduct: float = Field(0.2, ge=0)
     outcome: float = Field(0.15, ge=0)
 
