@@ -4,6 +4,11 @@ A session row is written when play starts (complete = 0), each turn is inserted 
 committed at once, and the row is closed with the outcome and score at the end. A crash
 or a kill mid-session leaves the turns so far on disk, marked incomplete.
 Times are ISO-8601 UTC text handed in by the caller; the schema version is PRAGMA user_version.
+
+Schema 2 adds `lrs_sent` (which state of each session a learning record store already
+holds, per endpoint) and an index by start time; a version 1 file is migrated in place.
+Sessions arriving from another machine are merged by id with `merge`, keeping the more
+complete copy, so importing the same export twice never duplicates anything.
 """
 from __future__ import annotations
 
@@ -17,11 +22,16 @@ from pathlib import Path
 from typing import Iterator
 
 from .actions import Action
+from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "default_db_path", "utc_now", "SCHEMA_VERSION"]
+__all__ = ["Store", "StoredSession", "default_db_path", "utc_now", "SCHEMA_VERSION", "StoreError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Sessions are read in batches of this many: their turns come in one query per batch, so
+# reading stays fast without holding more than a batch in memory.
+_BATCH = 500
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -67,6 +77,23 @@ CREATE INDEX IF NOT EXISTS sessions_by_trainee ON sessions(trainee, started_at);
 CREATE INDEX IF NOT EXISTS sessions_by_scenario ON sessions(scenario, started_at);
 """
 
+# Version 1 -> 2: what each learning record store has been sent, and reading by start time.
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS lrs_sent (
+    session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    endpoint    TEXT NOT NULL,
+    turns       INTEGER NOT NULL,
+    complete    INTEGER NOT NULL,
+    sent_at     TEXT NOT NULL,
+    PRIMARY KEY (session_id, endpoint)
+);
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at, id);
+"""
+
+
+class StoreError(DefuseError):
+    """The session file cannot be used (newer schema, not a database)."""
+
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -101,6 +128,7 @@ class StoredSession:
     passed: bool | None
     score: dict | None
     turns: tuple[Turn, ...]
+    turn_times: tuple[str, ...] = ()  # when each turn was committed (ISO-8601 UTC)
 
     def transcript(self) -> Transcript:
         end = self.anger_end if self.anger_end is not None else (self.turns[-1].anger_after if self.turns else self.anger_start)
@@ -127,6 +155,11 @@ class StoredSession:
             "turns": [t.to_dict() for t in self.turns],
         }
 
+    @property
+    def completeness(self) -> tuple[int, int, int]:
+        """Orders two copies of one session: finished beats unfinished, then more turns, then closed."""
+        return (int(self.complete), len(self.turns), int(self.ended_at is not None))
+
 
 class Store:
     """One SQLite file of sessions. Use as a context manager, or call close()."""
@@ -137,19 +170,30 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(self.path), timeout=30)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        if str(self.path) != ":memory:":
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        self._migrate()
+        try:
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            if str(self.path) != ":memory:":
+                self.conn.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            raise StoreError(f"{self.path}: not a Defuse session database ({e})") from None
+        except StoreError:
+            self.conn.close()
+            raise
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: session store schema {version} is newer than this Defuse ({SCHEMA_VERSION})")
+            raise StoreError(f"{self.path}: session store schema {version} is newer than this Defuse ({SCHEMA_VERSION})")
         if version < 1:
             with self.conn:
                 self.conn.executescript(_SCHEMA)
-                self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self.conn.execute("PRAGMA user_version=1")
+            version = 1
+        if version < 2:
+            # executescript commits on its own, so the version is bumped in the same script
+            self.conn.executescript("BEGIN;" + _SCHEMA_2 + "PRAGMA user_version=2; COMMIT;")
 
     def close(self) -> None:
         self.conn.close()
@@ -187,28 +231,7 @@ class Store:
 
     def add_turn(self, session_id: str, turn: Turn, at: str | None = None) -> None:
         with self.conn:
-            self.conn.execute(
-                "INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    session_id,
-                    turn.index,
-                    turn.node,
-                    turn.line,
-                    turn.text,
-                    turn.choice,
-                    turn.said,
-                    json.dumps([a.value for a in turn.actions]),
-                    int(turn.interrupted),
-                    turn.anger_before,
-                    turn.anger_after,
-                    turn.elapsed,
-                    int(turn.restarted_vent),
-                    int(turn.threat),
-                    int(turn.abuse),
-                    turn.goto,
-                    at or utc_now(),
-                ),
-            )
+            self.conn.execute("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", _turn_row(session_id, turn, at or utc_now()))
 
     def finish(self, session_id: str, *, outcome: Outcome | None, anger_end: float, score: dict | None, ended_at: str | None = None, complete: bool = True) -> None:
         with self.conn:
@@ -272,33 +295,113 @@ class Store:
             args.append(int(complete))
         sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY started_at, id"
         cur = self.conn.execute(sql, args)
-        for row in cur:
-            yield self._session(row, with_turns)
+        while True:
+            rows = cur.fetchmany(_BATCH)
+            if not rows:
+                return
+            turns = self._turns_of([r["id"] for r in rows]) if with_turns else {}
+            for row in rows:
+                yield self._session(row, with_turns=False, turns=turns.get(row["id"], ((), ())))
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
-        rows = self.conn.execute("SELECT * FROM turns WHERE session_id=? ORDER BY idx", (session_id,)).fetchall()
-        return tuple(
-            Turn(
-                index=r["idx"],
-                node=r["node"],
-                line=r["line"],
-                text=r["text"],
-                choice=r["choice"],
-                said=r["said"],
-                actions=tuple(Action(a) for a in json.loads(r["actions"])),
-                interrupted=bool(r["interrupted"]),
-                anger_before=r["anger_before"],
-                anger_after=r["anger_after"],
-                elapsed=r["elapsed"],
-                restarted_vent=bool(r["restarted_vent"]),
-                threat=bool(r["threat"]),
-                abuse=bool(r["abuse"]),
-                goto=r["goto"],
-            )
-            for r in rows
-        )
+        return self._turns_of([session_id]).get(session_id, ((), ()))[0]
 
-    def _session(self, row: sqlite3.Row, with_turns: bool = True) -> StoredSession:
+    def _turns_of(self, ids: list[str]) -> dict[str, tuple[tuple[Turn, ...], tuple[str, ...]]]:
+        """The turns (and their commit times) of several sessions in one query."""
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT * FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
+        grouped: dict[str, tuple[list[Turn], list[str]]] = {}
+        actions = {a.value: a for a in Action}
+        for r in rows:
+            turns, times = grouped.setdefault(r["session_id"], ([], []))
+            turns.append(
+                Turn(
+                    index=r["idx"],
+                    node=r["node"],
+                    line=r["line"],
+                    text=r["text"],
+                    choice=r["choice"],
+                    said=r["said"],
+                    actions=tuple(actions[a] for a in json.loads(r["actions"])),
+                    interrupted=bool(r["interrupted"]),
+                    anger_before=r["anger_before"],
+                    anger_after=r["anger_after"],
+                    elapsed=r["elapsed"],
+                    restarted_vent=bool(r["restarted_vent"]),
+                    threat=bool(r["threat"]),
+                    abuse=bool(r["abuse"]),
+                    goto=r["goto"],
+                )
+            )
+            times.append(r["at"])
+        return {sid: (tuple(t), tuple(at)) for sid, (t, at) in grouped.items()}
+
+    # ---------------------------------------------------------------- merging
+
+    def merge(self, session: StoredSession) -> str:
+        """Add a session from elsewhere: 'imported' (new), 'updated' (ours was less complete) or 'skipped'."""
+        ours = self.get(session.id)
+        if ours is not None and ours.completeness >= session.completeness:
+            return "skipped"
+        with self.conn:
+            if ours is not None:
+                self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
+                self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
+            self.conn.execute(
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at,"
+                " outcome, complete, anger_start, anger_end, total, passed, score_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    session.id,
+                    session.trainee,
+                    session.scenario,
+                    session.revision,
+                    session.title,
+                    session.protocol,
+                    session.seed,
+                    session.mode,
+                    session.started_at,
+                    session.ended_at,
+                    session.outcome.value if session.outcome else None,
+                    int(session.complete),
+                    session.anger_start,
+                    session.anger_end,
+                    session.total,
+                    None if session.passed is None else int(session.passed),
+                    json.dumps(session.score) if session.score is not None else None,
+                ),
+            )
+            times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
+            self.conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+        return "imported" if ours is None else "updated"
+
+    # ---------------------------------------------------------------- learning record store
+
+    def lrs_pending(self, endpoint: str, ids: list[str]) -> list[str]:
+        """Of these sessions, those the endpoint has not been sent in their present state."""
+        pending = []
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT s.id FROM sessions s LEFT JOIN lrs_sent l ON l.session_id = s.id AND l.endpoint = ?"
+                f" WHERE s.id IN ({marks}) AND (l.session_id IS NULL OR l.complete != s.complete"
+                f" OR l.turns != (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id))",
+                [endpoint, *chunk],
+            )
+            found = {r[0] for r in rows}
+            pending.extend(i for i in chunk if i in found)
+        return pending
+
+    def mark_sent(self, endpoint: str, session: StoredSession, sent_at: str | None = None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO lrs_sent (session_id, endpoint, turns, complete, sent_at) VALUES (?,?,?,?,?)",
+                (session.id, endpoint, len(session.turns), int(session.complete), sent_at or utc_now()),
+            )
+
+    def _session(self, row: sqlite3.Row, with_turns: bool = True, turns: tuple | None = None) -> StoredSession:
+        if turns is None:
+            turns = self._turns_of([row["id"]]).get(row["id"], ((), ())) if with_turns else ((), ())
         return StoredSession(
             id=row["id"],
             trainee=row["trainee"],
@@ -317,5 +420,28 @@ class Store:
             total=row["total"],
             passed=None if row["passed"] is None else bool(row["passed"]),
             score=json.loads(row["score_json"]) if row["score_json"] else None,
-            turns=self.turns(row["id"]) if with_turns else (),
+            turns=turns[0],
+            turn_times=turns[1],
         )
+
+
+def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:
+    return (
+        session_id,
+        turn.index,
+        turn.node,
+        turn.line,
+        turn.text,
+        turn.choice,
+        turn.said,
+        json.dumps([a.value for a in turn.actions]),
+        int(turn.interrupted),
+        turn.anger_before,
+        turn.anger_after,
+        turn.elapsed,
+        int(turn.restarted_vent),
+        int(turn.threat),
+        int(turn.abuse),
+        turn.goto,
+        at,
+    )
