@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .diagnostics import DefuseError, ScenarioError
+from .diagnostics import DefuseError, Diagnostic, ScenarioError
 from .loader import MAX_BYTES, load_scenario
 from .model import Scenario
 
@@ -46,17 +46,15 @@ def read_bytes(path: str | Path) -> bytes:
         with p.open("rb") as fh:
             return fh.read(MAX_BYTES + 1)
     except IsADirectoryError:
-        raise _unreadable(p, "is a folder, not a file") from None
+        raise _unreadable(p, "it is a folder, not a file") from None
     except FileNotFoundError:
-        raise _unreadable(p, "does not exist") from None
+        raise _unreadable(p, "it does not exist") from None
     except OSError as e:
         raise _unreadable(p, e.strerror or str(e)) from None
 
 
 def _unreadable(p: Path, why: str) -> ScenarioError:
-    from .diagnostics import Diagnostic
-
-    return ScenarioError([Diagnostic(str(p), 1, 1, "E001", f"cannot read the file: it {why}" if not why[0].isupper() else f"cannot read the file: {why}")])
+    return ScenarioError([Diagnostic(str(p), 1, 1, "E001", f"cannot read the file: {why}")])
 
 
 @lru_cache(maxsize=1)

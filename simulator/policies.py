@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from scoring.protocol import Protocol
 
 from .actions import Action, parse_action
@@ -130,7 +128,3 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
 def _done_steps(state: State, protocol: Protocol) -> set[str]:
     performed = state.performed()
     return {s.id for s in protocol.steps if performed.intersection(s.actions)}
-
-
-def mean(xs) -> float:
-    return float(np.mean(xs)) if len(xs) else 0.0
