@@ -6,12 +6,12 @@ protocols, so this module is the one place an action is defined.
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Action", "HELPFUL", "HARMFUL", "describe", "parse_action"]
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     # helpful
     PREPARE = "prepare"
     STAY_CALM = "stay_calm"
@@ -54,9 +54,6 @@ class Action(str, Enum):
     @property
     def description(self) -> str:
         return _DESCRIPTIONS[self]
-
-    def __str__(self) -> str:  # so f-strings and messages show the YAML spelling
-        return self.value
 
 
 _DESCRIPTIONS: dict[Action, str] = {

@@ -7,7 +7,7 @@ turn). Nothing here reads files or knows about a front end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -44,16 +44,13 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class Band(str, Enum):
+class Band(StrEnum):
     """Named anger bands, from calm to hostile."""
 
     CALM = "calm"
     UPSET = "upset"
     ANGRY = "angry"
     HOSTILE = "hostile"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # The lowest anger of each band; anger is a number from 0 to 100.
@@ -70,7 +67,7 @@ def band_of(anger: float) -> Band:
     return Band.CALM
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """How a conversation ended."""
 
     RESOLVED = "resolved"
@@ -79,17 +76,11 @@ class Outcome(str, Enum):
     CUSTOMER_LEFT = "customer_left"
     HELP_CALLED = "help_called"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Setting(str, Enum):
+class Setting(StrEnum):
     PHONE = "phone"
     CHAT = "chat"
     IN_PERSON = "in_person"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class _Value(BaseModel):
