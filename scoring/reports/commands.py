@@ -1,5 +1,363 @@
-"""Subcommands this package adds to `defuse` (see simulator.cli)."""
+"""Subcommands this package adds to `defuse` (see simulator.cli): the instructor's side.
+
+`sessions`, `report`, `lrs push`, `export-sessions` and `import`. Renderers return text or
+bytes, or write to a stream handed to them; only this module opens output files, and it
+writes each to FILE.part first so a failed report never leaves half a file behind.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+__all__ = ["register"]
+
+FORMATS = ("csv", "xlsx", "json", "html", "xapi", "pdf")
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (all optional, combined with AND)")
+    g.add_argument("--trainee", metavar="NAME", help="only this trainee's sessions")
+    g.add_argument("--scenario", metavar="ID", help="only sessions of this scenario")
+    g.add_argument("--since", metavar="DATE", type=_day, help="started on or after this day (YYYY-MM-DD, UTC, inclusive)")
+    g.add_argument("--until", metavar="DATE", type=_day, help="started on or before this day (YYYY-MM-DD, UTC, inclusive)")
+    verdict = g.add_mutually_exclusive_group()
+    verdict.add_argument("--passed", dest="verdict", action="store_const", const=True, help="only sessions that passed")
+    verdict.add_argument("--failed", dest="verdict", action="store_const", const=False, help="only sessions that failed")
+    g.add_argument("--incomplete", action="store_true", help="only sessions that never reached an ending")
+
+
+def _filter_doc(args) -> dict:
+    return {
+        "trainee": args.trainee,
+        "scenario": args.scenario,
+        "since": args.since,
+        "until": args.until,
+        "passed": args.verdict,
+        "incomplete": args.incomplete,
+        "protocol": getattr(args, "protocol", None),
+    }
+
+
+def _selected(store, args, override=None):
+    """The filtered sessions with their scores, streamed oldest first."""
+    from simulator.library import protocol
+
+    from .rows import judged
+
+    until = (date.fromisoformat(args.until) + timedelta(days=1)).isoformat() if args.until else None
+    sessions = store.find(
+        trainee=args.trainee,
+        scenario=args.scenario,
+        since=args.since,
+        until=until,
+        complete=False if args.incomplete else None,
+    )
+    for j in judged(sessions, protocol, override):
+        if args.verdict is None or j.passed == args.verdict:
+            yield j
+
+
+def _override(args):
+    if not getattr(args, "protocol", None):
+        return None
+    from simulator.library import protocol
+
+    return protocol(args.protocol)
+
+
+@contextmanager
+def _output(path: str, binary: bool):
+    """A stream for the report: stdout for '-', else FILE.part renamed to FILE once complete."""
+    if path == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    target = Path(path)
+    part = target.with_name(target.name + ".part")
+    try:
+        fh = open(part, "wb") if binary else open(part, "w", encoding="utf-8", newline="")
+    except OSError as e:
+        from simulator.diagnostics import DefuseError
+
+        raise DefuseError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with fh:
+            yield fh
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def cmd_sessions(args) -> int:
+    from simulator.cli import emit_json, open_store
+
+    with open_store(args) as store:
+        items = [_listing(j) for j in _selected(store, args, _override(args))]
+    if args.json:
+        emit_json(items)
+        return 0
+    if not items:
+        print("no sessions match")
+        return 0
+    print(f"{'session':<8}  {'started (UTC)':<20} {'trainee':<18} {'scenario':<26} {'outcome':<13} {'total':>6}  verdict")
+    for d in items:
+        verdict = ("PASS" if d["passed"] else "FAIL") if d["complete"] else "incomplete"
+        scen = f"{d['scenario']} r{d['revision']}"
+        print(f"{d['id'][:8]:<8}  {d['started_at']:<20} {_clip(d['trainee'], 18):<18} {_clip(scen, 26):<26} {d['outcome'] or '-':<13} {d['total']:>6.1f}  {verdict}")
+    print(f"{len(items)} session(s), {sum(1 for d in items if d['passed'])} passed")
+    return 0
+
+
+def _clip(text: str, width: int) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _listing(j) -> dict:
+    s = j.session
+    return {
+        "id": s.id,
+        "trainee": s.trainee,
+        "scenario": s.scenario,
+        "revision": s.revision,
+        "title": s.title,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "outcome": s.outcome.value if s.outcome else None,
+        "complete": s.complete,
+        "turns": len(s.turns),
+        "protocol": j.score["protocol"],
+        "total": j.score["total"],
+        "passed": bool(j.score["passed"]),
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def cmd_report(args) -> int:
+    from simulator.cli import fail, open_store
+    from simulator.store import utc_now
+
+    if args.format == "pdf" and not args.trainee:
+        return fail("--format pdf is a one-trainee report: give --trainee NAME", 2)
+    override = _override(args)
+    binary = args.format in ("xlsx", "pdf")
+    with open_store(args) as store:
+        items = _selected(store, args, override)
+        if args.format in ("csv", "json", "xapi"):
+            # streamed: memory stays flat however many sessions there are
+            with _output(args.output, binary=False) as out:
+                if args.format == "csv":
+                    from .csv import write_csv
+
+                    n = write_csv(items, out)
+                elif args.format == "json":
+                    from .jsonreport import write_json
+
+                    n = write_json(items, out, generated=utc_now(), filters=_filter_doc(args))
+                else:
+                    from .xapi import write_xapi
+
+                    n = write_xapi(items, out, homepage=args.homepage)
+        else:
+            chosen = list(items)
+            if args.format == "pdf" and not chosen:
+                return fail(f"no sessions for trainee {args.trainee!r} match the filters")
+            data = _render(args.format, chosen, args, utc_now())
+            with _output(args.output, binary=True) as out:
+                out.write(data)
+            n = len(chosen)
+    if args.output != "-":
+        unit = "statement(s)" if args.format == "xapi" else "session(s)"
+        sys.stderr.write(f"wrote {args.output}: {n} {unit}\n")
+    return 0
+
+
+def _render(fmt: str, chosen: list, args, now: str) -> bytes:
+    if fmt == "xlsx":
+        from .xlsx import render_xlsx
+
+        return render_xlsx(chosen)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(chosen, generated=now, filters=_filter_doc(args)).encode("utf-8")
+    from .pdf import render_pdf
+
+    return render_pdf(chosen, trainee=args.trainee, generated=now)
+
+
+# ---------------------------------------------------------------- lrs push
+
+
+def cmd_lrs_push(args) -> int:
+    from simulator.cli import emit_json, fail, open_store
+
+    from .lrs import Lrs, LrsError
+    from .xapi import statements
+
+    password = args.password if args.password is not None else os.environ.get("DEFUSE_LRS_PASSWORD")
+    if password is None:
+        return fail("give --password or set DEFUSE_LRS_PASSWORD", 2)
+    lrs = Lrs(args.endpoint, args.user, password, timeout=args.timeout)
+    sent = statements_sent = 0
+    errors: list[str] = []
+    with open_store(args) as store:
+        ids = [j.session.id for j in _selected(store, args)]
+        pending = store.lrs_pending(args.endpoint, ids)
+        already = len(ids) - len(pending)
+        left = list(pending)
+        for sid in pending:
+            j = next(_judged_one(store, sid))
+            batch = statements(j, args.homepage)
+            try:
+                lrs.send(batch)
+            except LrsError as e:
+                errors.append(f"session {sid}: {e}")
+                if e.retry:
+                    break  # the store is down or struggling: leave the rest for the next push
+                continue
+            store.mark_sent(args.endpoint, j.session)
+            left.remove(sid)
+            sent += 1
+            statements_sent += len(batch)
+    doc = {"endpoint": args.endpoint, "sent": sent, "statements": statements_sent, "already_sent": already, "pending": len(left), "errors": errors}
+    if args.json:
+        emit_json(doc)
+    else:
+        print(f"sent {sent} session(s) ({statements_sent} statements) to {args.endpoint}; {already} already there; {len(left)} pending")
+    for e in errors:
+        sys.stderr.write(f"defuse: {e}\n")
+    if errors:
+        sys.stderr.write(f"defuse: {len(left)} session(s) still pending; run `defuse lrs push` again to retry\n")
+        return 1
+    return 0
+
+
+def _judged_one(store, sid):
+    from simulator.library import protocol
+
+    from .rows import judged
+
+    return judged([store.get(sid)], protocol)
+
+
+# ---------------------------------------------------------------- import / export
+
+
+def cmd_export(args) -> int:
+    from simulator.cli import open_store
+    from simulator.store import utc_now
+
+    from .exchange import write_export
+
+    with open_store(args) as store:
+        sessions = (j.session for j in _selected(store, args))
+        with _output(args.output, binary=False) as out:
+            n = write_export(sessions, out, exported=utc_now())
+    if args.output != "-":
+        sys.stderr.write(f"wrote {args.output}: {n} session(s)\n")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from simulator.cli import emit_json, open_store
+    from simulator.diagnostics import DefuseError, ScenarioError
+    from simulator.library import read_bytes
+
+    from .exchange import MAX_IMPORT_BYTES, read_export
+
+    counts = {"imported": 0, "updated": 0, "skipped": 0}
+    files, errors = [], []
+    with open_store(args) as store:
+        for path in args.files:
+            try:
+                p = Path(path)
+                if p.is_file() and p.stat().st_size > MAX_IMPORT_BYTES:
+                    raise DefuseError(f"{path}: too large to be a session export")
+                raw = p.read_bytes() if p.is_file() else read_bytes(p)
+                sessions = read_export(raw, path)
+            except ScenarioError as e:
+                errors.append(str(e).splitlines()[0])
+                continue
+            except DefuseError as e:
+                errors.append(str(e))
+                continue
+            mine = {"imported": 0, "updated": 0, "skipped": 0}
+            for s in sessions:
+                mine[store.merge(s)] += 1
+            for k, v in mine.items():
+                counts[k] += v
+            files.append({"file": path, **mine})
+    if args.json:
+        emit_json({**counts, "files": files, "errors": errors})
+    else:
+        for f in files:
+            print(f"{f['file']}: {f['imported']} imported, {f['updated']} updated (more complete copy), {f['skipped']} skipped (already here)")
+    for e in errors:
+        sys.stderr.write(f"defuse: {e}\n")
+    return 1 if errors else 0
+
+
+# ---------------------------------------------------------------- parser
 
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
+    p = sub.add_parser("sessions", parents=[common], help="list recorded sessions with their scores")
+    _filters(p)
+    p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("report", parents=[common], help="a score report: csv, xlsx, json, html, xapi or pdf")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it ('-' for stdout)")
+    p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
+    p.add_argument("--homepage", default=_homepage(), metavar="URL", help="xapi: the account homePage naming trainees")
+    _filters(p)
+    p.set_defaults(func=cmd_report)
+
+    lrs = sub.add_parser("lrs", help="a learning record store (xAPI)")
+    lrs_sub = lrs.add_subparsers(dest="lrs_command", metavar="COMMAND")
+    lrs.set_defaults(func=lambda args: (lrs.print_help(), 2)[1])
+    p = lrs_sub.add_parser("push", parents=[common], help="send the sessions not yet sent; failed sends are retried next time")
+    p.add_argument("--endpoint", required=True, metavar="URL", help="the xAPI base, e.g. http://127.0.0.1:8100/xAPI/")
+    p.add_argument("--user", required=True, metavar="U")
+    p.add_argument("--password", metavar="P", help="or set DEFUSE_LRS_PASSWORD")
+    p.add_argument("--homepage", default=_homepage(), metavar="URL", help="the account homePage naming trainees")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--json", action="store_true")
+    _filters(p)
+    p.set_defaults(func=cmd_lrs_push)
+
+    p = sub.add_parser("export-sessions", parents=[common], help="write sessions to a file for another machine")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    _filters(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", parents=[common], help="merge exported sessions into this machine's store")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+
+def _homepage() -> str:
+    from .xapi import DEFAULT_HOMEPAGE
+
+    return os.environ.get("DEFUSE_XAPI_HOMEPAGE", DEFAULT_HOMEPAGE)

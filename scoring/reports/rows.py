@@ -1,0 +1,126 @@
+"""The per-session record every report is built from: a stored session and its score.
+
+`judged` pairs each session with a score (re-scored against one protocol when asked,
+otherwise the score saved with it, re-scored only when none was saved); `row` flattens
+one into the spreadsheet columns; `neutralise` keeps spreadsheet cells from being formulas.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable, Iterator
+
+from simulator.store import StoredSession
+
+__all__ = ["Judged", "judged", "row", "COLUMNS", "neutralise", "duration_seconds", "anger_curve"]
+
+# One spreadsheet column per entry, in order; `row` fills them.
+COLUMNS = (
+    "session",
+    "trainee",
+    "scenario",
+    "revision",
+    "started_at",
+    "duration_s",
+    "outcome",
+    "complete",
+    "protocol",
+    "total",
+    "passed",
+    "coverage",
+    "order",
+    "conduct",
+    "outcome_score",
+    "anger_start",
+    "anger_peak",
+    "anger_end",
+    "interruptions",
+    "turns",
+    "sequence",
+)
+
+# A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text that a spreadsheet will show as text: a leading formula character gets a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Judged:
+    session: StoredSession
+    score: dict  # Score.to_dict()
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.score["passed"])
+
+
+def judged(sessions: Iterable[StoredSession], protocol_of: Callable[[str], object], override=None) -> Iterator[Judged]:
+    """Each session with its score: against `override` if given, else the stored score."""
+    from scoring import score
+
+    for s in sessions:
+        if override is not None:
+            yield Judged(s, score(s.transcript(), override).to_dict())
+        elif s.score is not None:
+            yield Judged(s, s.score)
+        else:
+            yield Judged(s, score(s.transcript(), protocol_of(s.protocol)).to_dict())
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def duration_seconds(s: StoredSession) -> float | None:
+    """Seconds from start to the end (or to the last committed turn of an unfinished session)."""
+    start = _parse(s.started_at)
+    end = _parse(s.ended_at) or (_parse(s.turn_times[-1]) if s.turn_times else None)
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def anger_curve(s: StoredSession) -> list[float]:
+    return [s.anger_start] + [t.anger_after for t in s.turns]
+
+
+def row(j: Judged) -> dict:
+    """One session as spreadsheet cells, keyed by COLUMNS (not yet neutralised)."""
+    s, sc = j.session, j.score
+    curve = anger_curve(s)
+    c = sc["components"]
+    dur = duration_seconds(s)
+    return {
+        "session": s.id,
+        "trainee": s.trainee,
+        "scenario": s.scenario,
+        "revision": s.revision,
+        "started_at": s.started_at,
+        "duration_s": None if dur is None else round(dur, 1),
+        "outcome": s.outcome.value if s.outcome else "incomplete",
+        "complete": s.complete,
+        "protocol": sc["protocol"],
+        "total": sc["total"],
+        "passed": bool(sc["passed"]),
+        "coverage": c.get("coverage"),
+        "order": c.get("order"),
+        "conduct": c.get("conduct"),
+        "outcome_score": c.get("outcome"),
+        "anger_start": round(curve[0], 2),
+        "anger_peak": round(max(curve), 2),
+        "anger_end": round(s.anger_end if s.anger_end is not None else curve[-1], 2),
+        "interruptions": sum(1 for t in s.turns if t.interrupted),
+        "turns": len(s.turns),
+        "sequence": " > ".join(sc["sequence"]),
+    }

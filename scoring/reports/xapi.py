@@ -1,0 +1,147 @@
+"""xAPI 1.0.3 statements for sessions, as a learning record store takes them.
+
+Per session: `attempted` at the start; `answered` for every turn; for a finished session
+the step order as a `sequencing` interaction, then `passed` or `failed` and `completed`
+with the score. The trainee is an `account` agent (never an e-mail address). Statement
+ids and the registration are uuid5s of the session id, so sending a session twice, or
+again after a failure, gives the same ids and a record store keeps one copy.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Iterable, TextIO
+from urllib.parse import quote
+
+from .rows import Judged, duration_seconds
+
+__all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ACTIVITY_BASE", "VERBS"]
+
+DEFAULT_HOMEPAGE = "https://defuse.example/trainees"
+ACTIVITY_BASE = "https://defuse.example/xapi/"
+_NS = uuid.uuid5(uuid.NAMESPACE_URL, ACTIVITY_BASE)
+_ADL = "http://adlnet.gov/expapi/verbs/"
+VERBS = {v: {"id": _ADL + v, "display": {"en-US": v}} for v in ("attempted", "answered", "passed", "failed", "completed")}
+_INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
+_SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
+_EXT = ACTIVITY_BASE + "extensions/"
+
+
+def iso_duration(seconds: float) -> str:
+    """ISO 8601 duration in whole seconds, e.g. 252 -> PT4M12S."""
+    total = int(round(max(0.0, seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{s}S" if s or not (h or m) else "")
+
+
+def _iri(*parts: str) -> str:
+    return ACTIVITY_BASE + "/".join(quote(p, safe="") for p in parts)
+
+
+def _sid(session_id: str, key: str) -> str:
+    return str(uuid.uuid5(_NS, f"{session_id}/{key}"))
+
+
+def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
+    """The statements of one session, in the order they happened."""
+    s, sc = j.session, j.score
+    actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": s.trainee}}
+    scenario = {
+        "objectType": "Activity",
+        "id": _iri("scenarios", s.scenario),
+        "definition": {"type": _SIMULATION, "name": {"en-US": s.title or s.scenario}},
+    }
+    protocol_id = sc["protocol"]
+    context = {
+        "registration": str(uuid.uuid5(_NS, s.id)),
+        "platform": "Defuse",
+        "contextActivities": {
+            "grouping": [
+                {"objectType": "Activity", "id": _iri("scenarios", s.scenario, "revisions", str(s.revision))},
+                {"objectType": "Activity", "id": _iri("protocols", protocol_id)},
+            ]
+        },
+        "extensions": {
+            _EXT + "scenario": {"id": s.scenario, "revision": s.revision},
+            _EXT + "session": s.id,
+            _EXT + "protocol": protocol_id,
+        },
+    }
+    child = dict(context, contextActivities=dict(context["contextActivities"], parent=[{"objectType": "Activity", "id": scenario["id"]}]))
+
+    def stmt(key: str, verb: str, obj: dict, timestamp: str, ctx: dict, result: dict | None = None) -> dict:
+        out = {"id": _sid(s.id, key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx, "timestamp": timestamp}
+        if result is not None:
+            out["result"] = result
+        return out
+
+    out = [stmt("attempted", "attempted", scenario, s.started_at, context)]
+    for i, t in enumerate(s.turns):
+        at = s.turn_times[i] if i < len(s.turn_times) else s.started_at
+        node = {
+            "objectType": "Activity",
+            "id": _iri("scenarios", s.scenario, "nodes", t.node),
+            "definition": {
+                "type": _INTERACTION,
+                "interactionType": "choice",
+                "name": {"en-US": t.node},
+                "description": {"en-US": t.text},
+            },
+        }
+        result = {
+            "response": t.choice,
+            "extensions": {
+                _EXT + "actions": [a.value for a in t.actions],
+                _EXT + "anger-before": round(t.anger_before, 3),
+                _EXT + "anger-after": round(t.anger_after, 3),
+                _EXT + "interrupted": t.interrupted,
+                _EXT + "said": t.said,
+            },
+        }
+        out.append(stmt(f"turn/{t.index}", "answered", node, at, child, result))
+    if not (s.complete and s.ended_at):
+        return out
+
+    steps = sc["steps"]
+    order = {
+        "objectType": "Activity",
+        "id": _iri("protocols", protocol_id, "order"),
+        "definition": {
+            "type": _INTERACTION,
+            "interactionType": "sequencing",
+            "name": {"en-US": f"Step order of {protocol_id}"},
+            "choices": [{"id": st["id"], "description": {"en-US": st["title"]}} for st in steps],
+            "correctResponsesPattern": ["[,]".join(st["id"] for st in steps)],
+        },
+    }
+    comp = sc["components"]
+    order_scaled = comp.get("order") if comp.get("order") is not None else comp.get("coverage")
+    order_result = {"response": "[,]".join(sc["sequence"])}
+    if order_scaled is not None:
+        order_result["score"] = {"scaled": round(float(order_scaled), 4)}
+    out.append(stmt("order", "answered", order, s.ended_at, child, order_result))
+
+    raw = min(100.0, max(0.0, float(sc["total"])))
+    result = {
+        "score": {"scaled": round(raw / 100.0, 4), "raw": raw, "min": 0, "max": 100},
+        "success": bool(sc["passed"]),
+        "completion": True,
+        "duration": iso_duration(duration_seconds(s) or 0.0),
+        "extensions": {_EXT + "outcome": s.outcome.value if s.outcome else None},
+    }
+    out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, result))
+    out.append(stmt("completed", "completed", scenario, s.ended_at, context, result))
+    return out
+
+
+def write_xapi(items: Iterable[Judged], out: TextIO, homepage: str = DEFAULT_HOMEPAGE) -> int:
+    """Stream one JSON array of every session's statements; returns the number of statements."""
+    out.write("[")
+    n = 0
+    for j in items:
+        for st in statements(j, homepage):
+            out.write(("," if n else "") + "\n  " + json.dumps(st, ensure_ascii=False))
+            n += 1
+    out.write("\n]\n")
+    return n
