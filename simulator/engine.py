@@ -6,6 +6,8 @@ Pure: no files, no clock, no printing, no front end. An illegal choice raises
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .actions import Action
@@ -172,14 +174,4 @@ def choose(
         abuse=node.line.abuse,
         goto=goto,
     )
-    return State(
-        scenario=state.scenario,
-        revision=state.revision,
-        seed=state.seed,
-        node=goto,
-        anger=anger,
-        anger_start=state.anger_start,
-        turns=state.turns + (turn,),
-        outcome=outcome,
-        counts=new_counts,
-    )
+    return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts)
