@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .customer import Dynamics
+from .diagnostics import LINT_CODES
 from .loader import Document, _quote
+
+DYNAMICS = sorted(Dynamics.names())
 
 __all__ = ["check_scenario"]
 
@@ -102,6 +106,17 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
                 elif not last and route.get("when") is None:
                     doc.diag(here + ("routes", k), "E026", f"route {k + 1} of option {oid!r} has no `when`, so the routes after it can never be taken")
 
+    # The anger model silently ignores parameters it does not know, so a typo here would
+    # change nothing and nobody would notice: refuse it at load time instead.
+    dynamics = _dict(_dict(data.get("persona")).get("dynamics"))
+    for key in dynamics:
+        if key not in DYNAMICS:
+            doc.diag(("persona", "dynamics", key), "E010", f"unknown anger-model parameter {_quote(key)} in persona.dynamics{_near(str(key), DYNAMICS)}", key=True)
+
+    for k, code in enumerate(_list(_dict(data.get("lint")).get("ignore"))):
+        if isinstance(code, str) and code not in LINT_CODES:
+            doc.diag(("lint", "ignore", k), "E012", f"lint.ignore: {_quote(code)} is not a lint code (W101 to W110){_near(code, LINT_CODES)}")
+
     proto = data.get("protocol")
     if protocols is not None and isinstance(proto, str) and proto not in protocols:
         doc.diag(("protocol",), "E023", f"unknown protocol {proto!r}{_near(proto, protocols)}")
@@ -117,6 +132,9 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
         tp = test.get("protocol")
         if protocols is not None and isinstance(tp, str) and tp not in protocols:
             doc.diag(("tests", t, "protocol"), "E023", f"unknown protocol {tp!r} in test {name!r}{_near(tp, protocols)}")
+        rng = _list(_dict(test.get("expect")).get("score"))
+        if len(rng) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in rng) and rng[0] > rng[1]:
+            doc.diag(("tests", t, "expect", "score"), "E012", f"test {name!r} expects a score between {rng[0]} and {rng[1]}: the minimum comes first")
         for c, choice in enumerate(_list(test.get("choices"))):
             if isinstance(choice, str) and option_ids and choice.rstrip("!") not in option_ids:
                 doc.diag(("tests", t, "choices", c), "E028", f"test {name!r} chooses unknown option {_quote(choice)}")

@@ -16,6 +16,7 @@ __all__ = [
     "IllegalChoice",
     "format_diagnostics",
     "CODES",
+    "LINT_CODES",
 ]
 
 
@@ -47,7 +48,20 @@ CODES: dict[str, str] = {
     "E028": "a scripted test names an option that does not exist",
     "E030": "protocol step refers to an unknown step",
     "E031": "protocol order has a cycle",
+    # Lint warnings (`defuse lint`): the file loads, but a trainee would meet a problem.
+    "W101": "a node no playthrough can reach",
+    "W102": "a node where, for some anger or history, no option is offered (a dead end that is not an ending)",
+    "W103": "a loop with no way out: no ending can be reached from this node",
+    "W104": "an option or route whose condition never holds on any path",
+    "W105": "an ending no playthrough can reach",
+    "W106": "a step of the scenario's protocol that no reachable option performs",
+    "W107": "a customer line too long to read aloud comfortably",
+    "W108": "a customer line with no words to say or show",
+    "W109": "repeating a single action passes the scenario",
+    "W110": "no reachable path passes: the best score is below the pass mark",
 }
+
+LINT_CODES: frozenset[str] = frozenset(c for c in CODES if c.startswith("W"))
 
 
 @dataclass(frozen=True, order=True)
