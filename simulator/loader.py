@@ -28,6 +28,7 @@ __all__ = [
     "validate_model",
     "load_scenario",
     "load_document",
+    "scenario_of",
     "load_with",
     "Positions",
 ]
@@ -289,14 +290,20 @@ def load_document(raw: bytes | str, path: str, protocols: set[str] | None = None
     The document keeps the positions of every value, so that later passes (the linter)
     can point at the line a finding is about.
     """
+    doc = parse_yaml(raw, path)
+    return scenario_of(doc, protocols), doc
+
+
+def scenario_of(doc: Document, protocols: set[str] | None = None):
+    """Cross-check and validate a parsed document as a scenario; None if it has any error."""
     from .checks import check_scenario
     from .model import Scenario
 
-    doc = parse_yaml(raw, path)
-    if doc.data is not None:
-        check_scenario(doc, protocols)
-    scenario = validate_model(doc, Scenario) if doc.data is not None else None
-    return (None if doc.diagnostics else scenario), doc
+    if doc.data is None:
+        return None
+    check_scenario(doc, protocols)
+    scenario = validate_model(doc, Scenario)
+    return None if doc.diagnostics else scenario
 
 
 def load_scenario(raw: bytes | str, path: str, protocols: set[str] | None = None):

@@ -1,0 +1,77 @@
+"""`defuse validate`: load every scenario (or protocol) file named, gathering every error.
+
+Folders are searched recursively for *.yaml and *.yml. A file whose top level has `steps`
+and no `nodes` is read as a protocol, so trainers can check their own procedures too.
+Nothing here prints: the command layer decides how the diagnostics are shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, ScenarioError
+from ..library import protocols as installed_protocols
+from ..library import read_bytes
+from ..loader import Document, parse_yaml, scenario_of
+from ..model import Scenario
+
+__all__ = ["Checked", "scenario_files", "check_file", "check_paths"]
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Checked:
+    """One file after validation: what it is, what it loaded to, and what is wrong with it."""
+
+    path: str
+    kind: str  # scenario | protocol
+    scenario: Scenario | None = None
+    document: Document | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity.value == "error" for d in self.diagnostics)
+
+
+def scenario_files(paths: list[str]) -> list[str]:
+    """The files to check, in the order given; folders expand to their YAML files, sorted."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(f for f in path.rglob("*") if f.suffix in SUFFIXES and f.is_file())
+            out.extend(str(f) for f in found)
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
+def _is_protocol(data) -> bool:
+    return isinstance(data, dict) and "steps" in data and "nodes" not in data
+
+
+def check_file(path: str, protocol_ids: set[str] | None = None) -> Checked:
+    """Validate one file; never raises for anything the file holds."""
+    try:
+        raw = read_bytes(path)
+    except ScenarioError as e:
+        return Checked(path, "scenario", diagnostics=list(e.diagnostics))
+    doc = parse_yaml(raw, path)
+    if _is_protocol(doc.data):
+        from scoring.protocol import load_protocol
+
+        try:
+            load_protocol(raw, path)
+        except ScenarioError as e:
+            return Checked(path, "protocol", document=doc, diagnostics=list(e.diagnostics))
+        return Checked(path, "protocol", document=doc)
+    ids = set(installed_protocols()) if protocol_ids is None else protocol_ids
+    scenario = scenario_of(doc, ids)
+    return Checked(path, "scenario", scenario, doc, sorted(doc.diagnostics))
+
+
+def check_paths(paths: list[str]) -> list[Checked]:
+    ids = set(installed_protocols())
+    return [check_file(p, ids) for p in scenario_files(paths)]
