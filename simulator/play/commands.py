@@ -23,6 +23,7 @@ def register(sub, common) -> None:
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
+    p.add_argument("--pace", type=float, metavar="WPM", help="terminal: words per minute for the customer's lines (0 = at once; default DEFUSE_TEXT_WPM or the persona's voice)")
     p.set_defaults(func=cmd_play)
 
 

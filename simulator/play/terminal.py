@@ -1,0 +1,266 @@
+"""Terminal play, `defuse play [SCENARIO] --text`: the role-play in any plain terminal.
+
+The customer's line is revealed word by word at their speaking pace; an answer typed
+before it ends counts as cutting in (the engine decides what that means, so keeping quiet
+never does). Each turn is committed through a `Recorder`, so quitting, Ctrl-C or a lost
+connection leaves the session saved as incomplete. With --debug, a trainer sees after
+each choice how anger moved, what the choice counted as and which way it routed.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+
+from ..cli import library_from, open_store
+from ..diagnostics import DefuseError
+from ..library import Library, protocol
+from ..model import Option, Scenario
+from ..session import Recorder
+from .text_console import Console, words_per_minute
+from .text_profile import clean_name, remember_name, remembered_name
+from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
+
+__all__ = ["run", "play"]
+
+QUIT = frozenset({"q", "quit", "exit"})
+_HELP = frozenset({"?", "h", "help"})
+
+
+class _Quit(Exception):
+    """The trainee typed q."""
+
+
+def run(args) -> int:
+    return play(args, Console.for_terminal())
+
+
+def play(args, console: Console) -> int:
+    """Play on `console` as the arguments say; returns the exit status."""
+    library = library_from(args)
+    chosen = protocol(args.protocol) if args.protocol else None  # an unknown id fails before anything starts
+    entry = library.get(args.scenario) if args.scenario else None
+    store = None if args.no_save else open_store(args)
+    game = TextGame(
+        console,
+        library,
+        store,
+        trainee=args.trainee,
+        protocol=chosen,
+        seed=args.seed,
+        debug=args.debug,
+        pace=getattr(args, "pace", None),
+    )
+    try:
+        return game.main(entry.scenario if entry else None)
+    finally:
+        if store is not None:
+            store.close()
+
+
+class TextGame:
+    """One terminal sitting: the name, the picker, sessions, debriefs, retries."""
+
+    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=0, debug=False, pace=None):
+        self.console = console
+        self.library = library
+        self.store = store
+        self.trainee = clean_name(trainee) if trainee else None
+        self.protocol = protocol
+        self.seed = seed
+        self.debug = debug
+        self.pace = pace
+        self.recorder: Recorder | None = None
+
+    # ------------------------------------------------------------ the sitting
+
+    def main(self, scenario: Scenario | None) -> int:
+        try:
+            if self.trainee is None:
+                self.trainee = self._ask_name()
+            while True:
+                if scenario is None:
+                    scenario = self._pick()
+                    if scenario is None:
+                        return 0
+                self._session(scenario)
+                what = self._next()
+                if what == "quit":
+                    return 0
+                if what == "another":
+                    scenario = None
+        except _Quit:
+            self._left("You left the session")
+            return 0
+        except EOFError:
+            if self._in_session():
+                self.console.write("")
+                self._left("defuse: the input ended", stream=sys.stderr)
+                return 1
+            return 0
+        except KeyboardInterrupt:
+            # A second Ctrl-C while the session is being closed must not cut the save short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self.console.write("")
+            self._left("defuse: interrupted", stream=sys.stderr)
+            return 130
+
+    def _in_session(self) -> bool:
+        return self.recorder is not None and not self.recorder.finished
+
+    def _left(self, why: str, stream=None) -> None:
+        """Close an unfinished session (kept, marked incomplete) and say so on one line."""
+        rec = self.recorder
+        if rec is None or rec.finished:
+            msg = f"{why}."
+        else:
+            rec.finish()
+            n = len(rec.state.turns)
+            kept = "saved as incomplete" if rec.session_id else "not saved (--no-save)"
+            msg = f"{why}; the session is {kept} after {n} turn{'s' if n != 1 else ''}."
+        if stream is None:
+            self.console.write(msg)
+        else:
+            stream.write(msg + "\n")
+            stream.flush()
+
+    def _ask_name(self) -> str:
+        name = remembered_name()
+        if name:
+            self.console.write(f"Playing as {name}.")
+            return name
+        while True:
+            name = clean_name(self.console.ask("Your name, for your session records: "))
+            if name:
+                remember_name(name)
+                return name
+            self.console.write("Please type a name (any name you like).")
+
+    def _pick(self) -> Scenario | None:
+        scenarios = [e.scenario for e in self.library.entries().values()]
+        for problem in self.library.problems:
+            sys.stderr.write(f"{problem}\n")
+        self.library.problems.clear()
+        if not scenarios:
+            self.console.write("No scenarios are installed.")
+            return None
+        c = self.console
+        c.write("")
+        c.write("Scenarios:")
+        c.lines(picker_lines(scenarios, c.style))
+        while True:
+            text = c.ask(f"Choose a scenario (1-{len(scenarios)}), or q to quit: ")
+            if text.lower() in QUIT:
+                return None
+            picked = _pick_by(text, scenarios, lambda s: s.id)
+            if picked is not None:
+                return picked
+            c.write(f"Please type a number from 1 to {len(scenarios)}.")
+
+    def _next(self) -> str:
+        c = self.console
+        while True:
+            text = c.ask("What next? r = retry this scenario, a = another scenario, q = quit: ").lower()
+            if text in ("r", "retry"):
+                return "retry"
+            if text in ("a", "another"):
+                return "another"
+            if text in QUIT:
+                return "quit"
+            c.write("Please type r, a or q.")
+
+    # ------------------------------------------------------------ one session
+
+    def _session(self, scenario: Scenario) -> None:
+        proto = self.protocol or protocol(scenario.protocol)
+        rec = Recorder(scenario, proto, trainee=self.trainee, seed=self.seed, store=self.store, mode="text")
+        self.recorder = rec
+        c, w = self.console, self.console.style.width
+        c.write("")
+        c.write("=" * w)
+        c.lines(wrap(scenario.title, w))
+        c.write("=" * w)
+        c.lines(wrap(scenario.summary, w))
+        c.lines(wrap(f"{scenario.setting.value.replace('_', ' ')}, {scenario.industry}; you are scored on: {proto.title}.", w))
+        if scenario.goals:
+            c.write("What to practise:")
+            for g in scenario.goals:
+                c.lines(wrap(g, w, "  - "))
+        c.lines(wrap(
+            "Answer by typing the number of an option and pressing Enter, at any time. "
+            f"Answering before {scenario.persona.name} has finished speaking is cutting in. q leaves.",
+            w,
+        ))
+        while not rec.finished:
+            self._turn(rec)
+        end = scenario.node(rec.state.node)
+        c.write("")
+        c.reveal(_speaker(scenario, end), end.line.text, self._wpm(scenario))
+        c.write("")
+        c.lines(debrief_lines(rec.result, rec.state, scenario, proto, c.style))
+        c.write("")
+        c.write("Session saved." if rec.session_id else "Session not saved (--no-save).")
+
+    def _wpm(self, scenario: Scenario) -> float:
+        return words_per_minute(scenario.persona.voice.rate, self.pace)
+
+    def _turn(self, rec: Recorder) -> None:
+        c, w = self.console, self.console.style.width
+        scenario = rec.scenario
+        node = scenario.node(rec.state.node)
+        options = rec.options
+        if not options:
+            # The loader makes every node reachable and answerable; this is a guard, not a path.
+            raise DefuseError(f"scenario {scenario.id!r}: node {node.id!r} offers no option at anger {rec.state.anger:.0f}")
+        head = f"-- Turn {len(rec.state.turns) + 1} "
+        c.write("")
+        c.write(head + "-" * (w - len(head)))
+        c.write(anger_bar(rec.state.anger, c.style, number=self.debug))
+        if self.debug:
+            flags = [f for f in ("venting", "threat", "abuse") if getattr(node.line, f)]
+            c.lines(wrap(f"[debug] node {node.id}" + (f"; {', '.join(flags)}" if flags else ""), w))
+        c.lines(option_lines(options, c.style, self.debug))
+        started = c.clock()
+        answer, _ = c.reveal(_speaker(scenario, node), node.line.text, self._wpm(scenario), lambda t: self._check(t, options))
+        early = answer is not None
+        while answer is None:
+            text = c.ask(f"Your answer (1-{len(options)}): ")
+            verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}."
+            if verdict is True:
+                answer = text
+            else:
+                c.write(verdict)
+        if answer.lower() in QUIT:
+            raise _Quit
+        option = _pick_by(answer, options, lambda o: o.id)
+        before = rec.state
+        after = rec.choose(option.id, interrupted=early, elapsed=round(c.clock() - started, 3))
+        turn = after.turns[-1]
+        c.lines(wrap(option.text, w, "You: "))
+        name = scenario.persona.name
+        if turn.interrupted and early:
+            c.lines(wrap(f"(You spoke before {name} had finished.)", w))
+        if turn.restarted_vent:
+            c.lines(wrap(f"({name} starts again from the beginning.)", w))
+        if self.debug:
+            c.lines(debug_lines(scenario, before, after, option, c.style))
+
+    def _check(self, text: str, options: list[Option]) -> bool | str:
+        """True when `text` is an answer (an option or q); otherwise a gentle note."""
+        if text.lower() in QUIT or _pick_by(text, options, lambda o: o.id) is not None:
+            return True
+        if text.lower() in _HELP:
+            return f"Type the number of what you want to say or do (1-{len(options)}) and press Enter; q leaves."
+        return f"Please type a number from 1 to {len(options)} (or q to leave)."
+
+
+def _speaker(scenario: Scenario, node) -> str:
+    return "" if node.narration else f"{scenario.persona.name}: "
+
+
+def _pick_by(text: str, items: list, key):
+    """The item numbered `text` (1-based), or the one whose id is `text`, else None."""
+    text = text.strip()
+    if text.isdigit():
+        n = int(text)
+        return items[n - 1] if 1 <= n <= len(items) else None
+    return next((x for x in items if key(x) == text), None)

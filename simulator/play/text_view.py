@@ -1,0 +1,225 @@
+"""What terminal play shows, as plain strings: anger meter, options, debrief, playtest notes.
+
+Pure: every function takes values and returns text, so the view is tested without a
+terminal. A `Style` says how wide the text may be and whether block characters and
+colour are available; colour is only ever added on top, the words carry the meaning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine import holds
+from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of
+
+__all__ = [
+    "Style",
+    "wrap",
+    "wrap_words",
+    "anger_bar",
+    "sparkline",
+    "anger_chart",
+    "option_lines",
+    "picker_lines",
+    "debrief_lines",
+    "debug_lines",
+    "explain_route",
+    "describe_condition",
+]
+
+MAX_WIDTH = 80
+MIN_WIDTH = 40
+
+_RESET = "\033[0m"
+_BAND_COLOUR = {Band.CALM: "\033[32m", Band.UPSET: "\033[33m", Band.ANGRY: "\033[35m", Band.HOSTILE: "\033[31m"}
+_BLOCKS = "▁▂▃▄▅▆▇█"
+_ASCII_LEVELS = "_.-=+*#@"  # eight levels, like the blocks, for terminals without them
+
+
+@dataclass(frozen=True)
+class Style:
+    width: int = MAX_WIDTH
+    unicode: bool = False
+    colour: bool = False
+
+    @classmethod
+    def for_columns(cls, columns: int, *, unicode: bool = False, colour: bool = False) -> "Style":
+        # Never wider than 80 (long lines are hard to read), never so narrow nothing fits.
+        return cls(max(MIN_WIDTH, min(MAX_WIDTH, columns)), unicode, colour)
+
+    def paint(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.colour else text
+
+
+def wrap_words(words: list[str], first: int, rest: int) -> list[list[str]]:
+    """Greedy wrap of whole words: the first line holds `first` columns, the others `rest`.
+
+    A word longer than a line gets a line of its own rather than being split, so a word
+    revealed on screen is always the word the customer says.
+    """
+    lines: list[list[str]] = [[]]
+    used, room = 0, first
+    for w in words:
+        need = len(w) if not lines[-1] else used + 1 + len(w)
+        if lines[-1] and need > room:
+            lines.append([w])
+            used, room = len(w), rest
+        else:
+            lines[-1].append(w)
+            used = need
+    return lines if lines[0] else []
+
+
+def wrap(text: str, width: int, first: str = "", rest: str | None = None) -> list[str]:
+    """`text` wrapped to `width` columns, the first line led by `first`, the others by `rest`."""
+    rest = " " * len(first) if rest is None else rest
+    rows = wrap_words(text.split(), width - len(first), width - len(rest))
+    return [(first if i == 0 else rest) + " ".join(ws) for i, ws in enumerate(rows)] or [first.rstrip()]
+
+
+def _bar(anger: float, style: Style, cells: int) -> str:
+    filled = int(round(max(0.0, min(100.0, anger)) / 100 * cells))
+    full, empty = ("█", "░") if style.unicode else ("#", ".")
+    return "[" + style.paint(full * filled, _BAND_COLOUR[band_of(anger)]) + empty * (cells - filled) + "]"
+
+
+def anger_bar(anger: float, style: Style, cells: int = 20, number: bool = False) -> str:
+    """The anger meter: band name in words, then a bar (and the number when asked)."""
+    tail = f" {anger:5.1f}" if number else ""
+    return f"anger: {band_of(anger).value.upper():<7} {_bar(anger, style, cells)}{tail}"
+
+
+def sparkline(values: list[float], style: Style) -> str:
+    """One character per value, 0 to 100 mapped onto eight heights."""
+    levels = _BLOCKS if style.unicode else _ASCII_LEVELS
+    return "".join(levels[min(len(levels) - 1, int(max(0.0, v) / 100 * len(levels)))] for v in values)
+
+
+def anger_chart(trace: list[float], style: Style) -> list[str]:
+    """Anger at the start and after each turn: a row per turn, then a sparkline of them all."""
+    rows = []
+    cells = max(10, min(40, style.width - 28))
+    for i, a in enumerate(trace):
+        label = "start" if i == 0 else f"turn {i}"
+        rows.append(f"  {label:>8}  {a:5.1f} {band_of(a).value:<7} {_bar(a, style, cells)}")
+    line = sparkline(trace, style)
+    room = style.width - 12
+    for k in range(0, len(line), room):  # a very long session wraps its trend line
+        rows.append(f"  {'trend' if k == 0 else '':>8}  {line[k:k + room]}")
+    return rows
+
+
+def option_lines(options: list[Option], style: Style, debug: bool = False) -> list[str]:
+    out = []
+    for i, o in enumerate(options, 1):
+        out += wrap(o.text, style.width, f"  {i:>2}) ", " " * 6)
+        if debug:
+            out.append(f"      [{o.id}: {', '.join(a.value for a in o.actions)}]")
+    return out
+
+
+def picker_lines(scenarios: list[Scenario], style: Style) -> list[str]:
+    """The numbered list of installed scenarios: title, then what kind of conversation it is."""
+    out = []
+    for i, sc in enumerate(scenarios, 1):
+        out += wrap(sc.title, style.width, f"  {i:>2}. ", " " * 6)
+        where = sc.setting.value.replace("_", " ")
+        detail = f"{where}, {sc.industry}; starts {band_of(sc.persona.anger).value}; protocol {sc.protocol}"
+        out += wrap(detail, style.width, " " * 6)
+    return out
+
+
+def _component_text(components: dict) -> str:
+    return "  ".join(f"{k} {v:.2f}" for k, v in components.items() if v is not None)
+
+
+def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Style) -> list[str]:
+    """The end of a session: total and pass/fail, each step done or missed, the feedback,
+    and the anger after every turn."""
+    w = style.width
+    verdict = style.paint("PASS", "\033[32m") if score.passed else style.paint("FAIL", "\033[31m")
+    ending = state.outcome.value.replace("_", " ") if state.outcome else "not finished"
+    out = ["=" * w, f"Debrief: {scenario.title}", "=" * w]
+    out += wrap(
+        f"Ending: {ending} after {len(state.turns)} turn{'s' if len(state.turns) != 1 else ''}; "
+        f"anger {state.anger_start:.0f} -> {state.anger:.0f} ({band_of(state.anger).value}).",
+        w,
+    )
+    out.append(f"Score: {score.total:.1f} / 100  {verdict}  (pass mark {score.pass_mark:.0f})")
+    out += wrap(f"Protocol: {protocol.title} ({protocol.id})", w)
+    out += wrap(_component_text(score.components), w, "  ")
+    if score.safety_broken:
+        out += wrap("The safety rule was broken, so this session cannot pass.", w, "  ")
+    out += ["", "Steps (* critical):"]
+    for s in score.steps:
+        mark = "[x]" if s.performed else "[ ]"
+        when = f"done, turn {s.turn:<3}" if s.performed else "missed      "
+        out += wrap(f"{s.title}{' *' if s.critical else ''}", w, f"  {mark} {when} ", " " * 20)
+    if score.feedback:
+        out += ["", "Feedback:"]
+        for f in score.feedback:
+            out += wrap(f.message, w, "  - ")
+    out += ["", "Anger after each turn:"]
+    out += anger_chart(state.anger_trace, style)
+    return out
+
+
+# ---------------------------------------------------------------- the trainer's playtest
+
+
+def describe_condition(cond: Condition | None) -> str:
+    if cond is None:
+        return "always"
+    parts = []
+    if cond.band is not None:
+        names = ", ".join(b.value for b in cond.band)
+        parts.append(f"band is {names}" if len(cond.band) == 1 else f"band in {names}")
+    if cond.anger_at_least is not None:
+        parts.append(f"anger >= {cond.anger_at_least:g}")
+    if cond.anger_below is not None:
+        parts.append(f"anger < {cond.anger_below:g}")
+    if cond.done:
+        parts.append("done " + ", ".join(a.value for a in cond.done))
+    if cond.not_done:
+        parts.append("not done " + ", ".join(a.value for a in cond.not_done))
+    return " and ".join(parts) or "always"
+
+
+def explain_route(scenario: Scenario, after: State, option: Option) -> str:
+    """Which way the last choice went and why, re-evaluated the way the engine routes."""
+    turn = after.turns[-1]
+    if turn.restarted_vent:
+        return f"{turn.node} -> {turn.goto} (interrupted vent: it starts again)"
+    if option.goto is not None:
+        planned, why = option.goto, "fixed goto"
+    else:
+        routes = option.routes or []
+        planned, why = turn.goto, "no route matched"
+        for i, r in enumerate(routes, 1):
+            if holds(r.when, after.anger, after.performed()):
+                planned, why = r.goto, f"route {i} of {len(routes)}: {describe_condition(r.when)}"
+                break
+    text = f"{turn.node} -> {planned} ({why})"
+    if after.outcome == Outcome.CUSTOMER_LEFT and scenario.node(planned).end != Outcome.CUSTOMER_LEFT:
+        reason = "anger reached 100" if after.anger >= 100 else "patience ran out"
+        text += f"; {reason}: the customer left" + (f", so -> {turn.goto}" if turn.goto != planned else "")
+    return text
+
+
+def debug_lines(scenario: Scenario, before: State, after: State, option: Option, style: Style) -> list[str]:
+    """What a trainer checks after each choice: anger, actions, vent restart, routing."""
+    turn = after.turns[-1]
+    added = [a.value for a in turn.actions if a not in option.actions]
+    acts = ", ".join(a.value for a in turn.actions)
+    timing = f"{turn.elapsed:.1f} s into the line" if turn.elapsed is not None else "no timing"
+    rows = [
+        f"anger {before.anger:.1f} -> {after.anger:.1f} ({band_of(before.anger).value} -> "
+        f"{band_of(after.anger).value}, {after.anger - before.anger:+.1f})",
+        f"counted as: {acts}" + (f" (added: {', '.join(added)})" if added else ""),
+        f"answered {timing}; interrupted: {'yes' if turn.interrupted else 'no'}; "
+        f"vent restarted: {'yes' if turn.restarted_vent else 'no'}",
+        f"route: {explain_route(scenario, after, option)}",
+    ]
+    out = []
+    for r in rows:
+        out += wrap(r, style.width, "  [debug] ", " " * 10)
+    return out
