@@ -88,6 +88,7 @@ def _session_view(j: Judged) -> dict:
         "chart": anger_svg(curve),
         "steps": steps,
         "feedback": [f["message"] for f in sc["feedback"]],
+        "turns": [{"text": t.text, "said": t.said, "interrupted": t.interrupted, "anger_before": t.anger_before, "anger_after": t.anger_after} for t in s.turns],
     }
 
 
