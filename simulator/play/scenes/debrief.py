@@ -1,0 +1,247 @@
+"""After the conversation: the score and verdict, the protocol's steps, the anger curve and
+the feedback, with the protocol switchable to see how another procedure judges the same session."""
+from __future__ import annotations
+
+import pygame
+
+from ...model import BAND_FLOORS, Band, band_of
+from ...session import Recorder
+from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, wrap
+from ..widgets import Back, Button, Move, Pick, draw_lines, panel
+from .base import Scene
+
+__all__ = ["Debrief"]
+
+_PREV, _NEXT, _RETRY, _OTHER, _QUIT = "prev", "next", "retry", "other", "quit"
+_OUTCOMES = {
+    "resolved": "Resolved",
+    "escalated": "Escalated to a supervisor",
+    "disengaged": "Disengaged politely",
+    "customer_left": "The customer left",
+    "help_called": "Help was called",
+}
+
+
+class Debrief(Scene):
+    def __init__(self, app, recorder: Recorder):
+        super().__init__(app)
+        self.recorder = recorder
+        self.protocols = app.protocol_list()
+        ids = [p.id for p in self.protocols]
+        self.index = ids.index(recorder.protocol.id) if recorder.protocol.id in ids else 0
+        if recorder.protocol.id not in ids:
+            self.protocols.insert(0, recorder.protocol)
+        self.result = recorder.finish() if recorder.finished else recorder.rescore(recorder.protocol)
+        self.buttons = {
+            _PREV: Button("◀", _PREV),
+            _NEXT: Button("▶", _NEXT),
+            _RETRY: Button("Retry", _RETRY, hint="R"),
+            _OTHER: Button("Another scenario", _OTHER, hint="A"),
+            _QUIT: Button("Quit", _QUIT, hint="Q"),
+        }
+        self.focus.set([self.buttons[k] for k in (_RETRY, _OTHER, _QUIT, _PREV, _NEXT)])
+
+    @property
+    def protocol(self):
+        return self.protocols[self.index]
+
+    def switch(self, step: int) -> None:
+        """Score the same session against the next or previous protocol."""
+        self.index = (self.index + step) % len(self.protocols)
+        self.result = self.recorder.rescore(self.protocol)
+
+    def handle(self, action) -> None:
+        if isinstance(action, Move) and action.sideways:
+            self.switch(action.step)
+        elif isinstance(action, Back):
+            self.app.picker()
+        elif isinstance(action, Pick):
+            return
+        else:
+            super().handle(action)
+
+    def handle_event(self, event) -> None:
+        if event.type == pygame.KEYDOWN and not event.mod & pygame.KMOD_CTRL:
+            letter = {pygame.K_r: _RETRY, pygame.K_a: _OTHER, pygame.K_q: _QUIT}.get(event.key)
+            if letter:
+                self.activate(self.buttons[letter])
+                return
+        super().handle_event(event)
+
+    def activate(self, button: Button) -> None:
+        v = button.value
+        if v == _PREV:
+            self.switch(-1)
+        elif v == _NEXT:
+            self.switch(+1)
+        elif v == _RETRY:
+            self.app.play_again(self.recorder)
+        elif v == _OTHER:
+            self.app.picker()
+        elif v == _QUIT:
+            self.app.quit()
+
+    # -- drawing
+
+    def draw(self, surface) -> None:
+        super().draw(surface)
+        W, H = surface.get_size()
+        f = self.app.fonts
+        r, st = self.result, self.recorder.state
+        m = 20
+        sc = self.recorder.scenario
+        head = f.get(22, bold=True).render(f"Debrief · {sc.title}", True, COLOURS["text"])
+        surface.blit(head, (m, m))
+        outcome = _OUTCOMES.get(st.outcome.value, st.outcome.value) if st.outcome else "Not finished"
+        meta = f.get(14).render(f"Trainee {self.recorder.trainee} · {len(st.turns)} turns · {outcome}", True, COLOURS["muted"])
+        surface.blit(meta, (W - m - meta.get_width(), m + 6))
+        y = m + head.get_height() + 12
+        bottom = H - self.status_height() - 12
+
+        # the verdict and the protocol switch
+        verdict = pygame.Rect(m, y, W - 2 * m, int(96 * f.scale))
+        panel(surface, verdict)
+        big = f.get(40, bold=True).render(f"{r.total:.0f}", True, COLOURS["text"])
+        surface.blit(big, (verdict.x + 20, verdict.y + (verdict.h - big.get_height()) // 2))
+        of = f.get(18).render("/ 100", True, COLOURS["muted"])
+        surface.blit(of, (verdict.x + 28 + big.get_width(), verdict.centery - of.get_height() // 2 + 6))
+        word = "PASS ✓" if r.passed else "FAIL ✗"
+        badge_img = f.get(20, bold=True).render(word, True, COLOURS["bg"])
+        badge = pygame.Rect(verdict.x + 48 + big.get_width() + of.get_width(), 0, badge_img.get_width() + 24, badge_img.get_height() + 10)
+        badge.centery = verdict.centery
+        pygame.draw.rect(surface, COLOURS["good"] if r.passed else COLOURS["bad"], badge, border_radius=badge.h // 2)
+        surface.blit(badge_img, badge_img.get_rect(center=badge.center))
+        why = self._why_line()
+        small = f.get(14)
+        info_x = badge.right + 20
+        comps = "  ".join(f"{k} {v:.2f}" for k, v in r.components.items() if v is not None)
+        draw_lines(surface, [f"pass mark {r.pass_mark:.0f} · {comps}", why], small, COLOURS["muted"], info_x, verdict.y + 16)
+        # protocol switcher on the right of the verdict panel
+        pf = f.get(15, bold=True)
+        name = pf.render(self.protocol.title, True, COLOURS["text"])
+        bw = int(40 * f.scale)
+        nxt = pygame.Rect(verdict.right - 16 - bw, verdict.bottom - 14 - bw, bw, bw)
+        prev = nxt.move(-(name.get_width() + bw + 24), 0)
+        self.buttons[_PREV].rect, self.buttons[_NEXT].rect = prev, nxt
+        surface.blit(name, (prev.right + 12, nxt.centery - name.get_height() // 2))
+        lab = small.render("Scored against (◀ ▶ to switch):", True, COLOURS["muted"])
+        surface.blit(lab, (prev.x, prev.y - lab.get_height() - 4))
+        y = verdict.bottom + 14
+
+        # bottom buttons
+        bh = int(46 * f.scale)
+        bx = m
+        for key in (_RETRY, _OTHER, _QUIT):
+            b = self.buttons[key]
+            w = f.get(17).size(b.label)[0] + f.get(17, bold=True).size(b.hint)[0] + 70
+            b.rect = pygame.Rect(bx, bottom - bh, w, bh)
+            bx += w + 12
+        body_bottom = bottom - bh - 14
+
+        col_w = (W - 3 * m) // 2
+        steps = pygame.Rect(m, y, int(col_w * 0.85), body_bottom - y)
+        right = pygame.Rect(steps.right + m, y, W - steps.right - 2 * m, body_bottom - y)
+        self._draw_steps(surface, steps)
+        chart = pygame.Rect(right.x, right.y, right.w, min(int(right.h * 0.45), int(240 * f.scale)))
+        self._draw_curve(surface, chart)
+        self._draw_feedback(surface, pygame.Rect(right.x, chart.bottom + 12, right.w, right.bottom - chart.bottom - 12))
+        self.draw_buttons(surface, 17)
+        self.draw_status(surface, "◀ ▶ switch protocol · Tab move · Enter select · R retry · A another · Q quit")
+
+    def _why_line(self) -> str:
+        r = self.result
+        if r.passed:
+            return "Every critical step done, in a good order, and the pass mark reached."
+        reasons = []
+        if r.total < r.pass_mark:
+            reasons.append("below the pass mark")
+        if r.critical_missed:
+            reasons.append(f"{len(r.critical_missed)} critical step{'s' if len(r.critical_missed) > 1 else ''} missed")
+        if r.safety_broken:
+            reasons.append("the safety rule was broken")
+        return "Not passed: " + ", ".join(reasons) + "."
+
+    def _draw_steps(self, surface, rect: pygame.Rect) -> None:
+        f = self.app.fonts
+        panel(surface, rect)
+        y = draw_lines(surface, [f"Steps of {self.protocol.title}"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
+        font = f.get(14)
+        mark_font = f.get(15, bold=True)
+        for s in self.result.steps:
+            if y + font.get_linesize() > rect.bottom - 8:
+                more = font.render("…", True, COLOURS["muted"])
+                surface.blit(more, (rect.x + 16, y))
+                break
+            mark = "✓" if s.performed else "✗"
+            colour = COLOURS["good"] if s.performed else COLOURS["bad"]
+            surface.blit(mark_font.render(mark, True, colour), (rect.x + 16, y))
+            when = f"turn {s.turn}" if s.performed else "missed"
+            when_img = font.render(when, True, COLOURS["muted"] if s.performed else COLOURS["bad"])
+            title = s.title + (" *" if s.critical else "")
+            lines = wrap(title, font, rect.w - 60 - when_img.get_width() - 12)
+            draw_lines(surface, lines, font, COLOURS["text"], rect.x + 40, y)
+            surface.blit(when_img, (rect.right - 16 - when_img.get_width(), y))
+            y += len(lines) * font.get_linesize() + 6
+        note = font.render("* critical step", True, COLOURS["muted"])
+        if y + note.get_height() < rect.bottom - 6:
+            surface.blit(note, (rect.x + 16, rect.bottom - note.get_height() - 10))
+
+    def _draw_curve(self, surface, rect: pygame.Rect) -> None:
+        """Anger after each turn, from the session's own record, over the band zones."""
+        f = self.app.fonts
+        panel(surface, rect)
+        draw_lines(surface, ["Anger over the conversation"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 10)
+        small = f.get(12)
+        plot = pygame.Rect(rect.x + 70, rect.y + 40, rect.w - 90, rect.h - 70)
+        if plot.w < 20 or plot.h < 20:
+            return
+        bands = list(Band)
+        for i, b in enumerate(bands):
+            lo = BAND_FLOORS[b]
+            hi = BAND_FLOORS[bands[i + 1]] if i + 1 < len(bands) else 100.0
+            y0 = plot.bottom - int(plot.h * hi / 100)
+            zone = pygame.Rect(plot.x, y0, plot.w, plot.bottom - int(plot.h * lo / 100) - y0)
+            pygame.draw.rect(surface, blend(COLOURS["panel"], BAND_COLOURS[b], 0.18), zone)
+            word = small.render(BAND_WORDS[b].lower(), True, COLOURS["muted"])
+            surface.blit(word, (plot.x - word.get_width() - 8, zone.centery - word.get_height() // 2))
+        trace = self.recorder.state.anger_trace
+        n = max(1, len(trace) - 1)
+        pts = [(plot.x + int(plot.w * i / n), plot.bottom - int(plot.h * a / 100)) for i, a in enumerate(trace)]
+        if len(pts) > 1:
+            pygame.draw.lines(surface, COLOURS["text"], False, pts, 3)
+        interrupted = {t.index for t in self.recorder.state.turns if t.interrupted}
+        for i, (p, a) in enumerate(zip(pts, trace)):
+            colour = BAND_COLOURS[band_of(a)]
+            if i in interrupted:  # a square marks a turn that cut the customer off
+                pygame.draw.rect(surface, colour, pygame.Rect(p[0] - 6, p[1] - 6, 12, 12))
+                pygame.draw.rect(surface, COLOURS["bg"], pygame.Rect(p[0] - 6, p[1] - 6, 12, 12), 2)
+            else:
+                pygame.draw.circle(surface, colour, p, 6)
+                pygame.draw.circle(surface, COLOURS["bg"], p, 6, 2)
+        step = max(1, n // 10)
+        for i in range(0, len(trace), step):
+            lab = small.render("start" if i == 0 else str(i), True, COLOURS["muted"])
+            surface.blit(lab, lab.get_rect(midtop=(pts[i][0], plot.bottom + 6)))
+        if interrupted:
+            key = small.render("■ interrupted", True, COLOURS["muted"])
+            surface.blit(key, (rect.right - key.get_width() - 12, rect.y + 14))
+
+    def _draw_feedback(self, surface, rect: pygame.Rect) -> None:
+        f = self.app.fonts
+        if rect.h < 40:
+            return
+        panel(surface, rect)
+        y = draw_lines(surface, ["What to work on"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 10) + 4
+        font = f.get(14)
+        items = list(self.result.feedback) or []
+        if not items:
+            draw_lines(surface, ["Nothing to correct against this protocol. Well done."], font, COLOURS["good"], rect.x + 16, y)
+            return
+        for i, fb in enumerate(items):
+            lines = wrap("• " + fb.message, font, rect.w - 32)
+            need = len(lines) * font.get_linesize() + 4
+            if y + need > rect.bottom - 8:
+                rest = len(items) - i
+                draw_lines(surface, [f"…and {rest} more (see `defuse sessions`)"], font, COLOURS["muted"], rect.x + 16, y)
+                break
+            y = draw_lines(surface, lines, font, COLOURS["text"], rect.x + 16, y) + 4

@@ -1,0 +1,205 @@
+"""The conversation: the customer's portrait and anger, captions in step with the voice,
+the trainee's options, and the last few exchanges."""
+from __future__ import annotations
+
+import math
+
+import pygame
+
+from ...session import Recorder
+from ..conversation import Conversation
+from ..portrait import draw_portrait, look_for
+from ..speech import wav_duration
+from ..theme import COLOURS, wrap
+from ..widgets import Back, Button, Move, Pick, draw_lines, draw_meter, panel
+from .base import Scene
+
+__all__ = ["RolePlay"]
+
+_LATE_VOICE = 0.6  # a WAV that arrives later than this into the line is not played (captions already ran)
+_DEBRIEF = object()
+
+
+class RolePlay(Scene):
+    def __init__(self, app, recorder: Recorder):
+        super().__init__(app)
+        self.recorder = recorder
+        persona = recorder.scenario.persona
+        self.look = look_for(persona.name, persona.voice.gender)
+        self.conversation = Conversation(recorder, app.now)
+        self.waiting_for: str | None = None  # the speech key of the line waiting for its WAV
+        self.talk_phase = 0.0
+        if app.speaker is not None:
+            app.speaker.prefetch(self.conversation.speech_jobs())
+        self._voice_line()
+        self._rebuild()
+
+    # -- the customer's voice
+
+    def _voice_line(self) -> None:
+        conv, app = self.conversation, self.app
+        self.waiting_for = None
+        if conv.narration or app.speaker is None or app.speaker.available is False:
+            return
+        job = conv.speech_job()
+        path = app.speaker.request(job)
+        if path is None:
+            self.waiting_for = job.key
+            return
+        length = app.playback.play(path) if app.playback is not None else None
+        conv.begin_line(app.now, length if length is not None else wav_duration(path))
+
+    def _voice_arrived(self, keys: list[str]) -> None:
+        if self.waiting_for in keys and self.conversation.elapsed(self.app.now) < _LATE_VOICE:
+            self._voice_line()
+
+    # -- choices
+
+    def _rebuild(self) -> None:
+        conv = self.conversation
+        if conv.finished:
+            buttons = [Button("See how you did", _DEBRIEF, hint="↵")]
+        else:
+            buttons = [Button(o.text, o.id, hint=str(i + 1) if i < 9 else "") for i, o in enumerate(conv.options)]
+        self.focus.set(buttons, keep=False)
+
+    def choose(self, option_id: str) -> None:
+        """Take the trainee's choice now; the next line is drawn on the very next frame."""
+        if self.app.playback is not None:
+            self.app.playback.stop()
+        self.conversation.choose(option_id, self.app.now)
+        self._voice_line()
+        self._rebuild()
+
+    def handle(self, action) -> None:
+        if isinstance(action, Back):
+            self.app.leave_session(self)
+        elif isinstance(action, Pick):
+            if action.number <= len(self.focus.buttons):
+                self.activate(self.focus.buttons[action.number - 1])
+        elif isinstance(action, Move) and action.sideways:
+            return
+        else:
+            super().handle(action)
+
+    def activate(self, button: Button) -> None:
+        if button.value is _DEBRIEF:
+            self.app.debrief(self.recorder)
+        else:
+            self.choose(button.value)
+
+    # -- time
+
+    @property
+    def animating(self) -> bool:
+        sp = self.app.speaker
+        return self.conversation.speaking(self.app.now) or not self.conversation.gauge.settled or bool(sp and sp.busy)
+
+    def update(self, dt: float) -> None:
+        self.conversation.update(dt)
+        self.talk_phase += dt
+        if self.app.speaker is not None:
+            self._voice_arrived(self.app.speaker.poll())
+
+    # -- drawing
+
+    def draw(self, surface) -> None:
+        super().draw(surface)
+        W, H = surface.get_size()
+        f, now = self.app.fonts, self.app.now
+        conv = self.conversation
+        sc = self.recorder.scenario
+        m = 20
+        # header
+        head = f.get(22, bold=True).render(sc.title, True, COLOURS["text"])
+        surface.blit(head, (m, m))
+        meta = f.get(14).render(f"Trainee {self.recorder.trainee} · scored on {self.recorder.protocol.title} · turn {len(conv.state.turns) + 1}", True, COLOURS["muted"])
+        surface.blit(meta, (W - m - meta.get_width(), m + 6))
+        top = m + head.get_height() + 12
+        bottom = H - self.status_height() - 12
+
+        left_w = max(280, min(440, int(W * 0.33)))
+        left = pygame.Rect(m, top, left_w, bottom - top)
+        right = pygame.Rect(left.right + m, top, W - left.right - 2 * m, bottom - top)
+        self._draw_customer(surface, left)
+        self._draw_talk(surface, right)
+        self.draw_status(surface, "1-9 answer · Tab/arrows move · Enter select · Esc leave · Ctrl +/- text")
+
+    def _draw_customer(self, surface, rect: pygame.Rect) -> None:
+        f, conv = self.app.fonts, self.conversation
+        persona = self.recorder.scenario.persona
+        panel(surface, rect)
+        pr = pygame.Rect(rect.x + 12, rect.y + 12, rect.w - 24, min(int((rect.w - 24) * 1.0), int(rect.h * 0.46)))
+        speaking = conv.speaking(self.app.now)
+        talk = 0.5 + 0.5 * math.sin(self.talk_phase * 17.0) if speaking else 0.0
+        draw_portrait(surface, pr, conv.gauge.shown, self.look, talk)
+        y = pr.bottom + 8
+        y = draw_lines(surface, [persona.name], f.get(18, bold=True), COLOURS["text"], rect.x + 16, y)
+        meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, int(66 * f.scale))
+        draw_meter(surface, meter, conv.gauge.shown, f)
+        y = meter.bottom + 12
+        # the conversation so far, newest last, as much as fits
+        label = f.get(14, bold=True)
+        y = draw_lines(surface, ["Conversation so far"], label, COLOURS["muted"], rect.x + 16, y)
+        small = f.get(13)
+        blocks = []
+        for ex in conv.history:
+            who = {"customer": persona.name.split()[0], "trainee": "You", "narration": "—"}[ex.speaker]
+            text = f"{who}: {ex.text}" + ("  [interrupted]" if ex.interrupted else "")
+            colour = COLOURS["trainee"] if ex.speaker == "trainee" else COLOURS[ex.speaker]
+            blocks.append((wrap(text, small, rect.w - 32), colour))
+        room = rect.bottom - 10 - y
+        shown = []
+        for lines, colour in reversed(blocks):
+            need = len(lines) * small.get_linesize() + 4
+            if need > room:
+                break
+            shown.append((lines, colour))
+            room -= need
+        if not blocks:
+            draw_lines(surface, ["(nothing yet)"], small, COLOURS["muted"], rect.x + 16, y + 2)
+        for lines, colour in reversed(shown):
+            y = draw_lines(surface, lines, small, colour, rect.x + 16, y + 2) + 2
+
+    def _draw_talk(self, surface, rect: pygame.Rect) -> None:
+        f, conv, now = self.app.fonts, self.conversation, self.app.now
+        persona = self.recorder.scenario.persona
+        first = persona.name.split()[0]
+        speaking = conv.speaking(now)
+        # the caption panel
+        cap_font = f.get(22)
+        lines = wrap(conv.node.line.text, cap_font, rect.w - 40)
+        cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
+        cap = pygame.Rect(rect.x, rect.y, rect.w, cap_h)
+        panel(surface, cap, COLOURS["panel"])
+        if speaking:
+            pygame.draw.rect(surface, COLOURS["accent"], cap, 2, border_radius=14)
+        cue_font = f.get(15, bold=True)
+        if conv.narration:
+            cue, colour = "Narrator", COLOURS["narration"]
+        elif conv.finished and not speaking:
+            cue, colour = f"{first} — the conversation is over", COLOURS["muted"]
+        elif speaking:
+            cue, colour = f"{first} is speaking…  (answering now interrupts)", COLOURS["accent"]
+        else:
+            cue, colour = f"{first} has finished — your turn", COLOURS["good"]
+        x = cap.x + 20
+        if speaking:  # a small level meter that moves while the voice runs
+            for i in range(5):
+                h = 6 + 14 * abs(math.sin(self.talk_phase * (6 + i * 1.7) + i))
+                pygame.draw.rect(surface, COLOURS["accent"], pygame.Rect(x + i * 7, cap.y + 32 - h, 4, h), border_radius=2)
+            x += 44
+        surface.blit(cue_font.render(cue, True, colour), (x, cap.y + 14))
+        said = wrap(conv.caption(now), cap_font, rect.w - 40)
+        text_colour = COLOURS["narration"] if conv.narration else COLOURS["text"]
+        draw_lines(surface, said, cap_font, text_colour, cap.x + 20, cap.y + 48)
+
+        # the trainee's options
+        y = cap.bottom + 18
+        label = "Your answer" if not conv.finished else "Finished"
+        y = draw_lines(surface, [label], f.get(16, bold=True), COLOURS["muted"], rect.x, y) + 6
+        for b in self.focus.buttons:
+            h = b.height_for(f, rect.w, 17)
+            b.rect = pygame.Rect(rect.x, y, rect.w, h)
+            y += h + 10
+        self.draw_buttons(surface, 17)

@@ -1,0 +1,317 @@
+"""The customer's voice: each line rendered to a cached WAV by pyttsx3 in a spawned worker.
+
+The window never synthesises speech itself. A `Speaker` feeds one job at a time to a worker
+process started with the "spawn" context (a forked copy of a process with a live speech
+engine or SDL is unsafe), so the render loop only ever polls a queue. The engine is created
+inside the worker, each WAV comes from exactly one `save_to_file` + `runAndWait`, and the
+worker's stdout goes to /dev/null because pyttsx3 prints "Audio saved to ...".
+
+WAVs are cached under the user cache folder, keyed by the line id, the text and the voice
+settings, so a line is never rendered twice. When the engine cannot start (no espeak-ng),
+the speaker says so once in `notice` and the window carries on with captions only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import wave
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..model import Band, Voice, band_of
+
+__all__ = ["VoiceSettings", "voice_for", "Speaker", "SpeechJob", "cache_dir", "cache_path", "wav_duration", "pyttsx3_engine"]
+
+# Rate and loudness climb with anger: one step per band above calm.
+_RATE_STEP = 0.08
+_PITCH_STEP = 3
+_BAND_INDEX = {Band.CALM: 0, Band.UPSET: 1, Band.ANGRY: 2, Band.HOSTILE: 3}
+_CACHE_VERSION = 1  # bump when the rendering itself changes, so old WAVs are not reused
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What the speech engine is told for one line (the persona's voice at one anger band)."""
+
+    voice: str | None
+    rate: int
+    pitch: int
+    volume: float
+
+
+def voice_for(voice: Voice, anger: float) -> VoiceSettings:
+    """The persona's voice as it sounds at this anger: faster and louder the angrier they are.
+
+    Anger is taken by band, not by exact value, so a scenario needs at most four renders of
+    a line however the conversation goes.
+    """
+    step = _BAND_INDEX[band_of(anger)]
+    name = voice.voice or "en"
+    if voice.gender == "female" and "+" not in name:
+        name += "+f3"  # espeak-ng's variants give a female timbre to any language voice
+    elif voice.gender == "male" and "+" not in name:
+        name += "+m3"
+    volume = voice.volume + (1.0 - voice.volume) * step / 3
+    return VoiceSettings(
+        voice=name,
+        rate=int(round(voice.rate * (1 + _RATE_STEP * step))),
+        pitch=min(99, voice.pitch + _PITCH_STEP * step),
+        volume=round(min(1.0, volume), 3),
+    )
+
+
+@dataclass(frozen=True)
+class SpeechJob:
+    """One line to render: what is said, how, and the cache file it goes to."""
+
+    line_id: str
+    text: str
+    settings: VoiceSettings
+
+    @property
+    def key(self) -> str:
+        doc = {"v": _CACHE_VERSION, "line": self.line_id, "text": self.text, "voice": asdict(self.settings)}
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("defuse", appauthor=False)) / "speech"
+
+
+def cache_path(job: SpeechJob, root: Path | None = None) -> Path:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in job.line_id)[:60]
+    return (root or cache_dir()) / f"{safe}-{job.key}.wav"
+
+
+def wav_duration(path: str | Path) -> float | None:
+    """Seconds of audio in a WAV file, or None if it is not a readable WAV."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate = w.getframerate()
+            return w.getnframes() / rate if rate else None
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+# ---------------------------------------------------------------- the worker process
+
+
+def pyttsx3_engine():
+    """The real speech engine; raises when espeak-ng (or the platform's engine) is missing."""
+    import pyttsx3
+
+    return pyttsx3.init()
+
+
+def _silence_stdout() -> None:
+    # pyttsx3's espeak driver prints from its synthesis callback: keep the parent's stdout clean
+    # (it may be a --json document) by pointing this process's fd 1 at /dev/null.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = open(os.devnull, "w")
+
+
+def _worker(jobs, results, make_engine) -> None:
+    _silence_stdout()
+    try:
+        engine = make_engine()
+    except Exception as e:  # any failure to start means "no speech": the parent shows one notice
+        results.put(("unavailable", f"{type(e).__name__}: {e}"))
+        return
+    results.put(("ready", ""))
+    while True:
+        job = jobs.get()
+        if job is None:
+            break
+        key, text, settings, path = job
+        part = path + ".part"
+        try:
+            if settings.get("voice"):
+                try:
+                    engine.setProperty("voice", settings["voice"])
+                except Exception:
+                    pass  # an unknown voice name keeps the engine's default voice
+            engine.setProperty("rate", settings["rate"])
+            engine.setProperty("volume", settings["volume"])
+            try:
+                engine.setProperty("pitch", settings["pitch"])
+            except Exception:
+                pass  # not every driver has pitch
+            engine.save_to_file(text, part)
+            engine.runAndWait()
+            if not wav_duration(part):
+                raise RuntimeError("the engine wrote no audio")
+            os.replace(part, path)
+            results.put(("done", key))
+        except Exception as e:
+            results.put(("failed", key + "\t" + f"{type(e).__name__}: {e}"))
+
+
+# ---------------------------------------------------------------- the window's side
+
+
+class Speaker:
+    """Renders lines in the background and hands out cached WAV paths; never blocks.
+
+    `prefetch` queues a scenario's lines; `request` asks for one line now (it jumps the
+    queue); `poll` (once a frame) collects finished renders. `available` is None until the
+    worker has started, then True or False; when False, `notice` explains it once.
+    """
+
+    def __init__(self, root: Path | None = None, make_engine=None, enabled: bool = True):
+        self.root = Path(root) if root is not None else cache_dir()
+        self.make_engine = make_engine or pyttsx3_engine
+        self.enabled = enabled
+        self.available: bool | None = None if enabled else False
+        self.notice: str | None = None
+        self.renders = 0  # jobs handed to the worker: a cached line never counts
+        self.failed: set[str] = set()
+        self._queue: deque[SpeechJob] = deque()
+        self._queued: set[str] = set()
+        self._busy: SpeechJob | None = None
+        self._done = 0
+        self._total = 0
+        self._proc = None
+        self._jobs = None
+        self._results = None
+
+    # -- asking for lines
+
+    def path_if_ready(self, job: SpeechJob) -> Path | None:
+        path = cache_path(job, self.root)
+        return path if path.exists() else None
+
+    def prefetch(self, jobs: list[SpeechJob]) -> None:
+        for job in jobs:
+            self._enqueue(job, urgent=False)
+        self._feed()
+
+    def request(self, job: SpeechJob) -> Path | None:
+        """The line's WAV if it is cached; otherwise it is rendered next and None is returned."""
+        path = self.path_if_ready(job)
+        if path is not None or not self.enabled or self.available is False:
+            return path
+        self._enqueue(job, urgent=True)
+        self._feed()
+        return None
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(lines ready, lines asked for) since the last prefetch started."""
+        return self._done, self._total
+
+    @property
+    def busy(self) -> bool:
+        return self._busy is not None or bool(self._queue)
+
+    # -- the worker
+
+    def _enqueue(self, job: SpeechJob, urgent: bool) -> None:
+        if not self.enabled or self.available is False:
+            return
+        if job.key in self._queued or (self._busy and self._busy.key == job.key):
+            if urgent and job.key in self._queued:
+                self._queue.remove(next(j for j in self._queue if j.key == job.key))
+                self._queue.appendleft(job)
+            return
+        if self.path_if_ready(job) is not None or job.key in self.failed:
+            return
+        self._total += 1
+        self._queued.add(job.key)
+        if urgent:
+            self._queue.appendleft(job)
+        else:
+            self._queue.append(job)
+
+    def _start(self) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # never fork: the parent holds SDL and maybe an engine
+        self._jobs = ctx.Queue()
+        self._results = ctx.Queue()
+        self._proc = ctx.Process(target=_worker, args=(self._jobs, self._results, self.make_engine), daemon=True, name="defuse-speech")
+        self._proc.start()
+
+    def _feed(self) -> None:
+        if self._busy is not None or not self._queue or self.available is False:
+            return
+        if self._proc is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._start()
+        job = self._queue.popleft()
+        self._queued.discard(job.key)
+        self._busy = job
+        self.renders += 1
+        self._jobs.put((job.key, job.text, asdict(job.settings), str(cache_path(job, self.root))))
+
+    def poll(self) -> list[str]:
+        """Collect what the worker finished since the last call; returns the keys now cached."""
+        if self._results is None:
+            return []
+        import queue
+
+        finished = []
+        while True:
+            try:
+                kind, payload = self._results.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "ready":
+                self.available = True
+            elif kind == "unavailable":
+                self._give_up("No speech engine was found (install espeak-ng for the voice): captions only.")
+            elif kind in ("done", "failed"):
+                key = payload.split("\t", 1)[0]
+                if kind == "done":
+                    finished.append(key)
+                else:
+                    self.failed.add(key)
+                self._done += 1
+                self._busy = None
+                self._feed()
+        if self._proc is not None and not self._proc.is_alive() and self.available is not False and self._results.empty():
+            if self._busy is not None or self.available is None:
+                self._give_up("The speech engine stopped unexpectedly: captions only.")
+        return finished
+
+    def _give_up(self, message: str) -> None:
+        self.available = False
+        if self.notice is None:
+            self.notice = message
+        self._queue.clear()
+        self._queued.clear()
+        self._busy = None
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Block until the queue is empty or the engine gave up (for tests and tools, never the window)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while (self.busy or (self._proc is not None and self.available is None)) and time.monotonic() < end:
+            self.poll()
+            if self.available is False:
+                return
+            time.sleep(0.01)
+        self.poll()
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            self._jobs.put(None)
+            self._proc.join(timeout=2)
+        except (OSError, ValueError):
+            pass
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(timeout=1)
+        for q in (self._jobs, self._results):
+            q.close()
+            q.join_thread()
+        self._proc = None

@@ -1,0 +1,290 @@
+"""`defuse play`: the pygame role-play window, and its scripted (autoplay) mode.
+
+`run(args)` is the only place pygame is initialised. The `App` holds what the screens
+share (fonts, the scenario library, the session store, the speaker and the mixer) and
+switches between them. The loop draws at most 60 frames a second and, when nothing on
+screen moves, sleeps in `event.wait` so an idle window costs almost no CPU.
+
+With --autoplay the same screens are driven by scripted choices on a simulated clock (no
+real waiting, no audio): an `id!` is chosen a moment into the customer's line, a plain `id`
+once the line has been said. One PNG is saved per turn and one of the debrief.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["run", "App", "DEFAULT_SIZE", "autoplay"]
+
+DEFAULT_SIZE = (1280, 800)
+_FPS = 60
+_IDLE_WAIT_MS = 250  # when idle, wake this often to collect finished speech renders
+_EARLY = 0.8  # seconds into a line at which a scripted `id!` cuts in
+
+
+class App:
+    """What the screens share, and the switches between them."""
+
+    def __init__(self, args, *, autoplaying: bool = False):
+        import pygame
+
+        from ..cli import library_from, open_store
+        from ..library import protocol, protocols
+        from .audio import Playback
+        from .prefs import load_prefs
+        from .speech import Speaker
+        from .theme import Fonts
+
+        self.args = args
+        self.autoplaying = autoplaying
+        self.fonts = Fonts(max(0.7, min(2.0, float(getattr(args, "text_size", 1.0) or 1.0))))
+        self.library = library_from(args)
+        self._protocol, self._protocols = protocol, protocols
+        self.store = None if args.no_save else open_store(args)
+        self.trainee = args.trainee or load_prefs().get("trainee") or ("trainee" if autoplaying else "")
+        self.now = 0.0
+        self.running = True
+        self.scene = None
+        # Scripted runs are silent: their clock is simulated, so audio could never keep pace.
+        voiced = not (args.no_speech or autoplaying)
+        self.speaker = Speaker() if voiced else None
+        self.playback = Playback() if voiced else None
+        self._pygame = pygame
+
+    # -- shared lookups
+
+    def protocol_title(self, pid: str) -> str:
+        try:
+            return self._protocol(pid).title
+        except Exception:
+            return pid
+
+    def protocol_list(self) -> list:
+        return list(self._protocols().values())
+
+    def notices(self) -> list[str]:
+        """At most one line per reason: no speech engine, no audio device, and render progress."""
+        out = []
+        if self.speaker is not None:
+            if self.speaker.notice:
+                out.append(self.speaker.notice)
+            elif self.speaker.busy:
+                done, total = self.speaker.progress
+                out.append(f"Preparing the voice: {done}/{total} lines")
+        if self.playback is not None and self.playback.notice:
+            out.append(self.playback.notice)
+        return out
+
+    def set_trainee(self, name: str) -> None:
+        from .prefs import save_prefs
+
+        self.trainee = name
+        save_prefs(trainee=name)
+
+    # -- switching screens
+
+    def picker(self) -> None:
+        from .scenes import Picker
+
+        self._stop_voice()
+        self.scene = Picker(self)
+
+    def play(self, entry) -> None:
+        from ..session import Recorder
+        from .scenes import RolePlay
+
+        sc = entry.scenario
+        proto = self._protocol(self.args.protocol or sc.protocol)
+        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=self.args.seed, store=self.store, mode="window")
+        self.scene = RolePlay(self, rec)
+
+    def play_again(self, recorder) -> None:
+        from ..library import Entry
+
+        self.play(Entry(recorder.scenario.id, Path(""), recorder.scenario))
+
+    def debrief(self, recorder) -> None:
+        from .scenes import Debrief
+
+        self._stop_voice()
+        self.scene = Debrief(self, recorder)
+
+    def leave_session(self, scene) -> None:
+        """Esc mid-conversation: the turns so far stay in the store, marked incomplete."""
+        self.picker()
+
+    def quit(self) -> None:
+        self.running = False
+
+    def _stop_voice(self) -> None:
+        if self.playback is not None:
+            self.playback.stop()
+
+    def resize_text(self, step: int) -> None:
+        self.fonts = self.fonts.resized(self.fonts.scale + 0.1 * step)
+
+    def close(self) -> None:
+        if self.speaker is not None:
+            self.speaker.close()
+        if self.playback is not None:
+            self.playback.close()
+        if self.store is not None:
+            self.store.close()
+
+
+def _open_window(pygame, size):
+    pygame.display.set_caption("Defuse")
+    return pygame.display.set_mode(size, pygame.RESIZABLE)
+
+
+def run(args) -> int:
+    """Open the window (or drive it with --autoplay); returns the exit status."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    if args.autoplay is not None:
+        return autoplay(args)
+    import pygame
+
+    pygame.init()
+    try:
+        surface = _open_window(pygame, DEFAULT_SIZE)
+        app = App(args)
+        try:
+            _start(app, args)
+            _loop(pygame, app, surface)
+        finally:
+            app.close()
+    except pygame.error as e:
+        sys.stderr.write(f"defuse: the window could not open ({e}). You can play in this terminal instead: defuse play --text\n")
+        return 1
+    finally:
+        pygame.quit()
+    return 0
+
+
+def _start(app: App, args) -> None:
+    if args.scenario and app.trainee:
+        app.play(app.library.get(args.scenario))
+    else:
+        app.picker()
+        if args.scenario:
+            app._after_name = args.scenario  # picked once the name is known
+
+
+def _loop(pygame, app: App, surface) -> None:
+    from .widgets import Quit, TextSize, read_input
+
+    clock = pygame.time.Clock()
+    t0 = time.monotonic()
+    dirty = True
+    while app.running:
+        if app.scene.animating:
+            clock.tick(_FPS)
+            events = pygame.event.get()
+        else:
+            first = pygame.event.wait(_IDLE_WAIT_MS)
+            events = ([first] if first.type != pygame.NOEVENT else []) + pygame.event.get()
+            clock.tick()
+        before = app.now
+        app.now = time.monotonic() - t0
+        for event in events:
+            dirty = True
+            if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                surface = pygame.display.get_surface()
+                continue
+            action = read_input(event, typing=app.scene.typing)
+            if isinstance(action, Quit):
+                app.quit()
+            elif isinstance(action, TextSize):
+                app.resize_text(action.step)
+            else:
+                app.scene.handle_event(event)
+            if not app.running:
+                return
+            pending = getattr(app, "_after_name", None)
+            if pending and app.trainee and app.scene.__class__.__name__ == "Picker" and not app.scene.typing:
+                app._after_name = None
+                app.play(app.library.get(pending))
+        scene = app.scene
+        scene.update(app.now - before)
+        if dirty or scene.animating or (app.speaker is not None and app.speaker.busy):
+            scene.draw(surface)
+            pygame.display.flip()
+            dirty = False
+
+
+# ---------------------------------------------------------------- autoplay
+
+
+def autoplay(args) -> int:
+    """Drive the real screens with scripted choices on a simulated clock; save PNGs."""
+    import pygame
+
+    from ..diagnostics import IllegalChoice
+    from ..policies import parse_choices
+    from .scenes import RolePlay
+
+    if not args.scenario:
+        sys.stderr.write("defuse: --autoplay needs a SCENARIO\n")
+        return 2
+    shots = Path(args.screenshots) if args.screenshots else None
+    if shots is not None:
+        try:
+            shots.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            sys.stderr.write(f"defuse: cannot create the screenshot folder {shots}: {e.strerror or e}\n")
+            return 1
+    choices = parse_choices(args.autoplay)
+    pygame.init()
+    try:
+        surface = _open_window(pygame, DEFAULT_SIZE)
+        app = App(args, autoplaying=True)
+        try:
+            entry = app.library.get(args.scenario)
+            app.play(entry)
+            scene: RolePlay = app.scene
+            conv = scene.conversation
+
+            def frame(dt: float, name: str | None) -> None:
+                app.scene.update(dt)
+                app.scene.draw(surface)
+                pygame.display.flip()
+                if shots is not None and name:
+                    pygame.image.save(surface, str(shots / name))
+
+            for turn, (option_id, early) in enumerate(choices, start=1):
+                if conv.finished:
+                    break
+                ids = [o.id for o in conv.options]
+                if option_id not in ids:  # the engine words the message: node, offered ids
+                    conv.choose(option_id, app.now)
+                before = app.now
+                app.now = conv.started_at + (min(_EARLY, conv.duration * 0.4) if early else conv.duration + 0.05)
+                scene.focus.index = ids.index(option_id)
+                scene.focus.buttons[scene.focus.index].chosen = True
+                frame(app.now - before, f"turn-{turn:02d}.png")
+                number = ids.index(option_id) + 1
+                if number <= 9:
+                    scene.handle(_pick(number))  # the same path as the trainee's number key
+                else:
+                    scene.choose(option_id)
+                frame(0.0, None)  # the next line is on screen in the very next frame
+            if conv.finished:
+                app.now = conv.started_at + conv.duration + 0.05
+            app.debrief(scene.recorder)
+            frame(1.0, "debrief.png")
+        finally:
+            app.close()
+    except IllegalChoice as e:
+        sys.stderr.write(f"defuse: {e}\n")
+        return 1
+    finally:
+        pygame.quit()
+    return 0
+
+
+def _pick(number: int):
+    from .widgets import Pick
+
+    return Pick(number)
