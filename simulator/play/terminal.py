@@ -31,26 +31,26 @@ class _Quit(Exception):
 
 
 def run(args) -> int:
-    return play(args, Console.for_terminal())
+    return play(args)
 
 
-def play(args, console: Console) -> int:
-    """Play on `console` as the arguments say; returns the exit status."""
+def play(args, console: Console | None = None) -> int:
+    """Play as the arguments say, on `console` (default: this terminal); returns the exit status."""
     library = library_from(args)
     chosen = protocol(args.protocol) if args.protocol else None  # an unknown id fails before anything starts
     entry = library.get(args.scenario) if args.scenario else None
     store = None if args.no_save else open_store(args)
-    game = TextGame(
-        console,
-        library,
-        store,
-        trainee=args.trainee,
-        protocol=chosen,
-        seed=args.seed,
-        debug=args.debug,
-        pace=getattr(args, "pace", None),
-    )
     try:
+        game = TextGame(
+            console or Console.for_terminal(),
+            library,
+            store,
+            trainee=args.trainee,
+            protocol=chosen,
+            seed=args.seed,
+            debug=args.debug,
+            pace=getattr(args, "pace", None),
+        )
         return game.main(entry.scenario if entry else None)
     finally:
         if store is not None:

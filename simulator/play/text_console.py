@@ -65,6 +65,10 @@ class LineReader:
         self._buf = b""
         self._eof = False
         self.pollable = os.name != "nt"  # Windows cannot select() on a console
+        try:
+            self.echoes = os.isatty(fd)
+        except OSError:
+            self.echoes = False
 
     def _take(self) -> str | None:
         if b"\n" in self._buf:
@@ -177,7 +181,9 @@ class Console:
                 continue
             answer, note = self._wait(delay, listen)
             if answer is not None:
-                self.write(" --")  # the customer is cut off mid-line
+                # A terminal has already echoed the answer and its Enter; a pipe has not.
+                if not self.reader.echoes:
+                    self.write(" --")
                 return answer, self.clock() - t0
             if note:
                 self.write("")

@@ -1,0 +1,516 @@
+"""Terminal play: the pure formatters, the console's timed reveal, and whole games played
+through `defuse play --text` (in-process over a pipe, and in a real pseudo-terminal)."""
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import re
+import select
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from scoring import score
+from simulator.actions import Action
+from simulator.engine import available, choose, start
+from simulator.library import Library, protocol
+from simulator.model import Band, Scenario
+from simulator.play.terminal import play
+from simulator.play.text_console import Console, LineReader, word_delays, words_per_minute
+from simulator.play.text_profile import remembered_name
+from simulator.play.text_view import (
+    Style,
+    anger_bar,
+    anger_chart,
+    debrief_lines,
+    debug_lines,
+    describe_condition,
+    explain_route,
+    option_lines,
+    picker_lines,
+    sparkline,
+    wrap,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\033\[[0-9;]*m")
+BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it",
+               "confirm", "process", "follow_up", "log_it", "think_back"]
+
+
+@pytest.fixture(scope="module")
+def billing() -> Scenario:
+    return Library().get("billing_double_charge").scenario
+
+
+def numbers_for(scenario: Scenario, choices: list[str]) -> list[str]:
+    """The option numbers a trainee types to make these choices (as the terminal numbers them)."""
+    state, out = start(scenario), []
+    for cid in choices:
+        ids = [o.id for o in available(scenario, state)]
+        out.append(str(ids.index(cid) + 1))
+        state = choose(scenario, state, cid)
+    return out
+
+
+def sessions(db: Path) -> list[sqlite3.Row]:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute("SELECT * FROM sessions ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+
+
+def turns(db: Path, session_id: str) -> list[sqlite3.Row]:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY idx", (session_id,)).fetchall()
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- pure formatters
+
+
+def test_wrap_keeps_every_word_whole_and_within_the_width():
+    text = "a " * 5 + "extraordinarily-long-word " + "word " * 40
+    for width in (40, 60, 80):
+        rows = wrap(text, width, "Dana: ")
+        assert rows[0].startswith("Dana: ")
+        assert all(r.startswith("      ") for r in rows[1:])
+        assert " ".join(" ".join(r.split()) for r in rows).replace("Dana: ", "", 1).split() == text.split()
+        assert all(len(r) <= width for r in rows)
+
+
+def test_wrap_gives_an_overlong_word_its_own_line_rather_than_splitting_it():
+    rows = wrap("x " + "y" * 50, 30)
+    assert rows == ["x", "y" * 50]
+
+
+@pytest.mark.parametrize("anger,band", [(0, Band.CALM), (24.9, Band.CALM), (25, Band.UPSET), (62, Band.ANGRY), (99, Band.HOSTILE)])
+def test_anger_bar_names_the_band_in_words_and_fills_in_proportion(anger, band):
+    plain = anger_bar(anger, Style(unicode=False), cells=20)
+    assert band.value.upper() in plain
+    assert plain.isascii()
+    inside = plain[plain.index("[") + 1 : plain.index("]")]
+    assert len(inside) == 20 and inside.count("#") == round(anger / 100 * 20)
+    fancy = anger_bar(anger, Style(unicode=True, colour=True), cells=20)
+    assert band.value.upper() in ANSI.sub("", fancy)  # colour is an addition, the word stays
+    assert ANSI.sub("", fancy).replace("█", "#").replace("░", ".") == plain
+
+
+def test_sparkline_rises_with_anger_and_has_an_ascii_fallback():
+    values = [0, 20, 40, 60, 80, 100]
+    for style in (Style(unicode=True), Style(unicode=False)):
+        line = sparkline(values, style)
+        assert len(line) == len(values)
+        levels = "▁▂▃▄▅▆▇█" if style.unicode else "_.-=+*#@"
+        heights = [levels.index(ch) for ch in line]
+        assert heights == sorted(heights) and heights[0] == 0 and heights[-1] == len(levels) - 1
+    assert sparkline(values, Style(unicode=False)).isascii()
+
+
+def test_anger_chart_has_a_row_for_the_start_and_each_turn():
+    rows = anger_chart([70, 60.5, 30, 10], Style())
+    assert len(rows) == 5 and "start" in rows[0] and "turn 3" in rows[3] and "trend" in rows[4]
+    assert "70.0 angry" in rows[0] and "10.0 calm" in rows[3]
+    assert all(len(r) <= 80 for r in rows)
+
+
+def test_options_are_numbered_and_debug_shows_ids_and_actions(billing):
+    opts = available(billing, start(billing))
+    plain = option_lines(opts, Style())
+    assert plain[0].strip().startswith("1)")
+    assert not any("breathe_listen" in r for r in plain)
+    dbg = "\n".join(option_lines(opts, Style(), debug=True))
+    assert "[breathe_listen: stay_calm, listen]" in dbg
+
+
+def test_picker_lists_title_setting_industry_starting_band_and_protocol(billing):
+    rows = picker_lines([billing], Style())
+    assert rows[0] == f"   1. {billing.title}"
+    assert rows[1].split() == ["phone,", "telecom", "billing;", "starts", "angry;", "protocol", "ten_step"]
+
+
+def _played(scenario, choices):
+    state = start(scenario)
+    for cid in choices:
+        state = choose(scenario, state, cid.rstrip("!"), interrupted=cid.endswith("!"))
+    return state
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_debrief_shows_total_verdict_steps_feedback_and_the_anger_trace(billing, width):
+    proto = protocol("ten_step")
+    state = _played(billing, ["breathe_listen", "keep_listening", "jump_fix", "ask_now", "found_it", "just_do_it", "goodbye", "next_caller"])
+    result = score(state.transcript(), proto)
+    rows = debrief_lines(result, state, billing, proto, Style(width=width))
+    text = "\n".join(rows)
+    assert f"Score: {result.total:.1f} / 100" in text
+    assert ("PASS" if result.passed else "FAIL") in text and "FAIL" in text  # this path skips steps
+    for s in result.steps:
+        assert s.title in text
+        row = next(r for r in rows if s.title in r)
+        assert (f"turn {s.turn}" in row) if s.performed else ("missed" in row)
+    flat = " ".join(text.split())
+    for f in result.feedback:
+        assert " ".join(f.message.split()) in flat
+    assert sum(1 for r in rows if re.match(r"\s+(start|turn \d+)\s+\d", r)) == len(state.turns) + 1
+    assert all(len(ANSI.sub("", r)) <= width for r in rows)
+
+
+def _routing_scenario() -> Scenario:
+    line = {"id": "l", "text": "Well?"}
+    return Scenario.model_validate({
+        "format_version": 1, "id": "routing", "title": "t", "summary": "s", "setting": "chat",
+        "industry": "test", "protocol": "ten_step",
+        "persona": {"name": "Pat", "anger": 50, "tape_recorder": True},
+        "start": "a",
+        "nodes": [
+            {"id": "a", "line": {**line, "id": "a.l", "venting": True}, "options": [
+                {"id": "calm", "text": "x", "actions": ["apologize"], "anger_delta": -30,
+                 "routes": [{"when": {"anger_at_least": 60}, "goto": "hot"}, {"when": {"done": ["apologize"], "band": ["calm"]}, "goto": "cool"}, {"goto": "hot"}]},
+                {"id": "see", "text": "I see", "actions": ["acknowledge"], "goto": "cool"},
+                {"id": "rude", "text": "y", "actions": ["argue"], "anger_delta": 60, "goto": "cool"},
+            ]},
+            {"id": "hot", "line": {**line, "id": "hot.l"}, "end": "customer_left"},
+            {"id": "cool", "line": {**line, "id": "cool.l"}, "end": "resolved"},
+        ],
+    })
+
+
+def test_route_explanation_names_the_route_that_matched():
+    sc = _routing_scenario()
+    after = choose(sc, start(sc), "calm")
+    assert after.node == "cool"
+    assert explain_route(sc, after, sc.node("a").options[0]) == "a -> cool (route 2 of 3: band is calm and done apologize)"
+    after = choose(sc, start(sc), "see")
+    assert explain_route(sc, after, sc.node("a").options[1]) == "a -> a (interrupted vent: it starts again)"
+    after = choose(sc, start(sc), "rude")
+    assert after.anger == 100
+    assert explain_route(sc, after, sc.node("a").options[2]).startswith("a -> cool (fixed goto); anger reached 100")
+
+
+def test_describe_condition_covers_every_key():
+    from simulator.model import Condition
+
+    c = Condition(band=[Band.UPSET, Band.ANGRY], anger_at_least=30, anger_below=70, done=[Action.LISTEN], not_done=[Action.ARGUE])
+    assert describe_condition(c) == "band in upset, angry and anger >= 30 and anger < 70 and done listen and not done argue"
+    assert describe_condition(None) == "always"
+
+
+def test_debug_lines_show_anger_actions_added_interrupt_restart_and_route():
+    sc = _routing_scenario()
+    before = start(sc)
+    after = choose(sc, before, "see", interrupted=True, elapsed=0.8)
+    text = "\n".join(debug_lines(sc, before, after, sc.node("a").options[1], Style()))
+    assert "anger 50.0 -> " in text
+    assert "counted as: acknowledge, interrupt (added: interrupt)" in text
+    assert "interrupted: yes; vent restarted: yes" in text
+    assert "0.8 s into the line" in text
+    assert "route: a -> a (interrupted vent" in text
+
+
+# ---------------------------------------------------------------- pace and console
+
+
+def test_pace_comes_from_the_option_then_the_environment_then_the_persona():
+    assert words_per_minute(170, None, env={}) == 170
+    assert words_per_minute(170, None, env={"DEFUSE_TEXT_WPM": "9000"}) == 9000
+    assert words_per_minute(170, 0, env={"DEFUSE_TEXT_WPM": "9000"}) == 0
+    assert words_per_minute(170, None, env={"DEFUSE_TEXT_WPM": "fast"}) == 170
+
+
+def test_word_delays_follow_the_pace_and_pause_at_punctuation():
+    d = word_delays(["Finally,", "a", "person.", "Now"], 120)
+    assert d[1] == pytest.approx(0.5) and d[3] == pytest.approx(0.5)
+    assert d[0] > d[1] and d[2] > d[0]
+    assert word_delays(["a", "b"], 0) == [0.0, 0.0]
+
+
+def _pipe_with(text: str) -> int:
+    r, w = os.pipe()
+    os.write(w, text.encode())
+    os.close(w)
+    return r
+
+
+def test_line_reader_splits_lines_and_reports_the_end_of_input():
+    reader = LineReader(_pipe_with("one\ntwo\r\nthree"))
+    assert [reader.readline(), reader.readline(), reader.readline()] == ["one", "two", "three"]
+    with pytest.raises(EOFError):
+        reader.readline()
+
+
+def test_line_reader_times_out_when_nothing_is_typed():
+    r, w = os.pipe()
+    try:
+        reader = LineReader(r)
+        assert reader.poll(0.01) is None
+        os.write(w, b"3\n")
+        assert reader.poll(1.0) == "3"
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_reveal_stops_at_an_early_answer_after_a_gentle_note_for_non_answers():
+    out = io.StringIO()
+    console = Console(LineReader(_pipe_with("\nwhat\n2\n")), out, Style())
+    notes = []
+
+    def listen(text):
+        if text == "2":
+            return True
+        notes.append(text)
+        return "Please type a number."
+
+    answer, elapsed = console.reveal("Dana: ", "one two three four five six", 600, listen)
+    assert answer == "2" and notes == ["what"]
+    shown = out.getvalue()
+    assert "Please type a number." in shown and shown.rstrip().endswith("--")
+    assert "six" not in shown  # she was cut off before the end
+
+
+def test_reveal_without_listening_shows_the_whole_line_wrapped():
+    out = io.StringIO()
+    Console(LineReader(_pipe_with("")), out, Style(width=40)).reveal("Pat: ", "word " * 30, 0)
+    rows = out.getvalue().splitlines()
+    assert len(rows) > 1 and all(len(r) <= 40 for r in rows) and rows[1].startswith("     word")
+
+
+# ---------------------------------------------------------------- whole games, in-process over a pipe
+
+
+def _args(db: Path, **kw) -> Namespace:
+    base = dict(scenario="billing_double_charge", text=True, debug=False, autoplay=None, screenshots=None,
+                trainee="Tess", protocol=None, seed=0, no_speech=True, no_save=False, text_size=1.0,
+                db=str(db), scenarios=[], pace=0.0)
+    base.update(kw)
+    return Namespace(**base)
+
+
+def _play(args: Namespace, typed: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    status = play(args, Console(LineReader(_pipe_with("".join(t + "\n" for t in typed))), out, Style()))
+    return status, out.getvalue()
+
+
+def test_bad_input_gets_a_gentle_reprompt_and_nothing_is_recorded_for_it(tmp_path, billing):
+    db = tmp_path / "s.db"
+    typed = ["", "nine", "7", "0", "?", numbers_for(billing, ["breathe_listen"])[0], "q"]
+    status, out = _play(_args(db), typed)
+    assert status == 0
+    assert out.count("Please type a number from 1 to 4") == 4  # empty, text, 7 and 0
+    assert "Type the number of what you want to say" in out  # the help
+    assert "Traceback" not in out
+    (s,) = sessions(db)
+    assert s["complete"] == 0 and s["mode"] == "text"
+    assert [t["choice"] for t in turns(db, s["id"])] == ["breathe_listen"]
+
+
+def test_a_full_game_over_a_pipe_is_saved_complete_with_the_debrief(tmp_path, billing):
+    db = tmp_path / "s.db"
+    status, out = _play(_args(db), numbers_for(billing, BY_THE_BOOK) + ["q"])
+    assert status == 0
+    (s,) = sessions(db)
+    assert s["complete"] == 1 and s["outcome"] == "resolved" and s["trainee"] == "Tess"
+    expected = score(_played(billing, BY_THE_BOOK).transcript(), protocol("ten_step"))
+    assert s["total"] == pytest.approx(expected.total) and s["passed"] == 1
+    assert f"Score: {expected.total:.1f} / 100  PASS" in out
+    assert [t["choice"] for t in turns(db, s["id"])] == BY_THE_BOOK
+    assert not any(t["interrupted"] for t in turns(db, s["id"]))
+
+
+def test_retry_plays_the_scenario_again_as_a_new_session(tmp_path, billing):
+    db = tmp_path / "s.db"
+    status, _ = _play(_args(db), numbers_for(billing, BY_THE_BOOK) + ["x", "r"] + numbers_for(billing, ["breathe_listen"]) + ["q"])
+    assert status == 0
+    first, second = sessions(db)
+    assert first["complete"] == 1 and second["complete"] == 0
+    assert len(turns(db, second["id"])) == 1
+
+
+def test_the_end_of_input_mid_session_keeps_it_incomplete_and_fails(tmp_path, billing, capsys):
+    db = tmp_path / "s.db"
+    status, _ = _play(_args(db), numbers_for(billing, BY_THE_BOOK[:3]))
+    assert status == 1
+    (s,) = sessions(db)
+    assert s["complete"] == 0 and len(turns(db, s["id"])) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "incomplete after 3 turns" in err
+
+
+def test_no_save_writes_nothing(tmp_path, billing):
+    db = tmp_path / "s.db"
+    status, out = _play(_args(db, no_save=True), numbers_for(billing, BY_THE_BOOK) + ["q"])
+    assert status == 0 and "not saved" in out and not db.exists()
+
+
+def test_the_picker_lists_every_scenario_and_the_name_is_asked_once(tmp_path, library):
+    db = tmp_path / "s.db"
+    ids = list(library.entries())
+    status, out = _play(_args(db, scenario=None, trainee=None), ["", "Ann  Lee", "zero", str(len(ids) + 1), "q"])
+    assert status == 0
+    assert "Please type a name" in out and out.count(f"Please type a number from 1 to {len(ids)}") == 2
+    for e in library.entries().values():
+        assert e.scenario.title in out
+    assert remembered_name() == "Ann Lee"
+
+    pick = ids.index("billing_double_charge") + 1
+    status, out = _play(_args(db, scenario=None, trainee=None), [str(pick), "q"])
+    assert status == 0 and "Playing as Ann Lee." in out and "Your name" not in out
+    (s,) = sessions(db)
+    assert s["trainee"] == "Ann Lee" and s["scenario"] == "billing_double_charge"
+
+
+def test_another_scenario_goes_back_to_the_picker(tmp_path, billing, library):
+    db = tmp_path / "s.db"
+    pick = str(list(library.entries()).index("billing_double_charge") + 1)
+    status, out = _play(_args(db), numbers_for(billing, BY_THE_BOOK) + ["a", pick, "q"])
+    assert status == 0 and out.count("Choose a scenario") == 1
+    assert len(sessions(db)) == 2
+
+
+def test_an_unknown_scenario_or_protocol_is_one_clear_error(cli):
+    status, out, err = cli("play", "no_such_thing", "--text", "--trainee", "T")
+    assert status == 1 and "unknown scenario 'no_such_thing'" in err and "Traceback" not in err
+    status, out, err = cli("play", "billing_double_charge", "--text", "--trainee", "T", "--protocol", "nope")
+    assert status == 1 and "unknown protocol 'nope'" in err
+
+
+# ---------------------------------------------------------------- in a real pseudo-terminal
+
+
+class Terminal:
+    """`defuse play --text` running in a pseudo-terminal, 80 columns wide."""
+
+    def __init__(self, tmp_path: Path, *extra: str, wpm: float, debug: bool = False):
+        self.db = tmp_path / "pty.db"
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = dict(os.environ, DEFUSE_TEXT_WPM=str(wpm), TERM="xterm", PYTHONUNBUFFERED="1")
+        env.pop("NO_COLOR", None)
+        argv = [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--text", "--trainee", "T", "--db", str(self.db)]
+        self.proc = subprocess.Popen(argv + (["--debug"] if debug else []) + list(extra), stdin=slave, stdout=slave,
+                                     stderr=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True)
+        os.close(slave)
+        self.master = master
+        self.seen = ""
+        self.pos = 0
+
+    def expect(self, text: str, timeout: float = 20.0) -> str:
+        """Wait until `text` appears after what was already matched; returns the output up to it."""
+        end = time.monotonic() + timeout
+        while text not in self.seen[self.pos:]:
+            left = end - time.monotonic()
+            assert left > 0, f"timed out waiting for {text!r}; screen ends with:\n{self.seen[-800:]}"
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:  # the child has gone and closed the terminal
+                    chunk = b""
+                if not chunk:
+                    assert text in self.seen[self.pos:], f"the game ended before {text!r}:\n{self.seen[-800:]}"
+                self.seen += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+        i = self.seen.index(text, self.pos) + len(text)
+        before, self.pos = self.seen[self.pos:i], i
+        return before
+
+    def type(self, text: str) -> None:
+        os.write(self.master, (text + "\n").encode())
+
+    def finish(self, timeout: float = 20.0) -> tuple[int, str]:
+        try:
+            self.proc.wait(timeout)
+        finally:
+            self.drain()
+            os.close(self.master)
+        return self.proc.returncode, self.proc.stderr.read().decode()
+
+    def drain(self) -> None:
+        while select.select([self.master], [], [], 0.05)[0]:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.seen += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_a_whole_game_in_a_pseudo_terminal_fits_80_columns_and_is_saved(tmp_path, billing):
+    term = Terminal(tmp_path, wpm=30000)
+    numbers = numbers_for(billing, BY_THE_BOOK)
+    term.expect("Your answer (1-4): ")
+    term.type("5")  # out of range: asked again, nothing recorded
+    term.expect("Please type a number from 1 to 4")
+    for n in numbers:
+        term.expect("Your answer (")
+        term.type(n)
+    term.expect("What next?")
+    term.type("q")
+    status, err = term.finish()
+    assert status == 0, err
+    screen = term.seen
+    assert "Debrief: Charged twice" in screen and "PASS" in screen and "anger: ANGRY" in screen
+    assert all(len(ANSI.sub("", row)) <= 80 for row in screen.splitlines())
+    (s,) = sessions(term.db)
+    assert s["complete"] == 1 and s["outcome"] == "resolved" and s["mode"] == "text"
+    rows = turns(term.db, s["id"])
+    assert [t["choice"] for t in rows] == BY_THE_BOOK and not any(t["interrupted"] for t in rows)
+
+
+def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_listening(tmp_path, billing):
+    # 60 words a minute: a word a second, so an answer typed after the first word is early.
+    term = Terminal(tmp_path, wpm=60, debug=True)
+    term.expect("Dana Whitfield: Finally,")
+    term.type(numbers_for(billing, ["quick_see"])[0])  # "I see" while she is still going
+    term.expect("(You spoke before Dana Whitfield had finished.)")
+    term.expect("(added: interrupt)")
+    term.expect("route: open -> vent_2")
+    term.expect("Dana Whitfield: And")
+    term.type(numbers_for(billing, ["quick_see", "keep_listening"])[1])  # keeping quiet is never cutting in
+    term.expect("interrupted: no")
+    term.expect("Dana Whitfield: ")
+    term.type("q")
+    status, err = term.finish()
+    assert status == 0, err
+    assert "You left the session; the session is saved as incomplete after 2 turns." in term.seen
+    (s,) = sessions(term.db)
+    assert s["complete"] == 0
+    first, second = turns(term.db, s["id"])
+    assert (first["choice"], first["interrupted"]) == ("quick_see", 1)
+    assert "interrupt" in first["actions"] and "acknowledge" in first["actions"]
+    assert (second["choice"], second["interrupted"]) == ("keep_listening", 0)
+    assert "interrupt" not in second["actions"]
+    words = len(billing.node("open").line.text.split())
+    assert first["elapsed"] < words * 0.5  # well before the line's end at a word a second
+
+
+def test_ctrl_c_in_a_pseudo_terminal_keeps_the_turns_so_far_as_an_incomplete_session(tmp_path, billing):
+    term = Terminal(tmp_path, wpm=30000)
+    for n in numbers_for(billing, BY_THE_BOOK[:2]):
+        term.expect("Your answer (")
+        term.type(n)
+    term.expect("Your answer (")
+    term.proc.send_signal(signal.SIGINT)
+    status, err = term.finish()
+    assert status == 130
+    assert "Traceback" not in err and "Traceback" not in term.seen
+    assert err.count("\n") == 1 and "interrupted" in err and "saved as incomplete after 2 turns" in err
+    (s,) = sessions(term.db)
+    assert s["complete"] == 0 and s["outcome"] is None
+    assert [t["choice"] for t in turns(term.db, s["id"])] == BY_THE_BOOK[:2]
