@@ -40,7 +40,7 @@ class Exchange:
 class AngerGauge:
     """The anger shown on screen: eases toward the engine's value instead of jumping."""
 
-    def __init__(self, anger: float, half_life: float = 0.35):
+    def __init__(self, anger: float, half_life: float = 0.3):
         self.shown = float(anger)
         self.target = float(anger)
         self.half_life = half_life

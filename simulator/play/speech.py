@@ -212,6 +212,12 @@ class Speaker:
 
     # -- the worker
 
+    def warm_up(self) -> None:
+        """Start the worker now, so the first line asked for does not wait for it to boot."""
+        if self.enabled and self._proc is None and self.available is not False:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._start()
+
     def _enqueue(self, job: SpeechJob, urgent: bool) -> None:
         if not self.enabled or self.available is False:
             return
@@ -241,9 +247,7 @@ class Speaker:
     def _feed(self) -> None:
         if self._busy is not None or not self._queue or self.available is False:
             return
-        if self._proc is None:
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._start()
+        self.warm_up()
         job = self._queue.popleft()
         self._queued.discard(job.key)
         self._busy = job

@@ -51,6 +51,8 @@ class App:
         voiced = not (args.no_speech or autoplaying)
         self.speaker = Speaker() if voiced else None
         self.playback = Playback() if voiced else None
+        if self.speaker is not None:
+            self.speaker.warm_up()  # start the engine while the trainee reads the picker
         self._pygame = pygame
 
     # -- shared lookups
@@ -64,17 +66,17 @@ class App:
     def protocol_list(self) -> list:
         return list(self._protocols().values())
 
-    def notices(self) -> list[str]:
-        """At most one line per reason: no speech engine, no audio device, and render progress."""
+    def notices(self) -> list[tuple[str, bool]]:
+        """(text, is_warning): one line per reason (no speech engine, no audio device), and render progress."""
         out = []
         if self.speaker is not None:
             if self.speaker.notice:
-                out.append(self.speaker.notice)
+                out.append((self.speaker.notice, True))
             elif self.speaker.busy:
                 done, total = self.speaker.progress
-                out.append(f"Preparing the voice: {done}/{total} lines")
+                out.append((f"Preparing the voice: {done} of {total} lines", False))
         if self.playback is not None and self.playback.notice:
-            out.append(self.playback.notice)
+            out.append((self.playback.notice, True))
         return out
 
     def set_trainee(self, name: str) -> None:

@@ -67,8 +67,8 @@ class Scene:
         bar = pygame.Rect(0, surface.get_height() - h, surface.get_width(), h)
         pygame.draw.rect(surface, COLOURS["panel"], bar)
         x = 16
-        for note in self.app.notices():
-            img = font.render("⚠ " + note, True, COLOURS["focus"])
+        for note, warning in self.app.notices():
+            img = font.render(("⚠ " if warning else "♪ ") + note, True, COLOURS["focus"] if warning else COLOURS["muted"])
             surface.blit(img, (x, bar.y + 6))
             x += img.get_width() + 24
         keys = font.render(help_text, True, COLOURS["muted"])

@@ -84,7 +84,7 @@ class Picker(Scene):
         cols = 2 if W >= 1000 else 1
         gap = 16
         cw = (W - 2 * m - gap * (cols - 1)) // cols
-        ch = max(150, int(170 * f.scale))
+        ch = max(160, int(180 * f.scale))
         for i, card in enumerate(self.cards):
             r, c = divmod(i, cols)
             card.rect = pygame.Rect(m + c * (cw + gap), top + r * (ch + gap), cw, ch)
@@ -119,7 +119,6 @@ class Picker(Scene):
         chips = [
             (f"{_SETTINGS.get(sc.setting.value, sc.setting.value)} · {sc.industry}", COLOURS["edge"], COLOURS["text"]),
             (f"Starts {BAND_WORDS[band].lower()} ({sc.persona.anger:.0f})", BAND_COLOURS[band], COLOURS["bg"]),
-            (f"Scored on: {self.app.protocol_title(sc.protocol)}", COLOURS["edge"], COLOURS["text"]),
         ]
         cx = rect.x + 16
         small = f.get(14)
@@ -131,9 +130,11 @@ class Picker(Scene):
             pygame.draw.rect(surface, bg, chip, border_radius=chip.h // 2)
             surface.blit(img, (chip.x + 8, chip.y + 3))
             cx = chip.right + 8
-        y += small.get_linesize() + 14
-        trains = "Trains: " + ("; ".join(sc.goals[:2]) if sc.goals else sc.summary)
-        lines = wrap(trains, small, rect.w - 32)
+        y += small.get_linesize() + 12
+        y = draw_lines(surface, [f"Scored on: {self.app.protocol_title(sc.protocol)}"], f.get(14, bold=True), COLOURS["text"], rect.x + 16, y) + 2
+        lines = []
+        for goal in sc.goals[:2] or [sc.summary]:
+            lines += wrap("• " + goal, small, rect.w - 32)
         room = max(1, (rect.bottom - 10 - y) // small.get_linesize())
         if len(lines) > room:
             lines = lines[:room]

@@ -16,7 +16,7 @@ from .base import Scene
 
 __all__ = ["RolePlay"]
 
-_LATE_VOICE = 0.6  # a WAV that arrives later than this into the line is not played (captions already ran)
+_HOLD = 1.5  # seconds a line may wait for its voice before the captions run on without it
 _DEBRIEF = object()
 
 
@@ -28,6 +28,7 @@ class RolePlay(Scene):
         self.look = look_for(persona.name, persona.voice.gender)
         self.conversation = Conversation(recorder, app.now)
         self.waiting_for: str | None = None  # the speech key of the line waiting for its WAV
+        self.shown_at = app.now
         self.talk_phase = 0.0
         if app.speaker is not None:
             app.speaker.prefetch(self.conversation.speech_jobs())
@@ -39,6 +40,7 @@ class RolePlay(Scene):
     def _voice_line(self) -> None:
         conv, app = self.conversation, self.app
         self.waiting_for = None
+        self.shown_at = app.now
         if conv.narration or app.speaker is None or app.speaker.available is False:
             return
         job = conv.speech_job()
@@ -49,9 +51,16 @@ class RolePlay(Scene):
         length = app.playback.play(path) if app.playback is not None else None
         conv.begin_line(app.now, length if length is not None else wav_duration(path))
 
-    def _voice_arrived(self, keys: list[str]) -> None:
-        if self.waiting_for in keys and self.conversation.elapsed(self.app.now) < _LATE_VOICE:
+    def _wait_for_voice(self, keys: list[str]) -> None:
+        """Hold the caption at its start while the line's WAV is being rendered, briefly."""
+        if self.waiting_for is None:
+            return
+        if self.waiting_for in keys:
             self._voice_line()
+        elif self.app.now - self.shown_at < _HOLD and self.app.speaker.available is not False:
+            self.conversation.started_at = self.app.now
+        else:
+            self.waiting_for = None  # too slow, or no engine: captions alone, at the persona's rate
 
     # -- choices
 
@@ -99,7 +108,7 @@ class RolePlay(Scene):
         self.conversation.update(dt)
         self.talk_phase += dt
         if self.app.speaker is not None:
-            self._voice_arrived(self.app.speaker.poll())
+            self._wait_for_voice(self.app.speaker.poll())
 
     # -- drawing
 
@@ -135,6 +144,8 @@ class RolePlay(Scene):
         draw_portrait(surface, pr, conv.gauge.shown, self.look, talk)
         y = pr.bottom + 8
         y = draw_lines(surface, [persona.name], f.get(18, bold=True), COLOURS["text"], rect.x + 16, y)
+        if persona.description:
+            y = draw_lines(surface, wrap(persona.description, f.get(13), rect.w - 32)[:2], f.get(13), COLOURS["muted"], rect.x + 16, y)
         meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, int(66 * f.scale))
         draw_meter(surface, meter, conv.gauge.shown, f)
         y = meter.bottom + 12
