@@ -126,7 +126,7 @@ class TextGame:
     def _ask_name(self) -> str:
         name = remembered_name()
         if name:
-            self.console.write(f"Playing as {name}.")
+            self.console.write(f"Playing as {name} (use --trainee NAME to play as someone else).")
             return name
         while True:
             name = clean_name(self.console.ask("Your name, for your session records: "))
@@ -159,7 +159,7 @@ class TextGame:
     def _next(self) -> str:
         c = self.console
         while True:
-            text = c.ask("What next? r = retry this scenario, a = another scenario, q = quit: ").lower()
+            text = c.ask("Retry (r), another scenario (a) or quit (q)? ").lower()
             if text in ("r", "retry"):
                 return "retry"
             if text in ("a", "another"):

@@ -103,7 +103,10 @@ class LineReader:
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 return None
-            chunk = os.read(self.fd, 4096)
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:  # the terminal went away (a dropped SSH connection): the same as the end of input
+                chunk = b""
             if not chunk:
                 self._eof = True
             self._buf += chunk

@@ -113,7 +113,7 @@ def option_lines(options: list[Option], style: Style, debug: bool = False) -> li
     for i, o in enumerate(options, 1):
         out += wrap(o.text, style.width, f"  {i:>2}) ", " " * 6)
         if debug:
-            out.append(f"      [{o.id}: {', '.join(a.value for a in o.actions)}]")
+            out += wrap(f"[{o.id}: {', '.join(a.value for a in o.actions)}]", style.width, " " * 6)
     return out
 
 
