@@ -180,6 +180,7 @@ def _loop(pygame, app: App, surface) -> None:
     clock = pygame.time.Clock()
     t0 = time.monotonic()
     dirty = True
+    was_moving = False
     while app.running:
         if app.scene.animating:
             clock.tick(_FPS)
@@ -210,10 +211,13 @@ def _loop(pygame, app: App, surface) -> None:
                 app.play(app.library.get(pending))
         scene = app.scene
         scene.update(app.now - before)
-        if dirty or scene.animating or (app.speaker is not None and app.speaker.busy):
+        moving = scene.animating
+        # `was_moving` draws the frame in which an animation ends (the line fully said)
+        if dirty or moving or was_moving or (app.speaker is not None and app.speaker.busy):
             scene.draw(surface)
             pygame.display.flip()
             dirty = False
+        was_moving = moving
 
 
 # ---------------------------------------------------------------- autoplay

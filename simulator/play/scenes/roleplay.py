@@ -27,6 +27,7 @@ class RolePlay(Scene):
         persona = recorder.scenario.persona
         self.look = look_for(persona.name, persona.voice.gender)
         self.conversation = Conversation(recorder, app.now)
+        self.drawn_line: str | None = None  # the line id on screen after the last draw (what benchmarks check)
         self.waiting_for: str | None = None  # the speech key of the line waiting for its WAV
         self.shown_at = app.now
         self.talk_phase = 0.0
@@ -204,6 +205,7 @@ class RolePlay(Scene):
         said = wrap(conv.caption(now), cap_font, rect.w - 40)
         text_colour = COLOURS["narration"] if conv.narration else COLOURS["text"]
         draw_lines(surface, said, cap_font, text_colour, cap.x + 20, cap.y + 48)
+        self.drawn_line = conv.node.line.id
 
         # the trainee's options
         y = cap.bottom + 18
