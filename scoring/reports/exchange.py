@@ -110,7 +110,8 @@ def read_export(raw: bytes, path: str) -> list[StoredSession]:
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ExchangeError(f"{path}: bad session export at {where}: {err['msg']}") from None
+        msg = f"unknown value {err['input']!r}" if err["type"] == "enum" else err["msg"]
+        raise ExchangeError(f"{path}: bad session export at {where}: {msg}") from None
     return [_stored(s) for s in doc.sessions]
 
 
