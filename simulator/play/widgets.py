@@ -146,9 +146,14 @@ class Button:
             y += font.get_linesize()
 
     def height_for(self, fonts: Fonts, width: int, size: int = 18) -> int:
+        """The height `draw` will need at this width (the same wrapping, so buttons never overlap)."""
         font = fonts.get(size)
-        hint_w = (fonts.get(size, bold=True).size(self.hint)[0] + 26) if self.hint else 0
-        lines = wrap(self.label, font, width - 26 - hint_w - 12)
+        text_w = width - 26
+        if self.hint:
+            badge = fonts.get(size, bold=True)
+            bw = max(badge.size(self.hint)[0] + 14, badge.get_height() + 4)
+            text_w = width - 38 - bw
+        lines = wrap(self.label, font, text_w)
         return len(lines) * font.get_linesize() + 20
 
 

@@ -128,7 +128,7 @@ class RolePlay(Scene):
         top = m + head.get_height() + 12
         bottom = H - self.status_height() - 12
 
-        left_w = max(280, min(440, int(W * 0.33)))
+        left_w = max(220, min(440, int(W * 0.3)))
         left = pygame.Rect(m, top, left_w, bottom - top)
         right = pygame.Rect(left.right + m, top, W - left.right - 2 * m, bottom - top)
         self._draw_customer(surface, left)
@@ -178,10 +178,15 @@ class RolePlay(Scene):
         persona = self.recorder.scenario.persona
         first = persona.name.split()[0]
         speaking = conv.speaking(now)
-        # the caption panel
-        cap_font = f.get(22)
-        lines = wrap(conv.node.line.text, cap_font, rect.w - 40)
-        cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
+        # the caption panel and the options, at the largest text that fits the window
+        for cap_size, opt_size in ((22, 17), (19, 15), (17, 13), (15, 12), (13, 11)):
+            cap_font = f.get(cap_size)
+            lines = wrap(conv.node.line.text, cap_font, rect.w - 40)
+            cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
+            need = cap_h + 18 + f.get(16, bold=True).get_linesize() + 6
+            need += sum(b.height_for(f, rect.w, opt_size) + 10 for b in self.focus.buttons)
+            if need <= rect.h:
+                break
         cap = pygame.Rect(rect.x, rect.y, rect.w, cap_h)
         panel(surface, cap, COLOURS["panel"])
         if speaking:
@@ -212,7 +217,7 @@ class RolePlay(Scene):
         label = "Your answer" if not conv.finished else "Finished"
         y = draw_lines(surface, [label], f.get(16, bold=True), COLOURS["muted"], rect.x, y) + 6
         for b in self.focus.buttons:
-            h = b.height_for(f, rect.w, 17)
+            h = b.height_for(f, rect.w, opt_size)
             b.rect = pygame.Rect(rect.x, y, rect.w, h)
             y += h + 10
-        self.draw_buttons(surface, 17)
+        self.draw_buttons(surface, opt_size)

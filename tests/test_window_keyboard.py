@@ -1,0 +1,97 @@
+"""Keyboard-only play through the real event loop, the debrief's protocol switch, and
+layouts that follow the window size (dummy SDL drivers from conftest)."""
+from __future__ import annotations
+
+import json
+import os
+
+import pygame
+import pytest
+
+from simulator.cli import build_parser
+from simulator.play import window
+from simulator.play.widgets import Move
+from simulator.store import Store
+
+
+def key(k, mod=0, text=""):
+    return pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode=text, scancode=0)
+
+
+def test_a_whole_session_by_keyboard_alone(monkeypatch):
+    events = [pygame.event.Event(pygame.TEXTINPUT, text="Ana"), key(pygame.K_RETURN)]  # the name, asked once
+    events += [key(pygame.K_TAB), key(pygame.K_TAB, pygame.KMOD_SHIFT), key(pygame.K_RETURN)]  # focus moves, Enter picks
+    events += [key(pygame.K_1, text="1")] * 11  # number keys answer (quickly: some cut in)
+    events += [key(pygame.K_EQUALS, pygame.KMOD_CTRL), key(pygame.K_RETURN)]  # bigger text, then the debrief
+    events += [key(pygame.K_RIGHT), key(pygame.K_ESCAPE), key(pygame.K_ESCAPE)]  # switch protocol, back, quit
+    opened = window._open_window
+
+    def open_and_type(pg, size):
+        surface = opened(pg, size)
+        for e in events:
+            pg.event.post(e)
+        return surface
+
+    monkeypatch.setattr(window, "_open_window", open_and_type)
+    args = build_parser().parse_args(["play", "--no-speech"])
+    assert window.run(args) == 0
+    with Store(os.environ["DEFUSE_DB"]) as store:
+        [session] = list(store.find())
+    assert session.trainee == "Ana" and session.complete and len(session.turns) == 11
+    assert session.scenario == "billing_double_charge" and session.mode == "window"
+    assert any(t.interrupted for t in session.turns)  # answering at once talks over her
+    prefs = json.loads((os.environ["XDG_CONFIG_HOME"] / __import__("pathlib").Path("defuse/window.json")).read_text())
+    assert prefs["trainee"] == "Ana"
+
+
+def app_for(*argv):
+    args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", *argv])
+    return window.App(args, autoplaying=True)
+
+
+@pytest.fixture
+def screen():
+    pygame.init()
+    yield pygame.display.set_mode(window.DEFAULT_SIZE)
+    pygame.quit()
+
+
+def test_debrief_rescores_the_same_session_against_another_protocol(screen):
+    app = app_for()
+    app.play(app.library.get("billing_double_charge"))
+    scene = app.scene
+    for oid in ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]:
+        scene.conversation.choose(oid, now=1000.0 * (len(scene.conversation.state.turns) + 1))
+    app.debrief(scene.recorder)
+    debrief = app.scene
+    first = debrief.result
+    assert first.protocol == "ten_step"
+    seen = {first.protocol: first.total}
+    for _ in range(len(debrief.protocols) - 1):
+        debrief.handle(Move(1, sideways=True))
+        debrief.draw(screen)
+        assert debrief.result.protocol == debrief.protocol.id
+        seen[debrief.result.protocol] = debrief.result.total
+    assert len(seen) == len(debrief.protocols) and len(set(seen.values())) > 1
+    debrief.handle(Move(1, sideways=True))
+    assert debrief.result.protocol == "ten_step" and debrief.result.total == first.total
+    assert scene.recorder.state.turns == debrief.recorder.state.turns  # rescoring never replays
+    app.close()
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1280, 800), (1920, 1080)])
+def test_layout_follows_the_window_size(screen, size):
+    app = app_for("--text-size", "1.3")
+    surface = pygame.Surface(size)
+    app.picker()
+    app.scene.draw(surface)
+    app.play(app.library.get("billing_double_charge"))
+    app.scene.draw(surface)
+    bounds = surface.get_rect()
+    for b in app.scene.focus.buttons:
+        assert bounds.contains(b.rect), (size, b.label)
+    app.debrief(app.scene.recorder)
+    app.scene.draw(surface)
+    for b in app.scene.focus.buttons:
+        assert bounds.contains(b.rect), (size, b.label)
+    app.close()
