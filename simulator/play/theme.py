@@ -12,7 +12,7 @@ import pygame
 
 from ..model import Band
 
-__all__ = ["COLOURS", "BAND_COLOURS", "BAND_WORDS", "Fonts", "wrap", "blend"]
+__all__ = ["COLOURS", "BAND_COLOURS", "BAND_WORDS", "Fonts", "wrap", "fit", "clip_lines", "blend"]
 
 COLOURS = {
     "bg": (24, 28, 37),
@@ -87,3 +87,23 @@ def wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
             line = word
         lines.append(line)
     return lines
+
+
+def fit(text: str, font: pygame.font.Font, width: int) -> str:
+    """`text` cut with an ellipsis so that it fits `width` pixels on one line."""
+    if font.size(text)[0] <= width:
+        return text
+    while text and font.size(text + "…")[0] > width:
+        text = text[:-1]
+    return text.rstrip() + "…" if text else ""
+
+
+def clip_lines(lines: list[str], font: pygame.font.Font, width: int, room: int) -> list[str]:
+    """At most `room` lines; the last one ends in an ellipsis when something was cut."""
+    if len(lines) <= room:
+        return lines
+    if room <= 0:
+        return []
+    kept = lines[:room]
+    kept[-1] = fit(kept[-1] + " …", font, width)
+    return kept

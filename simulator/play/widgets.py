@@ -123,6 +123,7 @@ class Button:
     rect: pygame.Rect = None
     hint: str = ""  # the keyboard shortcut shown on the button
     chosen: bool = False
+    centred: bool = False  # a one-symbol button (the arrows)
 
     def draw(self, surface, fonts: Fonts, focused: bool, size: int = 18, hovered: bool = False) -> None:
         base = COLOURS["panel_hi"] if (focused or hovered) else COLOURS["panel"]
@@ -131,6 +132,10 @@ class Button:
         pygame.draw.rect(surface, base, self.rect, border_radius=10)
         pygame.draw.rect(surface, COLOURS["focus"] if focused else COLOURS["edge"], self.rect, width=3 if focused else 1, border_radius=10)
         font = fonts.get(size)
+        if self.centred:
+            img = font.render(self.label, True, COLOURS["text"])
+            surface.blit(img, img.get_rect(center=self.rect.center))
+            return
         x = self.rect.x + 14
         if self.hint:
             badge = fonts.get(size, bold=True).render(self.hint, True, COLOURS["bg"])
@@ -209,7 +214,8 @@ def draw_meter(surface, rect: pygame.Rect, anger: float, fonts: Fonts) -> None:
     title = label_font.render(f"Anger: {BAND_WORDS[band]}", True, COLOURS["text"])
     surface.blit(title, (rect.x, rect.y))
     num = fonts.get(16).render(f"{anger:.0f} / 100", True, COLOURS["muted"])
-    surface.blit(num, (rect.right - num.get_width(), rect.y))
+    if rect.x + title.get_width() + 12 + num.get_width() <= rect.right:
+        surface.blit(num, (rect.right - num.get_width(), rect.y))
     bar = pygame.Rect(rect.x, rect.y + title.get_height() + 6, rect.w, max(14, rect.h - title.get_height() - 30))
     pygame.draw.rect(surface, COLOURS["bg"], bar, border_radius=7)
     bands = list(Band)
@@ -225,6 +231,8 @@ def draw_meter(surface, rect: pygame.Rect, anger: float, fonts: Fonts) -> None:
         x = bar.x + int(bar.w * BAND_FLOORS[b] / 100)
         pygame.draw.line(surface, COLOURS["text"], (x, bar.y - 3), (x, bar.bottom + 2), 1)
     small = fonts.get(12)
+    if max(small.size(BAND_WORDS[b])[0] for b in bands) > bar.w / 4 - 4:
+        return  # too narrow for the words under the bar; the title above names the band
     for i, b in enumerate(bands):
         lo = BAND_FLOORS[b]
         hi = BAND_FLOORS[bands[i + 1]] if i + 1 < len(bands) else 100.0

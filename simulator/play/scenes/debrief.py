@@ -6,7 +6,7 @@ import pygame
 
 from ...model import BAND_FLOORS, Band, band_of
 from ...session import Recorder
-from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, wrap
+from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, clip_lines, fit, wrap
 from ..widgets import Back, Button, Move, Pick, draw_lines, panel
 from .base import Scene
 
@@ -33,8 +33,8 @@ class Debrief(Scene):
             self.protocols.insert(0, recorder.protocol)
         self.result = recorder.finish() if recorder.finished else recorder.rescore(recorder.protocol)
         self.buttons = {
-            _PREV: Button("◀", _PREV),
-            _NEXT: Button("▶", _NEXT),
+            _PREV: Button("◀", _PREV, centred=True),
+            _NEXT: Button("▶", _NEXT, centred=True),
             _RETRY: Button("Retry", _RETRY, hint="R"),
             _OTHER: Button("Another scenario", _OTHER, hint="A"),
             _QUIT: Button("Quit", _QUIT, hint="Q"),
@@ -98,8 +98,9 @@ class Debrief(Scene):
         y = m + head.get_height() + 12
         bottom = H - self.status_height() - 12
 
-        # the verdict and the protocol switch
-        verdict = pygame.Rect(m, y, W - 2 * m, int(96 * f.scale))
+        # the verdict
+        small = f.get(14)
+        verdict = pygame.Rect(m, y, W - 2 * m, int(88 * f.scale))
         panel(surface, verdict)
         big = f.get(40, bold=True).render(f"{r.total:.0f}", True, COLOURS["text"])
         surface.blit(big, (verdict.x + 20, verdict.y + (verdict.h - big.get_height()) // 2))
@@ -111,22 +112,26 @@ class Debrief(Scene):
         badge.centery = verdict.centery
         pygame.draw.rect(surface, COLOURS["good"] if r.passed else COLOURS["bad"], badge, border_radius=badge.h // 2)
         surface.blit(badge_img, badge_img.get_rect(center=badge.center))
-        why = self._why_line()
-        small = f.get(14)
         info_x = badge.right + 20
+        info_w = verdict.right - 16 - info_x
         comps = "  ".join(f"{k} {v:.2f}" for k, v in r.components.items() if v is not None)
-        draw_lines(surface, [f"pass mark {r.pass_mark:.0f} · {comps}", why], small, COLOURS["muted"], info_x, verdict.y + 16)
-        # protocol switcher on the right of the verdict panel
+        info = wrap(self._why_line(), small, info_w) + wrap(f"pass mark {r.pass_mark:.0f} · {comps}", small, info_w)
+        info = clip_lines(info, small, info_w, (verdict.h - 16) // small.get_linesize())
+        draw_lines(surface, info, small, COLOURS["muted"], info_x, verdict.centery - len(info) * small.get_linesize() // 2)
+        y = verdict.bottom + 10
+
+        # the protocol switch: the same session, judged by another procedure
+        bw = int(36 * f.scale)
+        lab = small.render("Scored against", True, COLOURS["muted"])
+        row = pygame.Rect(m, y, W - 2 * m, bw)
+        surface.blit(lab, (row.x, row.centery - lab.get_height() // 2))
+        prev = pygame.Rect(row.x + lab.get_width() + 12, row.y, bw, bw)
         pf = f.get(15, bold=True)
-        name = pf.render(self.protocol.title, True, COLOURS["text"])
-        bw = int(40 * f.scale)
-        nxt = pygame.Rect(verdict.right - 16 - bw, verdict.bottom - 14 - bw, bw, bw)
-        prev = nxt.move(-(name.get_width() + bw + 24), 0)
+        name = pf.render(fit(f"{self.protocol.title}  ({self.index + 1} of {len(self.protocols)})", pf, row.right - prev.right - bw - 40), True, COLOURS["text"])
+        surface.blit(name, (prev.right + 12, row.centery - name.get_height() // 2))
+        nxt = pygame.Rect(prev.right + name.get_width() + 24, row.y, bw, bw)
         self.buttons[_PREV].rect, self.buttons[_NEXT].rect = prev, nxt
-        surface.blit(name, (prev.right + 12, nxt.centery - name.get_height() // 2))
-        lab = small.render("Scored against (◀ ▶ to switch):", True, COLOURS["muted"])
-        surface.blit(lab, (prev.x, prev.y - lab.get_height() - 4))
-        y = verdict.bottom + 14
+        y = row.bottom + 12
 
         # bottom buttons
         bh = int(46 * f.scale)
@@ -164,7 +169,7 @@ class Debrief(Scene):
     def _draw_steps(self, surface, rect: pygame.Rect) -> None:
         f = self.app.fonts
         panel(surface, rect)
-        y = draw_lines(surface, [f"Steps of {self.protocol.title}"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
+        y = draw_lines(surface, ["Protocol steps"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
         font = f.get(14)
         mark_font = f.get(15, bold=True)
         for s in self.result.steps:
@@ -203,7 +208,8 @@ class Debrief(Scene):
             zone = pygame.Rect(plot.x, y0, plot.w, plot.bottom - int(plot.h * lo / 100) - y0)
             pygame.draw.rect(surface, blend(COLOURS["panel"], BAND_COLOURS[b], 0.18), zone)
             word = small.render(BAND_WORDS[b].lower(), True, COLOURS["muted"])
-            surface.blit(word, (plot.x - word.get_width() - 8, zone.centery - word.get_height() // 2))
+            if zone.h >= word.get_height():  # no labels on a squashed chart: the colours still read
+                surface.blit(word, (plot.x - word.get_width() - 8, zone.centery - word.get_height() // 2))
         trace = self.recorder.state.anger_trace
         n = max(1, len(trace) - 1)
         pts = [(plot.x + int(plot.w * i / n), plot.bottom - int(plot.h * a / 100)) for i, a in enumerate(trace)]
@@ -240,8 +246,14 @@ class Debrief(Scene):
         for i, fb in enumerate(items):
             lines = wrap("• " + fb.message, font, rect.w - 32)
             need = len(lines) * font.get_linesize() + 4
-            if y + need > rect.bottom - 8:
+            if y + need > rect.bottom - 8 - font.get_linesize():
+                room = (rect.bottom - 8 - y) // font.get_linesize() - 1
+                if i == 0 and room > 0:  # always show the start of the first point
+                    y = draw_lines(surface, clip_lines(lines, font, rect.w - 32, room), font, COLOURS["text"], rect.x + 16, y)
+                    i += 1
                 rest = len(items) - i
-                draw_lines(surface, [f"…and {rest} more (see `defuse sessions`)"], font, COLOURS["muted"], rect.x + 16, y)
+                if rest:
+                    more = fit(f"…and {rest} more (Ctrl - for smaller text, or `defuse sessions`)", font, rect.w - 32)
+                    draw_lines(surface, [more], font, COLOURS["muted"], rect.x + 16, y)
                 break
             y = draw_lines(surface, lines, font, COLOURS["text"], rect.x + 16, y) + 4

@@ -10,7 +10,7 @@ from ...session import Recorder
 from ..conversation import Conversation
 from ..portrait import draw_portrait, look_for
 from ..speech import wav_duration
-from ..theme import COLOURS, wrap
+from ..theme import COLOURS, clip_lines, fit, wrap
 from ..widgets import Back, Button, Move, Pick, draw_lines, draw_meter, panel
 from .base import Scene
 
@@ -123,7 +123,11 @@ class RolePlay(Scene):
         # header
         head = f.get(22, bold=True).render(sc.title, True, COLOURS["text"])
         surface.blit(head, (m, m))
-        meta = f.get(14).render(f"Trainee {self.recorder.trainee} · scored on {self.recorder.protocol.title} · turn {len(conv.state.turns) + 1}", True, COLOURS["muted"])
+        room = W - 3 * m - head.get_width()
+        meta_text = f"Trainee {self.recorder.trainee} · scored on {self.recorder.protocol.title} · turn {len(conv.state.turns) + 1}"
+        if f.get(14).size(meta_text)[0] > room:
+            meta_text = f"turn {len(conv.state.turns) + 1}"
+        meta = f.get(14).render(meta_text, True, COLOURS["muted"])
         surface.blit(meta, (W - m - meta.get_width(), m + 6))
         top = m + head.get_height() + 12
         bottom = H - self.status_height() - 12
@@ -146,7 +150,8 @@ class RolePlay(Scene):
         y = pr.bottom + 8
         y = draw_lines(surface, [persona.name], f.get(18, bold=True), COLOURS["text"], rect.x + 16, y)
         if persona.description:
-            y = draw_lines(surface, wrap(persona.description, f.get(13), rect.w - 32)[:2], f.get(13), COLOURS["muted"], rect.x + 16, y)
+            desc = clip_lines(wrap(persona.description, f.get(13), rect.w - 32), f.get(13), rect.w - 32, 2)
+            y = draw_lines(surface, desc, f.get(13), COLOURS["muted"], rect.x + 16, y)
         meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, int(66 * f.scale))
         draw_meter(surface, meter, conv.gauge.shown, f)
         y = meter.bottom + 12
@@ -170,6 +175,9 @@ class RolePlay(Scene):
             room -= need
         if not blocks:
             draw_lines(surface, ["(nothing yet)"], small, COLOURS["muted"], rect.x + 16, y + 2)
+        elif not shown and room >= small.get_linesize():  # too little room for a whole entry: its start
+            lines, colour = blocks[-1]
+            shown.append((clip_lines(lines, small, rect.w - 32, room // small.get_linesize()), colour))
         for lines, colour in reversed(shown):
             y = draw_lines(surface, lines, small, colour, rect.x + 16, y + 2) + 2
 
@@ -206,7 +214,9 @@ class RolePlay(Scene):
                 h = 6 + 14 * abs(math.sin(self.talk_phase * (6 + i * 1.7) + i))
                 pygame.draw.rect(surface, COLOURS["accent"], pygame.Rect(x + i * 7, cap.y + 32 - h, 4, h), border_radius=2)
             x += 44
-        surface.blit(cue_font.render(cue, True, colour), (x, cap.y + 14))
+        if speaking and cue_font.size(cue)[0] > cap.right - x - 16:
+            cue = f"{first} is speaking…"
+        surface.blit(cue_font.render(fit(cue, cue_font, cap.right - x - 16), True, colour), (x, cap.y + 14))
         said = wrap(conv.caption(now), cap_font, rect.w - 40)
         text_colour = COLOURS["narration"] if conv.narration else COLOURS["text"]
         draw_lines(surface, said, cap_font, text_colour, cap.x + 20, cap.y + 48)
