@@ -95,3 +95,24 @@ def test_layout_follows_the_window_size(screen, size):
     for b in app.scene.focus.buttons:
         assert bounds.contains(b.rect), (size, b.label)
     app.close()
+
+
+def test_feedback_scrolls_and_resets_when_the_protocol_changes(screen):
+    app = app_for()
+    app.play(app.library.get("billing_double_charge"))
+    scene = app.scene
+    for oid in ["cut_in", "bring_supervisor", "warm_handover"]:
+        scene.conversation.choose(oid, now=1000.0 * (len(scene.conversation.state.turns) + 1))
+    app.debrief(scene.recorder)
+    debrief = app.scene
+    assert len(debrief.result.feedback) > 2
+    debrief.handle_event(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_PAGEDOWN, mod=0, unicode=""))
+    debrief.handle_event(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=-1, flipped=False, precise_x=0.0, precise_y=-1.0, touch=False))
+    assert debrief.first_feedback == 2
+    debrief.draw(screen)
+    for _ in range(100):
+        debrief.scroll(1)
+    assert debrief.first_feedback == len(debrief.result.feedback) - 1  # the last point stays on screen
+    debrief.handle(Move(1, sideways=True))
+    assert debrief.first_feedback == 0
+    app.close()

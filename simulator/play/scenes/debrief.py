@@ -40,6 +40,7 @@ class Debrief(Scene):
             _QUIT: Button("Quit", _QUIT, hint="Q"),
         }
         self.focus.set([self.buttons[k] for k in (_RETRY, _OTHER, _QUIT, _PREV, _NEXT)])
+        self.first_feedback = 0  # scrolled with Page Up / Page Down or the mouse wheel
 
     @property
     def protocol(self):
@@ -49,6 +50,10 @@ class Debrief(Scene):
         """Score the same session against the next or previous protocol."""
         self.index = (self.index + step) % len(self.protocols)
         self.result = self.recorder.rescore(self.protocol)
+        self.first_feedback = 0
+
+    def scroll(self, step: int) -> None:
+        self.first_feedback = max(0, min(len(self.result.feedback) - 1, self.first_feedback + step))
 
     def handle(self, action) -> None:
         if isinstance(action, Move) and action.sideways:
@@ -61,6 +66,12 @@ class Debrief(Scene):
             super().handle(action)
 
     def handle_event(self, event) -> None:
+        if event.type == pygame.MOUSEWHEEL:
+            self.scroll(-event.y)
+            return
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+            self.scroll(1 if event.key == pygame.K_PAGEDOWN else -1)
+            return
         if event.type == pygame.KEYDOWN and not event.mod & pygame.KMOD_CTRL:
             letter = {pygame.K_r: _RETRY, pygame.K_a: _OTHER, pygame.K_q: _QUIT}.get(event.key)
             if letter:
@@ -143,15 +154,17 @@ class Debrief(Scene):
             bx += w + 12
         body_bottom = bottom - bh - 14
 
-        col_w = (W - 3 * m) // 2
-        steps = pygame.Rect(m, y, int(col_w * 0.85), body_bottom - y)
-        right = pygame.Rect(steps.right + m, y, W - steps.right - 2 * m, body_bottom - y)
+        # steps beside the anger curve, as tall as the steps need; the feedback spans the width below
+        body_h = body_bottom - y
+        steps_w = max(260, int((W - 3 * m) * 0.42))
+        top_h = min(max(self._steps_height(steps_w), int(200 * f.scale)), int(body_h * 0.62))
+        steps = pygame.Rect(m, y, steps_w, top_h)
+        chart = pygame.Rect(steps.right + m, y, W - steps.right - 2 * m, top_h)
         self._draw_steps(surface, steps)
-        chart = pygame.Rect(right.x, right.y, right.w, min(int(right.h * 0.45), int(240 * f.scale)))
         self._draw_curve(surface, chart)
-        self._draw_feedback(surface, pygame.Rect(right.x, chart.bottom + 12, right.w, right.bottom - chart.bottom - 12))
+        self._draw_feedback(surface, pygame.Rect(m, steps.bottom + 12, W - 2 * m, body_bottom - steps.bottom - 12))
         self.draw_buttons(surface, 17)
-        self.draw_status(surface, "◀ ▶ switch protocol · Tab move · Enter select · R retry · A another · Q quit")
+        self.draw_status(surface, "◀ ▶ switch protocol · PgDn more feedback · Tab move · Enter select · R retry · A another · Q quit")
 
     def _why_line(self) -> str:
         r = self.result
@@ -166,27 +179,37 @@ class Debrief(Scene):
             reasons.append("the safety rule was broken")
         return "Not passed: " + ", ".join(reasons) + "."
 
+    def _step_rows(self, width: int):
+        """Each step's wrapped title, its 'turn N' / 'missed' label, and the row height."""
+        font = self.app.fonts.get(14)
+        rows = []
+        for s in self.result.steps:
+            when = f"turn {s.turn}" if s.performed else "missed"
+            lines = wrap(s.title + (" *" if s.critical else ""), font, width - 60 - font.size(when)[0] - 12)
+            rows.append((s, when, lines, len(lines) * font.get_linesize() + 6))
+        return rows
+
+    def _steps_height(self, width: int) -> int:
+        f = self.app.fonts
+        head = 12 + f.get(16, bold=True).get_linesize() + 4
+        return head + sum(r[3] for r in self._step_rows(width)) + f.get(14).get_linesize() + 16
+
     def _draw_steps(self, surface, rect: pygame.Rect) -> None:
         f = self.app.fonts
         panel(surface, rect)
         y = draw_lines(surface, ["Protocol steps"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
         font = f.get(14)
         mark_font = f.get(15, bold=True)
-        for s in self.result.steps:
-            if y + font.get_linesize() > rect.bottom - 8:
-                more = font.render("…", True, COLOURS["muted"])
-                surface.blit(more, (rect.x + 16, y))
+        for s, when, lines, h in self._step_rows(rect.w):
+            if y + h > rect.bottom - 8:
+                surface.blit(font.render("…", True, COLOURS["muted"]), (rect.x + 16, y))
                 break
-            mark = "✓" if s.performed else "✗"
             colour = COLOURS["good"] if s.performed else COLOURS["bad"]
-            surface.blit(mark_font.render(mark, True, colour), (rect.x + 16, y))
-            when = f"turn {s.turn}" if s.performed else "missed"
+            surface.blit(mark_font.render("✓" if s.performed else "✗", True, colour), (rect.x + 16, y))
             when_img = font.render(when, True, COLOURS["muted"] if s.performed else COLOURS["bad"])
-            title = s.title + (" *" if s.critical else "")
-            lines = wrap(title, font, rect.w - 60 - when_img.get_width() - 12)
             draw_lines(surface, lines, font, COLOURS["text"], rect.x + 40, y)
             surface.blit(when_img, (rect.right - 16 - when_img.get_width(), y))
-            y += len(lines) * font.get_linesize() + 6
+            y += h
         note = font.render("* critical step", True, COLOURS["muted"])
         if y + note.get_height() < rect.bottom - 6:
             surface.blit(note, (rect.x + 16, rect.bottom - note.get_height() - 10))
@@ -239,7 +262,10 @@ class Debrief(Scene):
         panel(surface, rect)
         y = draw_lines(surface, ["What to work on"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 10) + 4
         font = f.get(14)
-        items = list(self.result.feedback) or []
+        items = list(self.result.feedback)[self.first_feedback:]
+        if self.first_feedback:
+            earlier = font.render(f"↑ {self.first_feedback} earlier (Page Up)", True, COLOURS["muted"])
+            surface.blit(earlier, (rect.right - earlier.get_width() - 16, rect.y + 12))
         if not items:
             draw_lines(surface, ["Nothing to correct against this protocol. Well done."], font, COLOURS["good"], rect.x + 16, y)
             return
@@ -253,7 +279,7 @@ class Debrief(Scene):
                     i += 1
                 rest = len(items) - i
                 if rest:
-                    more = fit(f"…and {rest} more (Ctrl - for smaller text, or `defuse sessions`)", font, rect.w - 32)
+                    more = fit(f"…and {rest} more (Page Down or the mouse wheel to scroll)", font, rect.w - 32)
                     draw_lines(surface, [more], font, COLOURS["muted"], rect.x + 16, y)
                 break
             y = draw_lines(surface, lines, font, COLOURS["text"], rect.x + 16, y) + 4
