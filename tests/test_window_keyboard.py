@@ -116,3 +116,46 @@ def test_feedback_scrolls_and_resets_when_the_protocol_changes(screen):
     debrief.handle(Move(1, sideways=True))
     assert debrief.first_feedback == 0
     app.close()
+
+
+def test_closing_the_window_mid_session_keeps_the_turns_as_incomplete(monkeypatch):
+    """`defuse play SCENARIO` with no remembered name: asked once, then straight into the call."""
+    events = [pygame.event.Event(pygame.TEXTINPUT, text="Bo"), key(pygame.K_RETURN), key(pygame.K_2, text="2"), pygame.event.Event(pygame.QUIT)]
+    opened = window._open_window
+
+    def open_and_type(pg, size):
+        surface = opened(pg, size)
+        for e in events:
+            pg.event.post(e)
+        return surface
+
+    monkeypatch.setattr(window, "_open_window", open_and_type)
+    assert window.run(build_parser().parse_args(["play", "billing_double_charge", "--no-speech"])) == 0
+    with Store(os.environ["DEFUSE_DB"]) as store:
+        [session] = list(store.find())
+    assert session.trainee == "Bo" and not session.complete
+    assert [t.choice for t in session.turns] == ["quick_see"]
+
+
+def test_no_audio_device_means_captions_only_with_one_notice(monkeypatch, screen):
+    from simulator.play.audio import Playback
+
+    def no_device(*a, **k):
+        raise pygame.error("dsp: No such audio device")
+
+    monkeypatch.setattr(pygame.mixer, "init", no_device)
+    playback = Playback()
+    assert not playback.ready and "captions only" in playback.notice
+    assert playback.play("anything.wav") is None
+    args = build_parser().parse_args(["play", "--no-save", "--trainee", "Ana"])
+    app = window.App(args)
+    try:
+        app.speaker.close()
+        app.speaker = None  # this test is about the mixer alone
+        assert app.notices() == [(app.playback.notice, True)]
+        app.play(app.library.get("billing_double_charge"))
+        app.scene.draw(screen)
+        app.scene.choose("breathe_listen")
+        assert len(app.scene.recorder.state.turns) == 1 and len(app.notices()) == 1
+    finally:
+        app.close()
