@@ -122,6 +122,9 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
     value -= (nxt.anger - state.anger) / 10.0
     if nxt.finished and nxt.outcome is not None:
         value += 2.0 * protocol.outcome_value(nxt.outcome)
+        # ending now forfeits every step still undone (after-call steps included)
+        left = [s for s in protocol.steps if s.id not in _done_steps(nxt, protocol)]
+        value -= sum(protocol.critical_weight if s.critical else 1.0 for s in left)
     return value
 
 
