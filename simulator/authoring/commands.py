@@ -1,5 +1,201 @@
-"""Subcommands this package adds to `defuse` (see simulator.cli)."""
+"""Subcommands this package adds to `defuse` (see simulator.cli): validate, lint, schema,
+graph, analyze, new. Thin: parse, call the module that does the job, print or write."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..cli import emit_json, fail, library_from
+
+__all__ = ["register"]
 
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
+    p = sub.add_parser("validate", help="check scenario (or protocol) files; every error as path:line:col: CODE message")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
+    p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("lint", help="validate, then warn about reachability, dead ends, gameable or unwinnable scoring")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
+    p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
+    p.add_argument("--warn-only", action="store_true", help="exit 0 when there are warnings but no errors")
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("schema", help="the JSON Schema (draft-07) of scenario files, for editors")
+    p.add_argument("-o", "--output", metavar="FILE", help="write it here instead of printing it")
+    p.add_argument("--protocol", action="store_true", help="the schema of protocol files instead")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("graph", parents=[common], help="the branch graph: .dot, .mmd (Mermaid), .svg or .png (Graphviz)")
+    p.add_argument("scenario", metavar="SCENARIO", help="a scenario id or a path to a YAML file")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the format follows the suffix: .dot .gv .mmd .svg .png")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("analyze", parents=[common], help="simulated playthroughs under several policies")
+    p.add_argument("scenario", metavar="SCENARIO", help="a scenario id or a path to a YAML file")
+    p.add_argument("--runs", type=_positive, default=1000, metavar="N", help="runs per policy (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the first run (run i uses seed N+i)")
+    p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
+    p.add_argument("--search-budget", type=_positive, default=None, metavar="N", help="states the best/worst search may expand per direction")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("new", help="a commented starter scenario")
+    p.add_argument("name", metavar="NAME", help="the scenario's title (its id is made from it)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write it here (refuses to overwrite) instead of printing it")
+    p.set_defaults(func=cmd_new)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _write(path: str, data: bytes, overwrite: bool = True) -> str | None:
+    """Write the file; an error message instead of a traceback when it cannot be written."""
+    try:
+        with open(path, "wb" if overwrite else "xb") as fh:
+            fh.write(data)
+    except FileExistsError:
+        return f"{path} already exists; choose another name or remove it first"
+    except OSError as e:
+        return f"cannot write {path}: {e.strerror or e}"
+    return None
+
+
+def _report(diagnostics, as_json: bool) -> None:
+    if as_json:
+        emit_json([d.to_dict() for d in diagnostics])
+    else:
+        for d in diagnostics:
+            print(d)
+
+
+def _summary(diagnostics, files: int) -> None:
+    errors = sum(d.severity.value == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    sys.stderr.write(f"{files} file{'s' if files != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}\n")
+
+
+def cmd_validate(args) -> int:
+    from .validate import check_paths
+
+    checked = check_paths(args.paths)
+    if not checked:
+        return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
+    diags = [d for c in checked for d in c.diagnostics]
+    _report(diags, args.json)
+    _summary(diags, len(checked))
+    return 1 if diags else 0
+
+
+def cmd_lint(args) -> int:
+    from ..library import protocol
+    from .lint import lint
+    from .validate import check_paths
+
+    checked = check_paths(args.paths)
+    if not checked:
+        return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
+    diags = []
+    for c in checked:
+        diags.extend(c.diagnostics)
+        if c.scenario is not None and c.document is not None:
+            diags.extend(lint(c.scenario, c.document, protocol(c.scenario.protocol)))
+    _report(diags, args.json)
+    _summary(diags, len(checked))
+    errors = any(d.severity.value == "error" for d in diags)
+    return 1 if errors or (diags and not args.warn_only) else 0
+
+
+def cmd_schema(args) -> int:
+    from .schema import protocol_schema, render, scenario_schema
+
+    text = render(protocol_schema() if args.protocol else scenario_schema())
+    if args.output:
+        problem = _write(args.output, text.encode("utf-8"))
+        return fail(problem) if problem else 0
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from .graph import render
+
+    suffix = Path(args.output).suffix.lstrip(".").lower()
+    entry = library_from(args).get(args.scenario)
+    data = render(entry.scenario, suffix or "?")
+    problem = _write(args.output, data)
+    return fail(problem) if problem else 0
+
+
+def cmd_analyze(args) -> int:
+    from ..library import protocol
+    from .analyze import analyze
+    from .search import BUDGET
+
+    entry = library_from(args).get(args.scenario)
+    proto = protocol(args.protocol or entry.scenario.protocol)
+    show = args.progress or sys.stderr.isatty()
+    report = analyze(entry.scenario, proto, args.runs, args.seed, _progress if show else None, args.search_budget or BUDGET)
+    if show:
+        sys.stderr.write("\n")
+    if args.json:
+        emit_json(report)
+    else:
+        _print_analysis(report)
+    return 0
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    sys.stderr.write(f"\ranalyze: {done * 100 // max(total, 1):3d}% ({done}/{total} runs) {label:<34}")
+    sys.stderr.flush()
+
+
+def _print_analysis(r: dict) -> None:
+    print(f"{r['scenario']} r{r['revision']} against {r['protocol']} (pass mark {r['pass_mark']:g}); {r['runs']} runs per policy from seed {r['seed']}")
+    print(f"{'policy':<34} {'runs':>6} {'mean':>6} {'min':>6} {'max':>6} {'pass':>7}  outcomes")
+    for p in r["policies"]:
+        mean = "-" if p["mean"] is None else f"{p['mean']:.1f}"
+        lo = "-" if p["min"] is None else f"{p['min']:.1f}"
+        hi = "-" if p["max"] is None else f"{p['max']:.1f}"
+        outs = ", ".join(f"{k} {v}" for k, v in p["outcomes"].items())
+        print(f"{p['policy']:<34} {p['runs']:>6} {mean:>6} {lo:>6} {hi:>6} {p['pass_rate'] * 100:>6.1f}%  {outs}")
+    reach = r["reachable"]
+    note = "" if reach["complete"] else f" (bounded search: {reach['explored_states']} states, not exhaustive)"
+    for which in ("best", "worst"):
+        f = reach[which]
+        if f:
+            print(f"{which} reachable score: {f['score']:.1f} ({f['outcome']}, {'pass' if f['passed'] else 'fail'}){note}: {', '.join(f['choices'])}")
+    if not reach["passing_path_exists"]:
+        print("no reachable path passes" + note)
+    if r["gaming_policies"]:
+        print("single-action policies that pass: " + ", ".join(r["gaming_policies"]))
+    if r["losses"]:
+        print("where random trainees lose most (anger added per run; customers who left after it):")
+        for row in r["losses"]:
+            print(f"  {row['node']:<24} +{row['anger_added_per_run']:<7.2f} {row['customer_left_after']:>6}  {row['line']}")
+
+
+def cmd_new(args) -> int:
+    from .starter import starter
+
+    text = starter(args.name)
+    if args.output:
+        problem = _write(args.output, text.encode("utf-8"), overwrite=False)
+        if problem:
+            return fail(problem)
+        sys.stderr.write(f"wrote {args.output}: edit it, then `defuse validate {args.output}` and `defuse lint {args.output}`\n")
+        return 0
+    sys.stdout.write(text)
+    return 0

@@ -4,9 +4,11 @@ A depth-first walk over real engine states (the very `choose` the trainee plays 
 for one seed, with choices made once the customer has finished speaking. Two playthroughs
 that reach the same node with the same anger, the same action counts, the same order of
 protocol steps so far, the same unanswered safety flag and on the same turn have the same
-future scores, so each such state is expanded once: the walk is exhaustive but memoised.
-It is bounded by `budget` expanded states; when the bound is hit the result says so
-(`complete` False) and the scores are then the best and worst of the part explored.
+future scores, so each such state is expanded once; a state from which no playthrough can
+beat the best (or worst) total found so far is not expanded at all (branch and bound with
+bounds that never cut off a better playthrough). So the walk is exhaustive, memoised and
+pruned. It is capped at `budget` expanded states per direction; when the cap is hit the
+result says so (`complete` False) and the scores are the best and worst of the part explored.
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from dataclasses import dataclass
 from scoring import score
 from scoring.protocol import Protocol
 
+from ..customer import ACTION_INDEX
 from ..engine import available, choose, start
-from ..model import Scenario, State
+from ..model import Outcome, Scenario, State
 
 __all__ = ["Found", "Extremes", "extremes", "BUDGET"]
 
-BUDGET = 40_000
+BUDGET = 5_000  # expanded states per direction: a few seconds at most
 
 
 @dataclass(frozen=True)
@@ -53,35 +56,74 @@ class Extremes:
 
 
 def extremes(scenario: Scenario, protocol: Protocol, seed: int = 0, budget: int = BUDGET) -> Extremes:
+    """The best and worst reachable totals (and the best passing one), each with its choices."""
+    top = _walk(scenario, protocol, seed, budget, best=True)
+    low = _walk(scenario, protocol, seed, budget, best=False)
+    return Extremes(top.found, low.found, top.passing, top.complete and low.complete, top.explored + low.explored)
+
+
+def passing_path(scenario: Scenario, protocol: Protocol, seed: int = 0, budget: int = BUDGET) -> Extremes:
+    """Stop at the first passing playthrough: enough to tell whether the scenario can be won."""
+    top = _walk(scenario, protocol, seed, budget, best=True, stop_at_pass=True)
+    return Extremes(top.found, None, top.passing, top.complete or top.passing is not None, top.explored)
+
+
+class _Walk:
+    __slots__ = ("found", "passing", "complete", "explored")
+
+    def __init__(self):
+        self.found: Found | None = None
+        self.passing: Found | None = None
+        self.complete = True
+        self.explored = 0
+
+
+def _walk(scenario: Scenario, protocol: Protocol, seed: int, budget: int, best: bool, stop_at_pass: bool = False) -> _Walk:
+    """Depth-first branch and bound: a state is skipped when no playthrough through it can
+    beat what was already found (for `best`, an upper bound on its final total; for the
+    worst, a lower bound)."""
     flagged_by = set(protocol.safety.triggers) if protocol.safety else set()
     requires = protocol.safety.requires if protocol.safety else None
     steps = [(s.id, frozenset(s.actions)) for s in protocol.steps]
-
-    best = worst = passing = None
+    bound = _Bound(scenario, protocol)
+    sign = 1.0 if best else -1.0
+    w = _Walk()
     seen: set = set()
     stack: list[tuple[State, tuple, bool]] = [(start(scenario, seed), (), False)]
-    explored = 0
-    complete = True
     while stack:
         state, groups, pending = stack.pop()
         if state.finished:
             result = score(state.transcript(), protocol)
             found = Found(result.total, result.passed, state.outcome.value, tuple(t.choice for t in state.turns))
-            if best is None or found.total > best.total:
-                best = found
-            if worst is None or found.total < worst.total:
-                worst = found
-            if found.passed and (passing is None or found.total > passing.total):
-                passing = found
+            if w.found is None or sign * found.total > sign * w.found.total:
+                w.found = found
+            if found.passed and (w.passing is None or found.total > w.passing.total):
+                w.passing = found
+                if stop_at_pass:
+                    break
             continue
-        if explored >= budget:
-            complete = False
+        if stop_at_pass and bound.upper(state, groups) < protocol.pass_mark:
+            continue  # nothing through here can pass
+        if w.found is not None:
+            if best:
+                hope = bound.upper(state, groups)
+                # keep exploring where a pass is still possible until one is found
+                if round(hope, 2) <= w.found.total and (w.passing is not None or hope < protocol.pass_mark):
+                    continue
+            elif bound.lower(groups) >= w.found.total:
+                continue
+        if w.explored >= budget:
+            w.complete = False
             break
-        explored += 1
+        w.explored += 1
         node = scenario.node(state.node)
         flagged = ("threat" in flagged_by and node.line.threat) or ("abuse" in flagged_by and node.line.abuse)
         done = frozenset().union(*groups) if groups else frozenset()
-        for option in reversed(available(scenario, state)):
+        offered = available(scenario, state)
+        # Try likely winners first (for the worst: the most harmful options), so that the
+        # bound prunes early; the stack pops the last pushed first.
+        offered.sort(key=lambda o: sum(a.harmful for a in o.actions) * (-1 if best else 1))
+        for option in reversed(offered):
             nxt = choose(scenario, state, option.id)
             acts = set(nxt.turns[-1].actions)
             new = frozenset(sid for sid, need in steps if sid not in done and acts & need)
@@ -92,4 +134,80 @@ def extremes(scenario: Scenario, protocol: Protocol, seed: int = 0, budget: int 
                 continue
             seen.add(key)
             stack.append((nxt, g, p))
-    return Extremes(best, worst, passing, complete, explored)
+    return w
+
+
+class _Bound:
+    """Bounds on the final total of any playthrough through a state (see adherence.score).
+
+    The upper bound credits every step whose actions some option from here on can still
+    perform, the best ending still reachable from here and anger falling to 0; the lower
+    bound credits only the coverage already earned.
+    """
+
+    def __init__(self, scenario: Scenario, protocol: Protocol):
+        self.protocol = protocol
+        self.ahead = _ahead(scenario)
+        self.weights = {s.id: (protocol.critical_weight if s.critical else 1.0) for s in protocol.steps}
+        self.total_weight = sum(self.weights.values())
+        self.pairs = sorted(protocol.precedence)
+        self.penalty = [(ACTION_INDEX[c.action], c.penalty) for c in protocol.conduct]
+        self.step_actions = [(s.id, frozenset(s.actions)) for s in protocol.steps]
+        self.outcome_of = {n.id: protocol.outcome_value(n.end) for n in scenario.endings}
+        self.left = protocol.outcome_value(Outcome.CUSTOMER_LEFT)
+        w = protocol.weights.model_dump()
+        self.w = {k: v for k, v in w.items() if v > 0 and (k != "order" or protocol.ordered)}
+        self.wsum = sum(self.w.values())
+
+    def _total(self, comps: dict[str, float]) -> float:
+        return 100.0 * sum(comps[k] * v for k, v in self.w.items()) / self.wsum if self.wsum else 0.0
+
+    def upper(self, state: State, groups: tuple) -> float:
+        first = {sid: i for i, g in enumerate(groups) for sid in g}
+        acts, ends = self.ahead[state.node]
+        can = [sid for sid, need in self.step_actions if sid in first or acts & need]
+        coverage = sum(self.weights[s] for s in can) / self.total_weight
+        best_end = max([self.outcome_of[e] for e in ends] + [self.left])
+        wrong = sum(1 for a, b in self.pairs if a in first and b in first and first[a] > first[b])
+        # later steps can at best all be done in order: the discordant pairs stay, diluted by all pairs
+        order = 1.0 - wrong / len(self.pairs) if self.pairs else 1.0
+        conduct = max(0.0, 1.0 - sum(p * state.counts[i] for i, p in self.penalty))
+        comps = {"coverage": coverage, "order": order, "conduct": conduct, "outcome": 0.6 * best_end + 0.4}
+        return self._total(comps) + 1e-6
+
+    def lower(self, groups: tuple) -> float:
+        done = set().union(*groups) if groups else set()
+        coverage = sum(self.weights[s] for s in done) / self.total_weight
+        comps = {"coverage": coverage, "order": 0.0, "conduct": 0.0, "outcome": 0.0}
+        return self._total(comps) - 1e-6
+
+
+def _ahead(scenario: Scenario) -> dict[str, tuple[frozenset, frozenset]]:
+    """For each node: every action an option from there on may count as, and every ending
+    that may follow (ignoring conditions, so both are supersets)."""
+    from ..actions import Action
+
+    succ: dict[str, set[str]] = {}
+    own: dict[str, set] = {}
+    for n in scenario.nodes:
+        nxt = {n.vent_start or n.id} if n.options else set()
+        acts: set = set()
+        for o in n.options:
+            acts.update(o.actions)
+            acts.add(Action.INTERRUPT)  # any answer given too early counts as one
+            if o.goto:
+                nxt.add(o.goto)
+            nxt.update(r.goto for r in o.routes or ())
+        succ[n.id], own[n.id] = nxt, acts
+    out = {}
+    for n in scenario.nodes:
+        seen, stack = {n.id}, [n.id]
+        while stack:
+            for m in succ[stack.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        acts = frozenset().union(*(own[m] for m in seen))
+        ends = frozenset(m for m in seen if scenario.node(m).end is not None)
+        out[n.id] = (acts, ends)
+    return out

@@ -1,0 +1,138 @@
+"""`defuse analyze`: what simulated trainees make of a scenario.
+
+Plays the scenario under the random policy and every always:ACTION policy many times at
+once (`batch`), the protocol policy through the engine (it looks ahead, so it is not
+vectorised; without noise one run is the whole story), and searches for the best and
+worst reachable scores (`search`). Returns plain data; the command layer prints it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from scoring import score
+from scoring.protocol import Protocol
+
+from ..actions import Action
+from ..model import Scenario
+from ..policies import Policy, play_policy
+from .batch import OUTCOMES, STUCK, Batch, simulate
+from .search import BUDGET, extremes
+
+__all__ = ["analyze", "CHUNK", "policy_names"]
+
+CHUNK = 20_000  # runs simulated together: big enough for numpy to pay off, small enough for memory
+Progress = Callable[[int, int, str], None]
+
+
+def policy_names() -> list[str]:
+    return ["protocol", "random"] + [f"always:{a.value}" for a in Action]
+
+
+def analyze(
+    scenario: Scenario,
+    protocol: Protocol,
+    runs: int = 1000,
+    seed: int = 0,
+    progress: Progress | None = None,
+    budget: int = BUDGET,
+) -> dict:
+    policies = [Policy("random")] + [Policy("always", a) for a in Action]
+    protocol_runs = runs if scenario.persona.noise > 0 else 1
+    total_work = runs * len(policies) + protocol_runs
+    done = 0
+
+    def tick(n: int, label: str) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total_work, label)
+
+    report_policies = [_protocol_policy(scenario, protocol, protocol_runs, seed, tick)]
+    losses = None
+    for policy in policies:
+        parts: list[Batch] = []
+        for lo in range(0, runs, CHUNK):
+            seeds = np.arange(seed + lo, seed + min(runs, lo + CHUNK), dtype=np.int64)
+            parts.append(simulate(scenario, protocol, policy, seeds))
+            tick(len(seeds), policy.name)
+        summary = _summary(policy.name, parts, protocol)
+        report_policies.append(summary)
+        if policy.kind == "random":
+            losses = _losses(scenario, parts, runs)
+    found = extremes(scenario, protocol, seed=seed, budget=budget)
+    # Repetition games the scenario when it passes more often than choosing at random does
+    # (an always:ACTION trainee picks at random wherever no option carries the action).
+    chance = next(p["pass_rate"] for p in report_policies if p["policy"] == "random")
+    gaming = [p["policy"] for p in report_policies if p["policy"].startswith("always:") and p["pass_rate"] > chance]
+    return {
+        "scenario": scenario.id,
+        "revision": scenario.revision,
+        "protocol": protocol.id,
+        "pass_mark": protocol.pass_mark,
+        "runs": runs,
+        "seed": seed,
+        "policies": report_policies,
+        "reachable": found.to_dict(),
+        "gaming_policies": gaming,
+        "losses": losses,
+    }
+
+
+def _protocol_policy(scenario: Scenario, protocol: Protocol, runs: int, seed: int, tick) -> dict:
+    totals, passed, outcomes = [], [], []
+    for s in range(seed, seed + runs):
+        state = play_policy(scenario, Policy("protocol"), protocol, s)
+        result = score(state.transcript(), protocol)
+        totals.append(result.total)
+        passed.append(result.passed)
+        outcomes.append(state.outcome.value if state.outcome else "unfinished")
+        tick(1, "protocol")
+    return _describe("protocol", np.array(totals), np.array(passed), outcomes)
+
+
+def _summary(name: str, parts: list[Batch], protocol: Protocol) -> dict:
+    total = np.concatenate([b.total for b in parts])
+    passed = np.concatenate([b.passed for b in parts])
+    codes = np.concatenate([b.outcome for b in parts])
+    names = [o.value for o in OUTCOMES]
+    outcomes = [names[c] if c >= 0 else ("stuck" if c == STUCK else "unfinished") for c in codes.tolist()]
+    return _describe(name, total, passed, outcomes)
+
+
+def _describe(name: str, total: np.ndarray, passed: np.ndarray, outcomes: list[str]) -> dict:
+    ok = total[~np.isnan(total)]
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o] = counts.get(o, 0) + 1
+    hist = np.histogram(ok, bins=10, range=(0, 100))[0].tolist() if ok.size else [0] * 10
+    return {
+        "policy": name,
+        "runs": int(total.size),
+        "mean": round(float(ok.mean()), 2) if ok.size else None,
+        "median": round(float(np.median(ok)), 2) if ok.size else None,
+        "min": round(float(ok.min()), 2) if ok.size else None,
+        "max": round(float(ok.max()), 2) if ok.size else None,
+        "pass_rate": round(float(passed.mean()), 4) if passed.size else 0.0,
+        "outcomes": dict(sorted(counts.items())),
+        "histogram": hist,  # runs scoring 0-10, 10-20, ... 90-100
+    }
+
+
+def _losses(scenario: Scenario, parts: list[Batch], runs: int, top: int = 5) -> list[dict]:
+    """Where random trainees lose most: anger added per run at each node, and hang-ups after it."""
+    added = sum(b.anger_added for b in parts)
+    left = sum(b.left_from for b in parts)
+    rows = [
+        {
+            "node": n.id,
+            "line": n.line.text if len(n.line.text) <= 80 else n.line.text[:77] + "...",
+            "anger_added_per_run": round(float(added[i]) / runs, 2),
+            "customer_left_after": int(left[i]),
+        }
+        for i, n in enumerate(scenario.nodes)
+        if added[i] > 0 or left[i] > 0
+    ]
+    rows.sort(key=lambda r: (-r["anger_added_per_run"], -r["customer_left_after"], r["node"]))
+    return rows[:top]

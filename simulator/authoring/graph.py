@@ -1,0 +1,161 @@
+"""`defuse graph`: the branch graph of a scenario as DOT, Mermaid, or SVG/PNG via Graphviz.
+
+Nodes show the customer's line (shortened), edges the option (id, words, actions) and any
+route condition; endings are filled by outcome. DOT and Mermaid are plain text with no
+extra dependency; SVG and PNG need Graphviz's `dot` program. Everything here returns text
+or bytes: the command layer writes the file.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from ..diagnostics import DefuseError
+from ..model import Condition, Outcome, Scenario
+
+__all__ = ["to_dot", "to_mermaid", "render", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
+
+FORMATS = ("dot", "gv", "mmd", "svg", "png")
+OUTCOME_COLOURS: dict[Outcome, str] = {
+    Outcome.RESOLVED: "#b7e4c7",
+    Outcome.ESCALATED: "#ffe8a3",
+    Outcome.DISENGAGED: "#d9d9d9",
+    Outcome.CUSTOMER_LEFT: "#f4a6a6",
+    Outcome.HELP_CALLED: "#a9c9f5",
+}
+LINE_CHARS = 70
+OPTION_CHARS = 40
+
+
+class GraphvizMissing(DefuseError):
+    """SVG or PNG was asked for but Graphviz's `dot` is not installed."""
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _condition(c: Condition | None) -> str:
+    if c is None:
+        return "otherwise"
+    parts = []
+    if c.band is not None:
+        parts.append("band " + "/".join(b.value for b in c.band))
+    if c.anger_at_least is not None:
+        parts.append(f"anger >= {c.anger_at_least:g}")
+    if c.anger_below is not None:
+        parts.append(f"anger < {c.anger_below:g}")
+    if c.done:
+        parts.append("done " + "+".join(a.value for a in c.done))
+    if c.not_done:
+        parts.append("not done " + "+".join(a.value for a in c.not_done))
+    return ", ".join(parts) or "always"
+
+
+def _edges(scenario: Scenario):
+    """(from, to, label lines) for every way out of every option."""
+    for node in scenario.nodes:
+        for o in node.options:
+            base = [f"{o.id}: {_short(o.text, OPTION_CHARS)}", "[" + ", ".join(a.value for a in o.actions) + "]"]
+            if o.when is not None:
+                base.append("offered if " + _condition(o.when))
+            if o.goto is not None:
+                yield node.id, o.goto, base
+            for r in o.routes or ():
+                yield node.id, r.goto, base + ["if " + _condition(r.when)]
+
+
+def _node_label(scenario: Scenario, node) -> list[str]:
+    head = node.id + (f" ({node.end.value})" if node.end else "") + (" [vent]" if node.line.venting else "")
+    return [head, _short(node.line.text, LINE_CHARS)]
+
+
+# ---------------------------------------------------------------- DOT
+
+
+def _dot_str(text: str) -> str:
+    # inside a DOT double-quoted string only the quote and the backslash are special
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def to_dot(scenario: Scenario) -> str:
+    out = [
+        f"digraph {_dot_str(scenario.id)} {{",
+        f"  label={_dot_str(scenario.title)}; labelloc=t; rankdir=TB;",
+        '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for node in scenario.nodes:
+        label = "\\n".join(_dot_str(x)[1:-1] for x in _node_label(scenario, node))
+        attrs = [f'label="{label}"']
+        if node.end is not None:
+            attrs.append(f'fillcolor="{OUTCOME_COLOURS[node.end]}"')
+            attrs.append("shape=box, peripheries=2")
+        if node.id == scenario.start:
+            attrs.append("penwidth=2")
+        out.append(f"  {_dot_str(node.id)} [{', '.join(attrs)}];")
+    for a, b, lines in _edges(scenario):
+        label = "\\n".join(_dot_str(x)[1:-1] for x in lines)
+        out.append(f'  {_dot_str(a)} -> {_dot_str(b)} [label="{label}"];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- Mermaid
+
+
+def _mmd_text(text: str) -> str:
+    # Mermaid entity codes: quotes would end the label; <, > and & could become HTML
+    return (
+        text.replace("#", "#35;")
+        .replace("&", "#amp;")
+        .replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
+        .replace("|", "#124;")
+        .replace("\n", " ")
+    )
+
+
+def to_mermaid(scenario: Scenario) -> str:
+    ids = {n.id: f"n{i}" for i, n in enumerate(scenario.nodes)}  # Mermaid reserves words such as `end`
+    out = ["flowchart TD"]
+    for node in scenario.nodes:
+        label = "<br/>".join(_mmd_text(x) for x in _node_label(scenario, node))
+        out.append(f'  {ids[node.id]}["{label}"]')
+    for a, b, lines in _edges(scenario):
+        label = "<br/>".join(_mmd_text(x) for x in lines)
+        out.append(f'  {ids[a]} -->|"{label}"| {ids[b]}')
+    for outcome, colour in OUTCOME_COLOURS.items():
+        out.append(f"  classDef {outcome.value} fill:{colour},stroke:#555")
+    for node in scenario.nodes:
+        if node.end is not None:
+            out.append(f"  class {ids[node.id]} {node.end.value}")
+    out.append(f"  style {ids[scenario.start]} stroke-width:3px")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- images
+
+
+def render(scenario: Scenario, fmt: str) -> bytes:
+    """The graph in `fmt` (see FORMATS) as bytes; SVG and PNG need Graphviz."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt in ("dot", "gv"):
+        return to_dot(scenario).encode("utf-8")
+    if fmt == "mmd":
+        return to_mermaid(scenario).encode("utf-8")
+    if fmt not in ("svg", "png"):
+        raise DefuseError(f"cannot draw a graph as {fmt!r}: use one of .dot, .gv, .mmd, .svg, .png")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphvizMissing(
+            f"drawing .{fmt} needs Graphviz's `dot` program, which is not installed "
+            "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz). "
+            "Without it, write .dot or .mmd (Mermaid) instead."
+        )
+    proc = subprocess.run([dot, f"-T{fmt}"], input=to_dot(scenario).encode("utf-8"), capture_output=True, timeout=120)
+    if proc.returncode != 0:
+        raise DefuseError(f"Graphviz failed: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}")
+    return proc.stdout
