@@ -350,7 +350,7 @@ def test_the_end_of_input_mid_session_keeps_it_incomplete_and_fails(tmp_path, bi
     (s,) = sessions(db)
     assert s["complete"] == 0 and len(turns(db, s["id"])) == 3
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "incomplete after 3 turns" in err
+    assert err.count("\n") == 1 and err.startswith("defuse: the input ended after 3 turns; the session is saved as incomplete")
 
 
 def test_no_save_writes_nothing(tmp_path, billing):
@@ -489,7 +489,7 @@ def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_li
     term.type("q")
     status, err = term.finish()
     assert status == 0, err
-    assert "You left the session; the session is saved as incomplete after 2 turns." in term.seen
+    assert "You left the session after 2 turns; the session is saved as incomplete." in term.seen
     (s,) = sessions(term.db)
     assert s["complete"] == 0
     first, second = turns(term.db, s["id"])
@@ -511,7 +511,48 @@ def test_ctrl_c_in_a_pseudo_terminal_keeps_the_turns_so_far_as_an_incomplete_ses
     status, err = term.finish()
     assert status == 130
     assert "Traceback" not in err and "Traceback" not in term.seen
-    assert err.count("\n") == 1 and "interrupted" in err and "saved as incomplete after 2 turns" in err
+    assert err.count("\n") == 1 and err.startswith("defuse: interrupted after 2 turns; the session is saved as incomplete")
     (s,) = sessions(term.db)
     assert s["complete"] == 0 and s["outcome"] is None
     assert [t["choice"] for t in turns(term.db, s["id"])] == BY_THE_BOOK[:2]
+
+
+def test_ctrl_c_while_the_customer_is_still_speaking_is_just_as_clean(tmp_path):
+    term = Terminal(tmp_path, wpm=60)
+    term.expect("Dana Whitfield: Finally,")
+    term.proc.send_signal(signal.SIGINT)
+    status, err = term.finish()
+    assert status == 130 and "Traceback" not in err + term.seen
+    assert err == "defuse: interrupted after 0 turns; the session is saved as incomplete.\n"
+    (s,) = sessions(term.db)
+    assert s["complete"] == 0 and turns(term.db, s["id"]) == []
+
+
+class _Screen(io.StringIO):
+    def __init__(self, tty: bool, encoding: str):
+        super().__init__()
+        self._tty, self._encoding = tty, encoding
+
+    def isatty(self):
+        return self._tty
+
+    @property
+    def encoding(self):
+        return self._encoding
+
+
+def test_colour_only_on_a_real_terminal_that_wants_it_and_blocks_only_where_they_print(monkeypatch):
+    from simulator.play.text_console import _colour_ok, _unicode_ok
+
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("DEFUSE_ASCII", raising=False)
+    assert _colour_ok(_Screen(True, "utf-8")) and not _colour_ok(_Screen(False, "utf-8"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _colour_ok(_Screen(True, "utf-8"))
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not _colour_ok(_Screen(True, "utf-8"))
+    assert _unicode_ok(_Screen(True, "utf-8")) and not _unicode_ok(_Screen(True, "ascii"))
+    monkeypatch.setenv("DEFUSE_ASCII", "1")
+    assert not _unicode_ok(_Screen(True, "utf-8"))

@@ -115,8 +115,8 @@ class TextGame:
         else:
             rec.finish()
             n = len(rec.state.turns)
-            kept = "saved as incomplete" if rec.session_id else "not saved (--no-save)"
-            msg = f"{why}; the session is {kept} after {n} turn{'s' if n != 1 else ''}."
+            kept = "is saved as incomplete" if rec.session_id else "was not saved (--no-save)"
+            msg = f"{why} after {n} turn{'s' if n != 1 else ''}; the session {kept}."
         if stream is None:
             self.console.write(msg)
         else:
