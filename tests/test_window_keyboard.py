@@ -159,3 +159,22 @@ def test_no_audio_device_means_captions_only_with_one_notice(monkeypatch, screen
         assert len(app.scene.recorder.state.turns) == 1 and len(app.notices()) == 1
     finally:
         app.close()
+
+
+def test_the_picker_scrolls_to_keep_the_focused_scenario_in_view(screen):
+    from simulator.play.widgets import Pick
+
+    app = app_for()
+    app.picker()
+    picker = app.scene
+    surface = pygame.Surface((1000, 560))  # two columns, room for few rows
+    picker.draw(surface)
+    assert any(card.rect is None for card in picker.cards)  # more scenarios than fit
+    for i in range(len(picker.cards)):
+        picker.focus.index = i
+        picker.draw(surface)
+        assert picker.cards[i].rect is not None and surface.get_rect().contains(picker.cards[i].rect)
+    picker.handle(Pick(2))  # number keys pick, whatever is scrolled into view
+    assert type(app.scene).__name__ == "RolePlay"
+    assert app.scene.recorder.scenario.id == picker.cards[1].value.id
+    app.close()

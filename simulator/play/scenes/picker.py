@@ -23,8 +23,17 @@ class Picker(Scene):
         self.cards: list[Button] = [Button(e.scenario.title, e, hint=str(i + 1) if i < 9 else "") for i, e in enumerate(self.entries)]
         self.rename = Button("Change name", _RENAME)
         self.focus.set(self.cards + [self.rename])
+        self.first_row = 0  # rows of cards scrolled away: the focused card is always in view
         if self.typing:
             pygame.key.start_text_input()
+
+    def handle_event(self, event) -> None:
+        if event.type == pygame.MOUSEWHEEL and not self.typing and self.cards:
+            self.first_row = max(0, self.first_row - event.y)
+            cols = 2 if pygame.display.get_surface() is None or pygame.display.get_surface().get_width() >= 1000 else 1
+            self.focus.index = min(len(self.cards) - 1, self.first_row * cols)
+            return
+        super().handle_event(event)
 
     def handle(self, action) -> None:
         if self.typing:
@@ -79,19 +88,39 @@ class Picker(Scene):
         surface.blit(who, (W - m - who.get_width() - 170, m + 8))
         self.rename.rect = pygame.Rect(W - m - 150, m, 150, 40)
 
-        top = m + title.get_height() + sub.get_height() + 24
-        bottom = H - self.status_height() - 12
+        top = m + title.get_height() + sub.get_height() + 28
+        bottom = H - self.status_height() - 8 - f.get(14).get_linesize()  # a line kept for "more below"
         cols = 2 if W >= 1000 else 1
         gap = 16
         cw = (W - 2 * m - gap * (cols - 1)) // cols
-        ch = max(160, int(180 * f.scale))
+        ch = max(140, int(150 * f.scale))
+        rows_fit = max(1, (bottom - top + gap) // (ch + gap))
+        ch = min(int(ch * 1.25), (bottom - top - gap * (rows_fit - 1)) // rows_fit)  # share the spare height
+        focused = self.focus.index if self.focus.index < len(self.cards) else None
+        if focused is not None:
+            row = focused // cols
+            if row < self.first_row:
+                self.first_row = row
+            elif row >= self.first_row + rows_fit:
+                self.first_row = row - rows_fit + 1
+        total_rows = (len(self.cards) + cols - 1) // cols
+        self.first_row = max(0, min(self.first_row, total_rows - rows_fit))
         for i, card in enumerate(self.cards):
             r, c = divmod(i, cols)
-            card.rect = pygame.Rect(m + c * (cw + gap), top + r * (ch + gap), cw, ch)
-            if card.rect.bottom > bottom:
-                card.rect = None  # no room: reachable by keyboard focus only after resizing
+            r -= self.first_row
+            if not 0 <= r < rows_fit:
+                card.rect = None  # scrolled out of view: Tab, arrows and the wheel bring it back
                 continue
+            card.rect = pygame.Rect(m + c * (cw + gap), top + r * (ch + gap), cw, ch)
             self._draw_card(surface, card, i == self.focus.index, card is self.hover)
+        small = f.get(14)
+        if self.first_row > 0:
+            up = small.render(f"↑ {self.first_row * cols} more above", True, COLOURS["muted"])
+            surface.blit(up, (W - m - up.get_width(), top - up.get_height() - 4))
+        below = len(self.cards) - (self.first_row + rows_fit) * cols
+        if below > 0:
+            down = small.render(f"↓ {below} more below (arrows or the mouse wheel)", True, COLOURS["muted"])
+            surface.blit(down, (W - m - down.get_width(), bottom + 2))
         if not self.cards:
             draw_lines(surface, ["No scenarios are installed. Add a folder with --scenarios DIR."], f.get(18), COLOURS["text"], m, top)
         self.rename.draw(surface, f, self.focus.current is self.rename, 15, hovered=self.rename is self.hover)
@@ -147,7 +176,7 @@ class Picker(Scene):
         shade = pygame.Surface((W, H), pygame.SRCALPHA)
         shade.fill((0, 0, 0, 160))
         surface.blit(shade, (0, 0))
-        box = pygame.Rect(0, 0, min(560, W - 40), int(200 * f.scale))
+        box = pygame.Rect(0, 0, min(560, W - 40), int(172 * f.scale))
         box.center = (W // 2, H // 2)
         panel(surface, box, COLOURS["panel_hi"])
         y = draw_lines(surface, ["What should we call you?"], f.get(22, bold=True), COLOURS["text"], box.x + 24, box.y + 20)
