@@ -99,9 +99,13 @@ class TextGame:
             return 0
         except KeyboardInterrupt:
             # A second Ctrl-C while the session is being closed must not cut the save short.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            self.console.write("")
-            self._left("defuse: interrupted", stream=sys.stderr)
+            previous = _ignore_sigint()
+            try:
+                self.console.write("")
+                self._left("defuse: interrupted", stream=sys.stderr)
+            finally:
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
             return 130
 
     def _in_session(self) -> bool:
@@ -251,6 +255,14 @@ class TextGame:
         if text.lower() in _HELP:
             return f"Type the number of what you want to say or do (1-{len(options)}) and press Enter; q leaves."
         return f"Please type a number from 1 to {len(options)} (or q to leave)."
+
+
+def _ignore_sigint():
+    """Ignore Ctrl-C for a moment; returns the handler to put back (None off the main thread)."""
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        return None
 
 
 def _speaker(scenario: Scenario, node) -> str:

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from ..diagnostics import DefuseError
 from .text_view import Style
 
 __all__ = ["LineReader", "Console", "words_per_minute", "word_delays", "PACE_ENV"]
@@ -138,8 +139,12 @@ class Console:
             out.reconfigure(errors="replace")  # a line of dialogue must never crash an ASCII terminal
         except (AttributeError, ValueError):
             pass
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            raise DefuseError("terminal play reads the answers from standard input, and there is none") from None
         columns = shutil.get_terminal_size((80, 24)).columns
-        return cls(LineReader(sys.stdin.fileno()), out, Style.for_columns(columns, unicode=_unicode_ok(out), colour=_colour_ok(out)))
+        return cls(LineReader(fd), out, Style.for_columns(columns, unicode=_unicode_ok(out), colour=_colour_ok(out)))
 
     def write(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -180,7 +185,10 @@ class Console:
             self.out.write(word)
             self.out.flush()
             col += len(word)
-            if listen is None or delay <= 0:
+            if delay <= 0:
+                continue
+            if listen is None:
+                time.sleep(delay)  # nothing to answer (an ending): the words just take their time
                 continue
             answer, note = self._wait(delay, listen)
             if answer is not None:
