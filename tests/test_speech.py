@@ -175,3 +175,13 @@ def test_espeak_renders_a_real_wav_in_a_spawned_worker(tmp_path, capfd):
     finally:
         speaker.close()
     assert capfd.readouterr().out == ""
+
+
+def test_an_unwritable_cache_turns_the_voice_off_with_one_notice(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    speaker = Speaker(blocked / "speech", make_engine=fake_engine)
+    assert speaker.request(job()) is None
+    assert speaker.available is False and "captions only" in speaker.notice
+    assert speaker.renders == 0 and not speaker.busy
+    speaker.close()

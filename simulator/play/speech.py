@@ -215,8 +215,12 @@ class Speaker:
     def warm_up(self) -> None:
         """Start the worker now, so the first line asked for does not wait for it to boot."""
         if self.enabled and self._proc is None and self.available is not False:
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._start()
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._start()
+            except OSError as e:  # an unwritable cache or no way to start a process: play on silently
+                self._proc = None
+                self._give_up(f"The voice is off ({e.strerror or e}): captions only.")
 
     def _enqueue(self, job: SpeechJob, urgent: bool) -> None:
         if not self.enabled or self.available is False:
@@ -248,6 +252,8 @@ class Speaker:
         if self._busy is not None or not self._queue or self.available is False:
             return
         self.warm_up()
+        if self.available is False:
+            return
         job = self._queue.popleft()
         self._queued.discard(job.key)
         self._busy = job
@@ -256,7 +262,7 @@ class Speaker:
 
     def poll(self) -> list[str]:
         """Collect what the worker finished since the last call; returns the keys now cached."""
-        if self._results is None:
+        if self._results is None or self._proc is None:
             return []
         import queue
 

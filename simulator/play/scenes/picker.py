@@ -93,7 +93,7 @@ class Picker(Scene):
         cols = 2 if W >= 1000 else 1
         gap = 16
         cw = (W - 2 * m - gap * (cols - 1)) // cols
-        ch = max(140, int(150 * f.scale))
+        ch = max(130, int(140 * f.scale))
         rows_fit = max(1, (bottom - top + gap) // (ch + gap))
         ch = min(int(ch * 1.25), (bottom - top - gap * (rows_fit - 1)) // rows_fit)  # share the spare height
         focused = self.focus.index if self.focus.index < len(self.cards) else None
