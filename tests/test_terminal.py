@@ -556,3 +556,23 @@ def test_colour_only_on_a_real_terminal_that_wants_it_and_blocks_only_where_they
     assert _unicode_ok(_Screen(True, "utf-8")) and not _unicode_ok(_Screen(True, "ascii"))
     monkeypatch.setenv("DEFUSE_ASCII", "1")
     assert not _unicode_ok(_Screen(True, "utf-8"))
+
+
+def test_whatever_is_typed_the_game_never_crashes_and_every_turn_is_a_real_choice(tmp_path_factory, billing):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    answer = st.one_of(st.sampled_from(["1", "2", "3", "4", "q", "r", "a", "?", "", "0", "-1", "99"]), st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(answer, max_size=40))
+    def check(typed):
+        db = tmp_path_factory.mktemp("fuzz") / "s.db"
+        status, out = _play(_args(db), typed)
+        assert status in (0, 1)
+        for s in sessions(db):
+            rows = turns(db, s["id"])
+            assert [t["idx"] for t in rows] == list(range(1, len(rows) + 1))
+            assert s["complete"] == (1 if s["outcome"] else 0)
+
+    check()
