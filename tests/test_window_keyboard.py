@@ -150,8 +150,7 @@ def test_no_audio_device_means_captions_only_with_one_notice(monkeypatch, screen
     args = build_parser().parse_args(["play", "--no-save", "--trainee", "Ana"])
     app = window.App(args)
     try:
-        app.speaker.close()
-        app.speaker = None  # this test is about the mixer alone
+        assert app.speaker is None  # nothing to hear, so no voice is rendered either
         assert app.notices() == [(app.playback.notice, True)]
         app.play(app.library.get("billing_double_charge"))
         app.scene.draw(screen)

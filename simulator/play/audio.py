@@ -5,11 +5,14 @@ notice, and nothing else changes.
 """
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pygame
 
-__all__ = ["Playback"]
+__all__ = ["Playback", "quiet_stderr"]
 
 
 class Playback:
@@ -20,7 +23,8 @@ class Playback:
         if not enabled:
             return
         try:
-            pygame.mixer.init()
+            with quiet_stderr():
+                pygame.mixer.init()
             self.ready = True
         except pygame.error:
             self.notice = "No audio device found: captions only."
@@ -47,3 +51,22 @@ class Playback:
         if self.ready:
             pygame.mixer.quit()
             self.ready = False
+
+
+@contextmanager
+def quiet_stderr():
+    """ALSA prints a page of C-level errors when there is no sound card; the notice says it in one line."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. captured): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -49,8 +49,9 @@ class App:
         self.scene = None
         # Scripted runs are silent: their clock is simulated, so audio could never keep pace.
         voiced = not (args.no_speech or autoplaying)
-        self.speaker = Speaker() if voiced else None
         self.playback = Playback() if voiced else None
+        # no sound card: nothing to hear, so nothing to render (the captions keep the persona's pace)
+        self.speaker = Speaker() if voiced and self.playback.ready else None
         if self.speaker is not None:
             self.speaker.warm_up()  # start the engine while the trainee reads the picker
         self._pygame = pygame
@@ -136,6 +137,13 @@ class App:
             self.store.close()
 
 
+def _init(pygame) -> None:
+    from .audio import quiet_stderr
+
+    with quiet_stderr():  # pygame.init() also tries the sound card; no card is one notice, not a page of ALSA
+        pygame.init()
+
+
 def _open_window(pygame, size):
     pygame.display.set_caption("Defuse")
     return pygame.display.set_mode(size, pygame.RESIZABLE)
@@ -148,7 +156,7 @@ def run(args) -> int:
         return autoplay(args)
     import pygame
 
-    pygame.init()
+    _init(pygame)
     try:
         surface = _open_window(pygame, DEFAULT_SIZE)
         app = App(args)
@@ -242,7 +250,7 @@ def autoplay(args) -> int:
             sys.stderr.write(f"defuse: cannot create the screenshot folder {shots}: {e.strerror or e}\n")
             return 1
     choices = parse_choices(args.autoplay)
-    pygame.init()
+    _init(pygame)
     try:
         surface = _open_window(pygame, DEFAULT_SIZE)
         app = App(args, autoplaying=True)
