@@ -203,7 +203,7 @@ class Speaker:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(lines ready, lines asked for) since the last prefetch started."""
+        """(lines rendered, lines sent for rendering) since this speaker started; cached lines never count."""
         return self._done, self._total
 
     @property

@@ -47,6 +47,7 @@ class App:
         self.now = 0.0
         self.running = True
         self.scene = None
+        self.pending_scenario: str | None = None  # named on the command line, played once the name is known
         # Scripted runs are silent: their clock is simulated, so audio could never keep pace.
         voiced = not (args.no_speech or autoplaying)
         self.playback = Playback() if voiced else None
@@ -59,9 +60,11 @@ class App:
     # -- shared lookups
 
     def protocol_title(self, pid: str) -> str:
+        from ..library import UnknownName
+
         try:
             return self._protocol(pid).title
-        except Exception:
+        except UnknownName:
             return pid
 
     def protocol_list(self) -> list:
@@ -85,6 +88,9 @@ class App:
 
         self.trainee = name
         save_prefs(trainee=name)
+        if self.pending_scenario:
+            name, self.pending_scenario = self.pending_scenario, None
+            self.play(self.library.get(name))
 
     # -- switching screens
 
@@ -114,7 +120,7 @@ class App:
         self._stop_voice()
         self.scene = Debrief(self, recorder)
 
-    def leave_session(self, scene) -> None:
+    def leave_session(self) -> None:
         """Esc mid-conversation: the turns so far stay in the store, marked incomplete."""
         self.picker()
 
@@ -178,8 +184,7 @@ def _start(app: App, args) -> None:
         app.play(app.library.get(args.scenario))
     else:
         app.picker()
-        if args.scenario:
-            app._after_name = args.scenario  # picked once the name is known
+        app.pending_scenario = args.scenario
 
 
 def _loop(pygame, app: App, surface) -> None:
@@ -213,10 +218,6 @@ def _loop(pygame, app: App, surface) -> None:
                 app.scene.handle_event(event)
             if not app.running:
                 return
-            pending = getattr(app, "_after_name", None)
-            if pending and app.trainee and app.scene.__class__.__name__ == "Picker" and not app.scene.typing:
-                app._after_name = None
-                app.play(app.library.get(pending))
         scene = app.scene
         scene.update(app.now - before)
         moving = scene.animating

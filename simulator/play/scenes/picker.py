@@ -52,9 +52,9 @@ class Picker(Scene):
         if isinstance(action, Typed):
             self.name = self.name[:-1] if action.text == "\b" else (self.name + action.text)[:40]
         elif isinstance(action, Activate) and self.name.strip():
-            self.app.set_trainee(self.name.strip())
             self.typing = False
             pygame.key.stop_text_input()
+            self.app.set_trainee(self.name.strip())  # may go straight on to a scenario named on the command line
         elif isinstance(action, (Back, Quit)) and self.app.trainee:
             self.typing = False
             pygame.key.stop_text_input()

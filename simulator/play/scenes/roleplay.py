@@ -83,7 +83,7 @@ class RolePlay(Scene):
 
     def handle(self, action) -> None:
         if isinstance(action, Back):
-            self.app.leave_session(self)
+            self.app.leave_session()
         elif isinstance(action, Pick):
             if action.number <= len(self.focus.buttons):
                 self.activate(self.focus.buttons[action.number - 1])
