@@ -5,7 +5,7 @@ import pygame
 
 from ...model import band_of
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, wrap
-from ..widgets import Activate, Back, Button, Click, Move, Pick, Quit, Typed, draw_lines, panel
+from ..widgets import Activate, Back, Button, Move, Pick, Quit, Typed, draw_lines, panel
 from .base import Scene
 
 __all__ = ["Picker"]
