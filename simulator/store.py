@@ -19,13 +19,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .actions import Action
 from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "default_db_path", "utc_now", "SCHEMA_VERSION", "StoreError"]
+__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "SCHEMA_VERSION", "StoreError"]
 
 SCHEMA_VERSION = 2
 
@@ -77,8 +77,25 @@ CREATE INDEX IF NOT EXISTS sessions_by_trainee ON sessions(trainee, started_at);
 CREATE INDEX IF NOT EXISTS sessions_by_scenario ON sessions(scenario, started_at);
 """
 
-# Version 1 -> 2: what each learning record store has been sent, and reading by start time.
+# Version 1 -> 2: what each learning record store has been sent, reading by start time, and
+# the score's components, the step sequence and the turns' totals as columns (kept up to
+# date by add_turn, finish, save_score and merge), so a spreadsheet of a large store is
+# read in one scan, without parsing saved scores or reading turns.
 _SCHEMA_2 = """
+ALTER TABLE sessions ADD COLUMN coverage REAL;
+ALTER TABLE sessions ADD COLUMN order_score REAL;
+ALTER TABLE sessions ADD COLUMN conduct REAL;
+ALTER TABLE sessions ADD COLUMN outcome_score REAL;
+ALTER TABLE sessions ADD COLUMN sequence TEXT;
+ALTER TABLE sessions ADD COLUMN turn_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN anger_peak REAL;
+ALTER TABLE sessions ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN last_turn_at TEXT;
+UPDATE sessions SET
+    turn_count = (SELECT COUNT(*) FROM turns t WHERE t.session_id = sessions.id),
+    anger_peak = MAX(anger_start, COALESCE((SELECT MAX(anger_after) FROM turns t WHERE t.session_id = sessions.id), anger_start)),
+    interruptions = (SELECT COUNT(*) FROM turns t WHERE t.session_id = sessions.id AND t.interrupted),
+    last_turn_at = (SELECT at FROM turns t WHERE t.session_id = sessions.id ORDER BY idx DESC LIMIT 1);
 CREATE TABLE IF NOT EXISTS lrs_sent (
     session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     endpoint    TEXT NOT NULL,
@@ -161,6 +178,32 @@ class StoredSession:
         return (int(self.complete), len(self.turns), int(self.ended_at is not None))
 
 
+class SessionSummary(NamedTuple):
+    """One session as a flat record (no turns, no saved feedback): what a spreadsheet row needs."""
+
+    id: str
+    trainee: str
+    scenario: str
+    revision: int
+    title: str
+    protocol: str
+    started_at: str
+    ended_at: str | None
+    outcome: Outcome | None
+    complete: bool
+    anger_start: float
+    anger_end: float | None
+    total: float | None
+    passed: bool | None
+    components: dict
+    sequence: tuple[str, ...]
+    scored: bool  # False: no saved score; read the full session to score it
+    turn_count: int
+    anger_peak: float
+    interruptions: int
+    last_turn_at: str | None
+
+
 class Store:
     """One SQLite file of sessions. Use as a context manager, or call close()."""
 
@@ -170,6 +213,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(self.path), timeout=30)
         self.conn.row_factory = sqlite3.Row
+        self._actions: dict[str, tuple[Action, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
             if str(self.path) != ":memory:":
@@ -191,9 +235,27 @@ class Store:
                 self.conn.executescript(_SCHEMA)
                 self.conn.execute("PRAGMA user_version=1")
             version = 1
-        if version < 2:
-            # executescript commits on its own, so the version is bumped in the same script
-            self.conn.executescript("BEGIN;" + _SCHEMA_2 + "PRAGMA user_version=2; COMMIT;")
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+        if version < 2 or "turn_count" not in columns:
+            # (the second test: files from an early schema-2 build that had no score columns yet)
+            # one transaction: a migration cut short leaves the file at version 1, as it was
+            self.conn.execute("BEGIN")
+            try:
+                for statement in filter(str.strip, _SCHEMA_2.split(";")):
+                    added = statement.split("ADD COLUMN")[-1].split()[0] if "ADD COLUMN" in statement else None
+                    if added in columns:
+                        continue
+                    self.conn.execute(statement)
+                rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
+                self.conn.executemany(
+                    "UPDATE sessions SET coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
+                    [(*_score_columns(json.loads(r[1])), r[0]) for r in rows],
+                )
+                self.conn.execute("PRAGMA user_version=2")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -223,20 +285,27 @@ class Store:
         sid = session_id or str(uuid.uuid4())
         with self.conn:
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start),
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start),
             )
         return sid
 
     def add_turn(self, session_id: str, turn: Turn, at: str | None = None) -> None:
+        at = at or utc_now()
         with self.conn:
-            self.conn.execute("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", _turn_row(session_id, turn, at or utc_now()))
+            self.conn.execute("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", _turn_row(session_id, turn, at))
+            self.conn.execute(
+                "UPDATE sessions SET turn_count = turn_count + 1, anger_peak = MAX(COALESCE(anger_peak, anger_start), ?),"
+                " interruptions = interruptions + ?, last_turn_at = ? WHERE id = ?",
+                (turn.anger_after, int(turn.interrupted), at, session_id),
+            )
 
     def finish(self, session_id: str, *, outcome: Outcome | None, anger_end: float, score: dict | None, ended_at: str | None = None, complete: bool = True) -> None:
         with self.conn:
             self.conn.execute(
-                "UPDATE sessions SET ended_at=?, outcome=?, complete=?, anger_end=?, total=?, passed=?, score_json=? WHERE id=?",
+                "UPDATE sessions SET ended_at=?, outcome=?, complete=?, anger_end=?, total=?, passed=?, score_json=?,"
+                " coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
                 (
                     ended_at or utc_now(),
                     outcome.value if outcome else None,
@@ -245,6 +314,7 @@ class Store:
                     score["total"] if score else None,
                     (int(score["passed"]) if score else None),
                     json.dumps(score) if score else None,
+                    *_score_columns(score),
                     session_id,
                 ),
             )
@@ -252,8 +322,8 @@ class Store:
     def save_score(self, session_id: str, score: dict) -> None:
         with self.conn:
             self.conn.execute(
-                "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=? WHERE id=?",
-                (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], session_id),
+                "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
+                (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *_score_columns(score), session_id),
             )
 
     # ---------------------------------------------------------------- reading
@@ -274,26 +344,8 @@ class Store:
         with_turns: bool = True,
     ) -> Iterator[StoredSession]:
         """Sessions matching every given filter, oldest first, streamed row by row."""
-        where, args = [], []
-        if trainee is not None:
-            where.append("trainee = ?")
-            args.append(trainee)
-        if scenario is not None:
-            where.append("scenario = ?")
-            args.append(scenario)
-        if since is not None:
-            where.append("started_at >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("started_at < ?")
-            args.append(until)
-        if passed is not None:
-            where.append("passed = ?")
-            args.append(int(passed))
-        if complete is not None:
-            where.append("complete = ?")
-            args.append(int(complete))
-        sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY started_at, id"
+        where, args = _where(trainee, scenario, since, until, passed, complete)
+        sql = "SELECT * FROM sessions" + where + " ORDER BY started_at, id"
         cur = self.conn.execute(sql, args)
         while True:
             rows = cur.fetchmany(_BATCH)
@@ -303,37 +355,57 @@ class Store:
             for row in rows:
                 yield self._session(row, with_turns=False, turns=turns.get(row["id"], ((), ())))
 
+    def summaries(
+        self,
+        *,
+        trainee: str | None = None,
+        scenario: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        passed: bool | None = None,
+        complete: bool | None = None,
+    ) -> Iterator["SessionSummary"]:
+        """Like `find`, but one flat record per session with its turns aggregated in SQL: for large tables."""
+        where, args = _where(trainee, scenario, since, until, passed, complete)
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        cur.execute(f"SELECT {_SUMMARY_COLUMNS} FROM sessions" + where + " ORDER BY started_at, id", args)
+        outcomes = {o.value: o for o in Outcome}
+        for r in cur:
+            yield SessionSummary(
+                *r[:8],
+                outcomes.get(r[8]) if r[8] else None,
+                bool(r[9]),
+                *r[10:12],
+                r[12],
+                None if r[13] is None else bool(r[13]),
+                {"coverage": r[14], "order": r[15], "conduct": r[16], "outcome": r[17]},
+                tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
+                r[12] is not None and r[18] is not None,
+                *r[19:],
+            )
+
     def turns(self, session_id: str) -> tuple[Turn, ...]:
         return self._turns_of([session_id]).get(session_id, ((), ()))[0]
 
     def _turns_of(self, ids: list[str]) -> dict[str, tuple[tuple[Turn, ...], tuple[str, ...]]]:
         """The turns (and their commit times) of several sessions in one query."""
         marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT * FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: reading a large store is dominated by per-row costs
+        rows = cur.execute(f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
         grouped: dict[str, tuple[list[Turn], list[str]]] = {}
-        actions = {a.value: a for a in Action}
-        for r in rows:
-            turns, times = grouped.setdefault(r["session_id"], ([], []))
-            turns.append(
-                Turn(
-                    index=r["idx"],
-                    node=r["node"],
-                    line=r["line"],
-                    text=r["text"],
-                    choice=r["choice"],
-                    said=r["said"],
-                    actions=tuple(actions[a] for a in json.loads(r["actions"])),
-                    interrupted=bool(r["interrupted"]),
-                    anger_before=r["anger_before"],
-                    anger_after=r["anger_after"],
-                    elapsed=r["elapsed"],
-                    restarted_vent=bool(r["restarted_vent"]),
-                    threat=bool(r["threat"]),
-                    abuse=bool(r["abuse"]),
-                    goto=r["goto"],
-                )
-            )
-            times.append(r["at"])
+        parsed = self._actions
+        for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at in rows:
+            actions = parsed.get(acts)
+            if actions is None:
+                # the same few action lists recur across a store: parse each once
+                actions = tuple(Action(a) for a in json.loads(acts))
+                if len(parsed) < 4096:
+                    parsed[acts] = actions
+            turns, times = grouped.setdefault(sid, ([], []))
+            turns.append(Turn(idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted), bool(threat), bool(abuse), goto))
+            times.append(at)
         return {sid: (tuple(t), tuple(at)) for sid, (t, at) in grouped.items()}
 
     # ---------------------------------------------------------------- merging
@@ -343,13 +415,15 @@ class Store:
         ours = self.get(session.id)
         if ours is not None and ours.completeness >= session.completeness:
             return "skipped"
+        times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
         with self.conn:
             if ours is not None:
                 self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
                 self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at,"
-                " outcome, complete, anger_start, anger_end, total, passed, score_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
+                " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
+                " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session.id,
                     session.trainee,
@@ -368,9 +442,13 @@ class Store:
                     session.total,
                     None if session.passed is None else int(session.passed),
                     json.dumps(session.score) if session.score is not None else None,
+                    *_score_columns(session.score),
+                    len(session.turns),
+                    max([session.anger_start] + [t.anger_after for t in session.turns]),
+                    sum(1 for t in session.turns if t.interrupted),
+                    times[-1] if times else None,
                 ),
             )
-            times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
             self.conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
         return "imported" if ours is None else "updated"
 
@@ -423,6 +501,44 @@ class Store:
             turns=turns[0],
             turn_times=turns[1],
         )
+
+
+_SUMMARY_COLUMNS = (
+    "id, trainee, scenario, revision, title, protocol, started_at, ended_at, outcome, complete, anger_start, anger_end,"
+    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at"
+)
+_SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
+
+
+def _where(trainee, scenario, since, until, passed, complete) -> tuple[str, list]:
+    """The WHERE clause of the session filters (since inclusive, until exclusive)."""
+    where, args = [], []
+    for clause, value in (
+        ("trainee = ?", trainee),
+        ("scenario = ?", scenario),
+        ("started_at >= ?", since),
+        ("started_at < ?", until),
+        ("passed = ?", None if passed is None else int(passed)),
+        ("complete = ?", None if complete is None else int(complete)),
+    ):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _score_columns(score: dict | None) -> tuple:
+    """The score's components and step sequence, as the sessions table keeps them."""
+    if not score:
+        return (None, None, None, None, None)
+    c = score.get("components", {})
+    return (c.get("coverage"), c.get("order"), c.get("conduct"), c.get("outcome"), "".join(step + _SEP for step in score.get("sequence", [])))
+
+
+_TURN_COLUMNS = (
+    "session_id, idx, node, line, text, choice, said, actions, interrupted, anger_before, anger_after,"
+    " elapsed, restarted_vent, threat, abuse, goto, at"
+)
 
 
 def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:

@@ -89,6 +89,17 @@ def test_csv_has_one_row_per_session_with_every_column(cli, db, tmp_path):
     assert unfinished["outcome"] == "incomplete" and unfinished["turns"] == "2"
 
 
+def test_rows_from_store_summaries_equal_rows_from_full_sessions(db):
+    """The fast path (score parts kept as columns, turns aggregated in SQL) gives the very same cells."""
+    from scoring.reports.rows import judged, row, table
+
+    with Store(db) as store:
+        fast = list(table(store, protocol))
+        full = [row(j) for j in judged(store.find(), protocol)]
+        assert sum(1 for s in store.summaries() if s.scored) == 3  # the unfinished one is read in full
+    assert fast == full
+
+
 def test_csv_neutralises_formulas(cli, db, tmp_path):
     path = report(cli, db, tmp_path, "csv")
     rows = read_csv(path)

@@ -1,6 +1,7 @@
 """The session store's schema 1 -> 2 migration, in place, keeping every session."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -43,9 +44,18 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     assert {"lrs_sent", "sessions_by_start"} <= tables
 
     con = sqlite3.connect(v1)
-    after = con.execute("SELECT * FROM sessions ORDER BY id").fetchall(), con.execute("SELECT * FROM turns ORDER BY session_id, idx").fetchall()
+    v1_columns = ", ".join(r[1] for r in con.execute("PRAGMA table_info(sessions)").fetchall()[:17])
+    after = con.execute(f"SELECT {v1_columns} FROM sessions ORDER BY id").fetchall(), con.execute("SELECT * FROM turns ORDER BY session_id, idx").fetchall()
+    backfilled = con.execute("SELECT trainee, coverage, order_score, conduct, outcome_score, sequence FROM sessions ORDER BY trainee").fetchall()
     con.close()
     assert after == before
+    # the saved score's parts become columns; the unscored session has none
+    assert backfilled[0][:5] == ("Amira", 1.0, 1.0, 1.0, 1.0) and backfilled[0][5].split("\x1f")[:2] == ["stay_calm", "listen"]
+    assert backfilled[1] == ("Ben", None, None, None, None, None)
+    con = sqlite3.connect(v1)
+    totals = con.execute("SELECT trainee, turn_count, anger_peak, interruptions, last_turn_at FROM sessions ORDER BY trainee").fetchall()
+    con.close()
+    assert totals == [("Amira", 11, 70.0, 0, "2026-02-10T14:01:00Z"), ("Ben", 1, 70.0, 0, "2026-02-10T14:01:00Z")]
 
     done, open_ = sorted(sessions, key=lambda s: not s.complete)
     assert done.trainee == "Amira" and done.complete and len(done.turns) == 11 and done.score["passed"] is True

@@ -49,21 +49,19 @@ def _filter_doc(args) -> dict:
     }
 
 
+def _store_filters(args) -> dict:
+    """The filters the store applies (the verdict is applied after scoring, which may be redone)."""
+    until = (date.fromisoformat(args.until) + timedelta(days=1)).isoformat() if args.until else None
+    return {"trainee": args.trainee, "scenario": args.scenario, "since": args.since, "until": until, "complete": False if args.incomplete else None}
+
+
 def _selected(store, args, override=None):
     """The filtered sessions with their scores, streamed oldest first."""
     from simulator.library import protocol
 
     from .rows import judged
 
-    until = (date.fromisoformat(args.until) + timedelta(days=1)).isoformat() if args.until else None
-    sessions = store.find(
-        trainee=args.trainee,
-        scenario=args.scenario,
-        since=args.since,
-        until=until,
-        complete=False if args.incomplete else None,
-    )
-    for j in judged(sessions, protocol, override):
+    for j in judged(store.find(**_store_filters(args)), protocol, override):
         if args.verdict is None or j.passed == args.verdict:
             yield j
 
@@ -163,9 +161,12 @@ def cmd_report(args) -> int:
             # streamed: memory stays flat however many sessions there are
             with _output(args.output, binary=False) as out:
                 if args.format == "csv":
-                    from .csv import write_csv
+                    from simulator.library import protocol
 
-                    n = write_csv(items, out)
+                    from .csv import write_csv
+                    from .rows import table
+
+                    n = write_csv(table(store, protocol, override=override, verdict=args.verdict, **_store_filters(args)), out)
                 elif args.format == "json":
                     from .jsonreport import write_json
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 import csv
 from typing import Iterable, TextIO
 
-from .rows import COLUMNS, Judged, neutralise, row
+from .rows import COLUMNS, neutralise
 
 __all__ = ["write_csv"]
 
 
-def write_csv(items: Iterable[Judged], out: TextIO) -> int:
-    """Write the header and a row per session; returns the number of sessions written."""
+def write_csv(rows: Iterable[dict], out: TextIO) -> int:
+    """Write the header and a row per session (dicts keyed by COLUMNS); returns the number written."""
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(COLUMNS)
     n = 0
-    for j in items:
-        r = row(j)
-        w.writerow([_cell(r[k]) for k in COLUMNS])
+    for r in rows:
+        w.writerow([_cell(v) for v in r.values()] if tuple(r) == COLUMNS else [_cell(r[k]) for k in COLUMNS])
         n += 1
     return n
 
@@ -24,6 +23,8 @@ def write_csv(items: Iterable[Judged], out: TextIO) -> int:
 def _cell(v):
     if v is None:
         return ""
-    if isinstance(v, bool):
+    if v is True or v is False:
         return "true" if v else "false"
-    return neutralise(v)
+    if v.__class__ is str:
+        return neutralise(v)
+    return v

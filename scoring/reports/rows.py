@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from simulator.store import StoredSession
+from simulator.store import SessionSummary, Store, StoredSession
 
-__all__ = ["Judged", "judged", "row", "COLUMNS", "neutralise", "duration_seconds", "anger_curve"]
+__all__ = ["Judged", "judged", "row", "summary_row", "table", "COLUMNS", "neutralise", "duration_seconds", "anger_curve"]
 
 # One spreadsheet column per entry, in order; `row` fills them.
 COLUMNS = (
@@ -84,8 +84,11 @@ def _parse(ts: str | None) -> datetime | None:
 
 def duration_seconds(s: StoredSession) -> float | None:
     """Seconds from start to the end (or to the last committed turn of an unfinished session)."""
-    start = _parse(s.started_at)
-    end = _parse(s.ended_at) or (_parse(s.turn_times[-1]) if s.turn_times else None)
+    return _seconds(s.started_at, s.ended_at or (s.turn_times[-1] if s.turn_times else None))
+
+
+def _seconds(start_text: str, end_text: str | None) -> float | None:
+    start, end = _parse(start_text), _parse(end_text)
     if start is None or end is None:
         return None
     return max(0.0, (end - start).total_seconds())
@@ -124,3 +127,54 @@ def row(j: Judged) -> dict:
         "turns": len(s.turns),
         "sequence": " > ".join(sc["sequence"]),
     }
+
+
+def summary_row(sm: SessionSummary) -> dict:
+    """The same cells as `row`, from a flat summary whose score parts the store keeps as columns."""
+    dur = _seconds(sm.started_at, sm.ended_at or sm.last_turn_at)
+    c = sm.components
+    return {
+        "session": sm.id,
+        "trainee": sm.trainee,
+        "scenario": sm.scenario,
+        "revision": sm.revision,
+        "started_at": sm.started_at,
+        "duration_s": None if dur is None else round(dur, 1),
+        "outcome": sm.outcome.value if sm.outcome else "incomplete",
+        "complete": sm.complete,
+        "protocol": sm.protocol,
+        "total": sm.total,
+        "passed": bool(sm.passed),
+        "coverage": c["coverage"],
+        "order": c["order"],
+        "conduct": c["conduct"],
+        "outcome_score": c["outcome"],
+        "anger_start": round(sm.anger_start, 2),
+        "anger_peak": round(sm.anger_peak, 2),
+        "anger_end": round(sm.anger_end, 2) if sm.anger_end is not None else None,
+        "interruptions": sm.interruptions,
+        "turns": sm.turn_count,
+        "sequence": " > ".join(sm.sequence),
+    }
+
+
+def table(store: Store, protocol_of: Callable[[str], object], *, override=None, verdict: bool | None = None, **filters) -> Iterator[dict]:
+    """Spreadsheet rows for the matching sessions, streamed.
+
+    With saved scores (the usual case) rows come from `Store.summaries`, with no turns or
+    feedback read; a session without a saved score, or every session when re-scoring
+    against `override`, is read in full and scored.
+    """
+    if override is not None:
+        for j in judged(store.find(**filters), protocol_of, override):
+            if verdict is None or j.passed == verdict:
+                yield row(j)
+        return
+    for sm in store.summaries(**filters):
+        if sm.scored:
+            if verdict is None or bool(sm.passed) == verdict:
+                yield summary_row(sm)
+            continue
+        j = next(judged([store.get(sm.id)], protocol_of))
+        if verdict is None or j.passed == verdict:
+            yield row(j)
