@@ -70,6 +70,8 @@ class Document:
     data: Any
     positions: Positions
     diagnostics: list[Diagnostic]
+    # values already reported (a refused tag): the model validator stays quiet about them
+    skip: set = field(default_factory=set)
 
     def diag(self, path: Path, code: str, message: str, key: bool = False) -> None:
         line, col = self.positions.at(path, key)
@@ -89,7 +91,7 @@ def _decode(raw: bytes | str, path: str) -> tuple[str | None, list[Diagnostic]]:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BYTES:
-        return None, [Diagnostic(path, 1, 1, "E001", f"file is {len(raw)} bytes; the limit is {MAX_BYTES} bytes")]
+        return None, [Diagnostic(path, 1, 1, "E001", f"the file is larger than the limit of {MAX_BYTES} bytes: a scenario is hand-written text")]
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
@@ -124,10 +126,11 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
     try:
         bad = False
         depth = 0
+        aliases: dict[str, list] = {}  # anchor name -> [first position, uses]
         for ev in yaml.parse(text, Loader=_YAML_LOADER):
             if isinstance(ev, yaml.AliasEvent):
-                line, col = _mark(ev.start_mark)
-                doc.diagnostics.append(Diagnostic(path, line, col, "E003", f"alias '*{ev.anchor}' is not allowed: write the value out in full"))
+                seen = aliases.setdefault(ev.anchor, [_mark(ev.start_mark), 0])
+                seen[1] += 1
                 bad = True
                 continue
             if getattr(ev, "anchor", None):
@@ -142,6 +145,9 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
                     return doc
             elif isinstance(ev, yaml.CollectionEndEvent):
                 depth -= 1
+        for name, ((line, col), uses) in aliases.items():
+            more = f" (and {uses - 1} more use{'s' if uses > 2 else ''})" if uses > 1 else ""
+            doc.diagnostics.append(Diagnostic(path, line, col, "E003", f"alias '*{name}' is not allowed{more}: write the value out in full"))
         if bad:
             return doc
         root = yaml.compose(text, Loader=_YAML_LOADER)
@@ -149,6 +155,10 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
         m = e.problem_mark or e.context_mark
         line, col = _mark(m) if m else (1, 1)
         what = e.problem or e.context or "invalid YAML"
+        if e.problem and e.context:
+            cm = e.context_mark
+            started = f" that starts at line {cm.line + 1}, column {cm.column + 1}" if cm is not None and e.context.startswith("while") else ""
+            what = f"{e.problem} ({e.context}{started})"
         doc.diagnostics.append(Diagnostic(path, line, col, "E002", f"YAML syntax error: {what}"))
         return doc
     except yaml.YAMLError as e:  # anything else the parser refuses
@@ -183,6 +193,7 @@ def _build(node: yaml.Node, path: Path, doc: Document) -> Any:
     if node.tag not in _PLAIN_TAGS:
         line, col = _mark(node.start_mark)
         doc.diagnostics.append(Diagnostic(doc.path, line, col, "E013", f"tag {node.tag!r} is not allowed"))
+        doc.skip.add(path)
         return None
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -193,9 +204,12 @@ def _build(node: yaml.Node, path: Path, doc: Document) -> Any:
                 doc.diagnostics.append(Diagnostic(doc.path, line, col, "E012", "a key must be a plain value, not a list or mapping"))
                 continue
             key = _SCALARS.construct_object(knode) if knode.tag in _PLAIN_TAGS else knode.value
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                key = str(key)
             kpos = _mark(knode.start_mark)
+            if not isinstance(key, str):
+                # every key of both formats is a word; YAML turns on/off/yes/no into booleans
+                hint = f": YAML reads {knode.value!r} as {_quote(key)}; put it in quotes" if knode.value != str(key) else "; put it in quotes"
+                doc.diagnostics.append(Diagnostic(doc.path, kpos[0], kpos[1], "E012", f"key {knode.value!r} is not text{hint}"))
+                continue
             if key in seen:
                 doc.diagnostics.append(
                     Diagnostic(doc.path, kpos[0], kpos[1], "E004", f"duplicate key {_quote(key)} (first at line {seen[key][0]})")
@@ -268,6 +282,8 @@ def validate_model(doc: Document, model: type[M]) -> M | None:
             loc = tuple(p for p in err["loc"] if p != "[key]")
             typ = err["type"]
             value = err.get("input")
+            if any(loc[:i] in doc.skip for i in range(len(loc) + 1)):
+                continue
             if typ == "extra_forbidden":
                 owner = _model_at(model, loc[:-1])
                 allowed = sorted(owner.model_fields) if owner else []
@@ -279,8 +295,11 @@ def validate_model(doc: Document, model: type[M]) -> M | None:
                 doc.diag(loc, "E022", f"unknown action {_quote(value)}{_suggest(value, [a.value for a in Action])}")
             elif typ == "literal_error" and loc == ("format_version",):
                 doc.diag(loc, "E027", f"format_version {_quote(value)} is not supported (this version of Defuse reads 1)")
+            elif typ == "string_pattern_mismatch" and loc and loc[-1] in ("id", "goto", "start", "hangup", "vent_start", "protocol"):
+                doc.diag(loc, "E012", f"{_where(loc)}: {_quote(value)} is not a valid id: use letters, digits, _ . and -, starting with a letter")
             else:
-                doc.diag(loc, "E012", f"{_where(loc)}: {err['msg'].lower()} (got {_quote(value)})")
+                msg = err["msg"]
+                doc.diag(loc, "E012", f"{_where(loc)}: {msg[:1].lower() + msg[1:]} (got {_quote(value)})")
         return None
 
 

@@ -43,6 +43,7 @@ class Batch:
     passed: np.ndarray
     anger_added: np.ndarray  # per node (scenario order): anger added by choices made there
     left_from: np.ndarray  # per node: runs whose customer left after a choice made there
+    fell_back: np.ndarray  # always:ACTION runs that had to pick at random somewhere (no option carried it)
     choices: list[list[str]] | None = None  # option ids per run, when recorded
 
 
@@ -208,6 +209,7 @@ def simulate(
     anger_added = np.zeros(len(t.node_ids), dtype=np.float64)
     left_from = np.zeros(len(t.node_ids), dtype=np.int64)
     chosen_log = np.full((R, MAX_TURNS), -1, dtype=np.int64) if record else None
+    fell_back = np.zeros(R, dtype=bool)
     carrying = t.declared[:, ACTION_INDEX[policy.action]] if policy.kind == "always" else None
     patience = scenario.persona.patience
 
@@ -239,6 +241,7 @@ def simulate(
             has = offered & carrying[c]
             anyhas = has.any(axis=1)
             slot = np.where(anyhas, np.argmax(has, axis=1), slot)
+            fell_back[live[~anyhas]] = True
         o = c[np.arange(live.size), slot]
         if record:
             chosen_log[live, turn - 1] = o
@@ -296,7 +299,7 @@ def simulate(
     choices = None
     if record:
         choices = [[t.option_ids[k] for k in row if k >= 0] for row in chosen_log]
-    return Batch(seeds, outcome, anger, turns, total, passed, anger_added, left_from, choices)
+    return Batch(seeds, outcome, anger, turns, total, passed, anger_added, left_from, fell_back, choices)
 
 
 def _score(t: _Tables, protocol: Protocol, outcome, anger, start, first, penalties, pending):

@@ -11,7 +11,9 @@ of the file it is about. What each check claims, precisely:
 - W104: an option is never offered, or a route never taken, on any reachable path;
 - W106: no reachable option counts as any action of a protocol step;
 - W107: a customer line over `MAX_WORDS` words; W108: a line with no letter or digit;
-- W109: a trainee repeating one action (always:ACTION, seeds 0 to 4) passes;
+- W109: a trainee repeating one action passes (always:ACTION, seeds 0 to 4, counting only
+  runs where every choice carried that action: a run that fell back on random picks
+  passed by luck, which `analyze` reports instead);
 - W110: the exhaustive search (`search`, seed 0) finds no passing playthrough.
 
 A scenario silences codes with `lint: {ignore: [W107]}`.
@@ -85,7 +87,7 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
             if words > MAX_WORDS:
                 warn(path, "W107", f"line {node.line.id!r} has {words} words; over {MAX_WORDS} is hard to follow when read aloud: split it across nodes")
             if not any(ch.isalnum() for ch in text):
-                warn(path, "W108", f"line {node.line.id!r} has no words in its {key} ({text.strip()!r}): the trainee would hear nothing")
+                warn(path, "W108", f"line {node.line.id!r} has no words in its {key} ({text.strip()!r}): there is nothing to say or show")
 
     gaming = _gaming(scenario, protocol)
     if gaming:
@@ -105,10 +107,12 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
 
 
 def _gaming(scenario: Scenario, protocol: Protocol) -> tuple[Action, float] | None:
-    """The first action whose always:ACTION trainee passes on some seed, and that score."""
+    """The first action whose always:ACTION trainee passes on some seed without ever having
+    to fall back on a random pick (then the repetition itself passed, not luck), and the score."""
     seeds = np.array(list(GAMING_SEEDS))
     for action in Action:
         batch = simulate(scenario, protocol, Policy("always", action), seeds)
-        if batch.passed.any():
-            return action, float(np.nanmax(np.where(batch.passed, batch.total, np.nan)))
+        pure = batch.passed & ~batch.fell_back
+        if pure.any():
+            return action, float(np.nanmax(np.where(pure, batch.total, np.nan)))
     return None
