@@ -66,12 +66,12 @@ def anger_png(curve: Sequence[float], width: float = 5.0, height: float = 1.8) -
     return _save(fig, "png")
 
 
-def pass_rate_svg(rows: Sequence[tuple[str, int, int]], width: float = 6.5) -> str:
+def pass_rate_svg(rows: Sequence[tuple[str, int, int]], width: float = 4.6) -> str:
     """Horizontal bars: the share of sessions passed for each (scenario, passed, sessions)."""
     import matplotlib
 
     with matplotlib.rc_context(_RC):
-        fig = _figure(width, 0.45 + 0.32 * max(1, len(rows)))
+        fig = _figure(width, 0.45 + 0.26 * max(1, len(rows)))
         ax = fig.add_subplot()
         labels = [name for name, _, _ in rows][::-1]
         rates = [100.0 * p / n if n else 0.0 for _, p, n in rows][::-1]
