@@ -72,7 +72,7 @@ def scenario_schema() -> dict:
     for (where, key), text in _DESCRIBE.items():
         props = schema["properties"] if not where else defs[where]["properties"]
         props[key].setdefault("description", text)
-    return schema
+    return _rewrite(schema)  # again: a description added beside a bare $ref must be wrapped too
 
 
 def protocol_schema() -> dict:
