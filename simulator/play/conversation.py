@@ -139,7 +139,8 @@ class Conversation:
         return text[: max(0, cut)]
 
     def speaking(self, now: float) -> bool:
-        return not self.finished and not self.narration and self.elapsed(now) < self.duration
+        """Whether the customer is still saying the current line (their last one included)."""
+        return not self.narration and self.elapsed(now) < self.duration
 
     # -- choosing
 

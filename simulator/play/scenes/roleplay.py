@@ -202,7 +202,9 @@ class RolePlay(Scene):
         cue_font = f.get(15, bold=True)
         if conv.narration:
             cue, colour = "Narrator", COLOURS["narration"]
-        elif conv.finished and not speaking:
+        elif conv.finished and speaking:
+            cue, colour = f"{first} is speaking…", COLOURS["accent"]
+        elif conv.finished:
             cue, colour = f"{first} — the conversation is over", COLOURS["muted"]
         elif speaking:
             cue, colour = f"{first} is speaking…  (answering now interrupts)", COLOURS["accent"]
