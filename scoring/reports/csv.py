@@ -4,27 +4,30 @@ from __future__ import annotations
 import csv
 from typing import Iterable, TextIO
 
-from .rows import COLUMNS, neutralise
+from .rows import COLUMNS, FORMULA_START
 
 __all__ = ["write_csv"]
 
 
 def write_csv(rows: Iterable[dict], out: TextIO) -> int:
-    """Write the header and a row per session (dicts keyed by COLUMNS); returns the number written."""
+    """Write the header and a row per session (dicts keyed by COLUMNS, in that order); returns the count.
+
+    Every text cell that a spreadsheet would read as a formula gets a leading quote,
+    whatever its column; booleans are written true/false and None as an empty cell.
+    """
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(COLUMNS)
     n = 0
+    start = FORMULA_START
     for r in rows:
-        w.writerow([_cell(v) for v in r.values()] if tuple(r) == COLUMNS else [_cell(r[k]) for k in COLUMNS])
+        if not n and tuple(r) != COLUMNS:
+            raise ValueError(f"row keys {tuple(r)} are not the report columns")
+        # one comprehension, no call per cell: this loop runs for every cell of a large store
+        w.writerow(
+            [
+                ("'" + v if v[:1] in start else v) if v.__class__ is str else (("true" if v else "false") if v.__class__ is bool else v)
+                for v in r.values()
+            ]
+        )
         n += 1
     return n
-
-
-def _cell(v):
-    if v is None:
-        return ""
-    if v is True or v is False:
-        return "true" if v else "false"
-    if v.__class__ is str:
-        return neutralise(v)
-    return v

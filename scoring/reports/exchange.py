@@ -49,6 +49,36 @@ class _Turn(_Strict):
     goto: str = ""
 
 
+class _Step(_Strict):
+    id: str
+    title: str
+    critical: bool
+    performed: bool
+    turn: int | None = None
+
+
+class _Feedback(_Strict):
+    step: str | None = None
+    turn: int | None = None
+    message: str
+    kind: Literal["step", "order", "conduct", "safety", "outcome"] = "step"
+
+
+class _Score(_Strict):
+    """A saved score: typed, because its numbers land in spreadsheet cells and LRS results."""
+
+    protocol: str
+    total: float = Field(ge=0, le=100)
+    passed: bool
+    pass_mark: float = Field(ge=0, le=100)
+    components: dict[Literal["coverage", "order", "conduct", "outcome"], float | None]
+    steps: list[_Step]
+    feedback: list[_Feedback]
+    safety_broken: bool = False
+    critical_missed: list[str] = Field(default_factory=list)
+    sequence: list[str]
+
+
 class _Session(_Strict):
     id: str = Field(min_length=1, max_length=100)
     trainee: str
@@ -66,7 +96,7 @@ class _Session(_Strict):
     anger_end: float | None = None
     total: float | None = None
     passed: bool | None = None
-    score: dict | None = None
+    score: _Score | None = None
     turns: list[_Turn]
     turn_times: list[str] = Field(default_factory=list)
 
@@ -124,6 +154,7 @@ def _stored(s: _Session) -> StoredSession:
     return StoredSession(
         id=s.id, trainee=s.trainee, scenario=s.scenario, revision=s.revision, title=s.title, protocol=s.protocol, seed=s.seed,
         mode=s.mode, started_at=s.started_at, ended_at=s.ended_at, outcome=s.outcome, complete=s.complete,
-        anger_start=s.anger_start, anger_end=s.anger_end, total=s.total, passed=s.passed, score=s.score, turns=turns,
+        anger_start=s.anger_start, anger_end=s.anger_end, total=s.total, passed=s.passed,
+        score=s.score.model_dump() if s.score is not None else None, turns=turns,
         turn_times=tuple(s.turn_times),
     )

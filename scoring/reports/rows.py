@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from simulator.store import SessionSummary, Store, StoredSession
 
-__all__ = ["Judged", "judged", "row", "summary_row", "table", "COLUMNS", "neutralise", "duration_seconds", "anger_curve"]
+__all__ = ["Judged", "judged", "row", "summary_row", "table", "COLUMNS", "FORMULA_START", "neutralise", "duration_seconds", "anger_curve"]
 
 # One spreadsheet column per entry, in order; `row` fills them.
 COLUMNS = (
@@ -40,12 +40,12 @@ COLUMNS = (
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
 def neutralise(value):
     """Text that a spreadsheet will show as text: a leading formula character gets a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value[:1] in FORMULA_START:
         return "'" + value
     return value
 
