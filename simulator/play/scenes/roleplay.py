@@ -186,6 +186,7 @@ class RolePlay(Scene):
         persona = self.recorder.scenario.persona
         first = persona.name.split()[0]
         speaking = conv.speaking(now)
+        talks = "is typing" if self.recorder.scenario.setting.value == "chat" else "is speaking"
         # the caption panel and the options, at the largest text that fits the window
         for cap_size, opt_size in ((22, 17), (19, 15), (17, 13), (15, 12), (13, 11)):
             cap_font = f.get(cap_size)
@@ -203,11 +204,11 @@ class RolePlay(Scene):
         if conv.narration:
             cue, colour = "Narrator", COLOURS["narration"]
         elif conv.finished and speaking:
-            cue, colour = f"{first} is speaking…", COLOURS["accent"]
+            cue, colour = f"{first} {talks}…", COLOURS["accent"]
         elif conv.finished:
             cue, colour = f"{first} — the conversation is over", COLOURS["muted"]
         elif speaking:
-            cue, colour = f"{first} is speaking…  (answering now interrupts)", COLOURS["accent"]
+            cue, colour = f"{first} {talks}…  (answering now interrupts)", COLOURS["accent"]
         else:
             cue, colour = f"{first} has finished — your turn", COLOURS["good"]
         x = cap.x + 20
@@ -217,7 +218,7 @@ class RolePlay(Scene):
                 pygame.draw.rect(surface, COLOURS["accent"], pygame.Rect(x + i * 7, cap.y + 32 - h, 4, h), border_radius=2)
             x += 44
         if speaking and cue_font.size(cue)[0] > cap.right - x - 16:
-            cue = f"{first} is speaking…"
+            cue = f"{first} {talks}…"
         surface.blit(cue_font.render(fit(cue, cue_font, cap.right - x - 16), True, colour), (x, cap.y + 14))
         said = wrap(conv.caption(now), cap_font, rect.w - 40)
         text_colour = COLOURS["narration"] if conv.narration else COLOURS["text"]
