@@ -89,3 +89,19 @@ def test_text_size_changes_the_picture_but_not_the_window(cli, tmp_path):
         assert img.get_size() == DEFAULT_SIZE
         pictures.append(pygame.image.tobytes(img, "RGB"))
     assert pictures[0] != pictures[1]
+
+
+def test_autoplay_needs_no_display_at_all(tmp_path):
+    """A CI box with no X, no Wayland and no SDL driver set still gets its screenshots."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
+    shots = tmp_path / "shots"
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--autoplay", "cut_in!,hold_on", "--screenshots", str(shots), "--trainee", "Ci"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in shots.iterdir()) == ["debrief.png", "turn-01.png", "turn-02.png"]

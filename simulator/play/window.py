@@ -251,6 +251,12 @@ def autoplay(args) -> int:
             sys.stderr.write(f"defuse: cannot create the screenshot folder {shots}: {e.strerror or e}\n")
             return 1
     choices = parse_choices(args.autoplay)
+    from .commands import has_display
+
+    # A scripted run needs no screen and makes no sound: with no display it draws off-screen.
+    if not has_display():
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     _init(pygame)
     try:
         surface = _open_window(pygame, DEFAULT_SIZE)
@@ -293,6 +299,9 @@ def autoplay(args) -> int:
             app.close()
     except IllegalChoice as e:
         sys.stderr.write(f"defuse: {e}\n")
+        return 1
+    except pygame.error as e:
+        sys.stderr.write(f"defuse: the window could not be drawn ({e})\n")
         return 1
     finally:
         pygame.quit()
