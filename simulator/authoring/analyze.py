@@ -18,7 +18,7 @@ from ..actions import Action
 from ..model import Scenario
 from ..policies import Policy, play_policy
 from .batch import OUTCOMES, STUCK, Batch, simulate
-from .search import BUDGET, extremes
+from .search import BUDGET, Found, extremes
 
 __all__ = ["analyze", "CHUNK", "policy_names"]
 
@@ -51,17 +51,33 @@ def analyze(
 
     report_policies = [_protocol_policy(scenario, protocol, protocol_runs, seed, tick)]
     losses = None
+    lowest: tuple | None = None  # (total, policy, seed) of the worst and best simulated runs
+    highest: tuple | None = None
     for policy in policies:
         parts: list[Batch] = []
         for lo in range(0, runs, CHUNK):
             seeds = np.arange(seed + lo, seed + min(runs, lo + CHUNK), dtype=np.int64)
-            parts.append(simulate(scenario, protocol, policy, seeds))
+            b = simulate(scenario, protocol, policy, seeds)
+            parts.append(b)
+            if not np.isnan(b.total).all():
+                i, j = int(np.nanargmin(b.total)), int(np.nanargmax(b.total))
+                if lowest is None or b.total[i] < lowest[0]:
+                    lowest = (float(b.total[i]), policy, int(seeds[i]))
+                if highest is None or b.total[j] > highest[0]:
+                    highest = (float(b.total[j]), policy, int(seeds[j]))
             tick(len(seeds), policy.name)
         summary = _summary(policy.name, parts, protocol)
         report_policies.append(summary)
         if policy.kind == "random":
             losses = _losses(scenario, parts, runs)
-    found = extremes(scenario, protocol, seed=seed, budget=budget)
+    # Without noise every seed plays the same game, so the simulated extremes are reachable
+    # playthroughs for the search's seed too: they give the search its first bounds.
+    known = []
+    if scenario.persona.noise == 0:
+        for ext in (lowest, highest):
+            if ext is not None:
+                known.append(_replay(scenario, protocol, ext[1], ext[2]))
+    found = extremes(scenario, protocol, seed=seed, budget=budget, known=tuple(known))
     # Repetition games the scenario when it passes more often than choosing at random does
     # (an always:ACTION trainee picks at random wherever no option carries the action).
     chance = next(p["pass_rate"] for p in report_policies if p["policy"] == "random")
@@ -78,6 +94,12 @@ def analyze(
         "gaming_policies": gaming,
         "losses": losses,
     }
+
+
+def _replay(scenario: Scenario, protocol: Protocol, policy: Policy, seed: int) -> Found:
+    state = play_policy(scenario, policy, protocol, seed)
+    result = score(state.transcript(), protocol)
+    return Found(result.total, result.passed, state.outcome.value if state.outcome else "unfinished", tuple(t.choice for t in state.turns))
 
 
 def _protocol_policy(scenario: Scenario, protocol: Protocol, runs: int, seed: int, tick) -> dict:

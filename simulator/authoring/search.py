@@ -23,7 +23,7 @@ from ..model import Outcome, Scenario, State
 
 __all__ = ["Found", "Extremes", "extremes", "BUDGET"]
 
-BUDGET = 5_000  # expanded states per direction: a few seconds at most
+BUDGET = 2_000  # expanded states per direction: a second or two at most
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,20 @@ class Extremes:
         }
 
 
-def extremes(scenario: Scenario, protocol: Protocol, seed: int = 0, budget: int = BUDGET) -> Extremes:
-    """The best and worst reachable totals (and the best passing one), each with its choices."""
-    top = _walk(scenario, protocol, seed, budget, best=True)
-    low = _walk(scenario, protocol, seed, budget, best=False)
+def extremes(
+    scenario: Scenario,
+    protocol: Protocol,
+    seed: int = 0,
+    budget: int = BUDGET,
+    known: tuple[Found, ...] = (),
+) -> Extremes:
+    """The best and worst reachable totals (and the best passing one), each with its choices.
+
+    `known` playthroughs (for the same seed, e.g. the extremes of simulated runs) start the
+    bounds off, so the walk prunes from its first step; they are results in their own right.
+    """
+    top = _walk(scenario, protocol, seed, budget, best=True, known=known)
+    low = _walk(scenario, protocol, seed, budget, best=False, known=known)
     return Extremes(top.found, low.found, top.passing, top.complete and low.complete, top.explored + low.explored)
 
 
@@ -78,7 +88,15 @@ class _Walk:
         self.explored = 0
 
 
-def _walk(scenario: Scenario, protocol: Protocol, seed: int, budget: int, best: bool, stop_at_pass: bool = False) -> _Walk:
+def _walk(
+    scenario: Scenario,
+    protocol: Protocol,
+    seed: int,
+    budget: int,
+    best: bool,
+    stop_at_pass: bool = False,
+    known: tuple[Found, ...] = (),
+) -> _Walk:
     """Depth-first branch and bound: a state is skipped when no playthrough through it can
     beat what was already found (for `best`, an upper bound on its final total; for the
     worst, a lower bound)."""
@@ -88,6 +106,11 @@ def _walk(scenario: Scenario, protocol: Protocol, seed: int, budget: int, best: 
     bound = _Bound(scenario, protocol)
     sign = 1.0 if best else -1.0
     w = _Walk()
+    for found in known:
+        if w.found is None or sign * found.total > sign * w.found.total:
+            w.found = found
+        if found.passed and (w.passing is None or found.total > w.passing.total):
+            w.passing = found
     seen: set = set()
     stack: list[tuple[State, tuple, bool]] = [(start(scenario, seed), (), False)]
     while stack:

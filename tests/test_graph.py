@@ -1,0 +1,134 @@
+"""`defuse graph`: DOT and Mermaid as text with hostile text escaped, SVG/PNG through
+Graphviz when it is installed, and a clear message when it is not."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from simulator.authoring import graph
+from simulator.authoring.graph import OUTCOME_COLOURS, to_dot, to_mermaid
+from simulator.library import Library
+from simulator.model import Outcome
+
+NASTY = 'He said "no" [twice] <script>alert(1)</script> & {x} | y # z \\ end'
+SCENARIO = """\
+format_version: 1
+id: nasty
+title: 'A "quoted" <title>'
+summary: Text that tries to break the renderers.
+setting: chat
+industry: test
+protocol: five_steps
+persona: {name: Pat, anger: 50}
+start: a
+hangup: left
+nodes:
+  - id: a
+    line: {id: a.line, text: '@LINE@'}
+    options:
+      - id: say
+        text: '@LINE@'
+        actions: [listen]
+        routes:
+          - when: {band: [hostile], done: [listen]}
+            goto: left
+          - goto: end
+  - id: end
+    line: {id: end.line, text: "Bye."}
+    end: resolved
+  - id: left
+    line: {id: left.line, text: "Gone."}
+    end: customer_left
+""".replace("@LINE@", NASTY.replace("'", "''"))
+
+
+@pytest.fixture
+def nasty(tmp_path):
+    path = tmp_path / "nasty.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scenario(nasty):
+    return Library(include_bundled=False).load_path(nasty)
+
+
+def _dot_strings(text: str) -> list[str]:
+    # every double-quoted DOT string, honouring backslash escapes
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+
+
+def test_dot_escapes_quotes_and_backslashes(scenario):
+    dot = to_dot(scenario)
+    assert dot.startswith('digraph "nasty" {') and dot.rstrip().endswith("}")
+    # no raw quote can end a string early: stripping the strings leaves no quote behind
+    assert '"' not in re.sub(r'"(?:[^"\\]|\\.)*"', "", dot)
+    unescaped = [s.replace('\\"', '"').replace("\\\\", "\\") for s in _dot_strings(dot)]
+    assert any(NASTY in s for s in unescaped)
+    assert '"end" [label=' in dot  # a node named like a keyword is quoted
+    assert f'fillcolor="{OUTCOME_COLOURS[Outcome.CUSTOMER_LEFT]}"' in dot
+    assert "if band hostile, done listen" in dot and "if otherwise" in dot
+
+
+def test_mermaid_escapes_everything_that_could_break_out(scenario):
+    mmd = to_mermaid(scenario)
+    assert mmd.startswith("flowchart TD\n")
+    for line in mmd.splitlines()[1:]:
+        labels = re.findall(r'"([^"]*)"', line)
+        assert line.count('"') % 2 == 0
+        for label in labels:
+            assert "<script" not in label and "</script" not in label
+    assert "#quot;no#quot;" in mmd and "#lt;script#gt;" in mmd and "#124;" in mmd
+    assert "class n1 resolved" in mmd and "class n2 customer_left" in mmd
+    assert "end[" not in mmd  # Mermaid's `end` keyword is never used as a node id
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_svg_through_graphviz_keeps_the_script_inert(cli, nasty, tmp_path):
+    out = tmp_path / "g.svg"
+    status, _, err = cli("graph", str(nasty), "-o", str(out))
+    assert status == 0, err
+    svg = out.read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    png = tmp_path / "g.png"
+    assert cli("graph", "billing_double_charge", "-o", str(png))[0] == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graphviz_parses_the_dot_of_every_bundled_scenario():
+    for entry in Library().entries().values():
+        proc = subprocess.run(["dot", "-Tsvg"], input=to_dot(entry.scenario).encode(), capture_output=True)
+        assert proc.returncode == 0, (entry.id, proc.stderr)
+
+
+def test_without_graphviz_svg_is_refused_clearly(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    status, out, err = cli("graph", "billing_double_charge", "-o", str(tmp_path / "g.svg"))
+    assert status == 1 and out == ""
+    assert "Graphviz" in err and ".dot or .mmd" in err and "Traceback" not in err
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_text_formats_by_suffix_and_unknown_suffix(cli, tmp_path):
+    sc = Library().get("billing_double_charge").scenario
+    assert cli("graph", "billing_double_charge", "-o", str(tmp_path / "g.dot"))[0] == 0
+    assert (tmp_path / "g.dot").read_text() == to_dot(sc)
+    assert cli("graph", "billing_double_charge", "-o", str(tmp_path / "g.mmd"))[0] == 0
+    assert (tmp_path / "g.mmd").read_text() == to_mermaid(sc)
+    status, _, err = cli("graph", "billing_double_charge", "-o", str(tmp_path / "g.pdf"))
+    assert status == 1 and ".mmd" in err
+
+
+def test_every_node_and_option_appears(scenario):
+    sc = Library().get("billing_double_charge").scenario
+    dot = to_dot(sc)
+    for node in sc.nodes:
+        assert f'"{node.id}" [label=' in dot
+        for o in node.options:
+            assert f"{o.id}: " in dot
