@@ -305,3 +305,11 @@ def test_pdf_without_the_bundled_font_falls_back_to_latin1(db, monkeypatch):
         items = list(judged(store.find(trainee=SCRIPT), protocol))
     data = pdf.render_pdf(items, trainee="Zoë → ✓ 漢字", generated="2026-01-01T00:00:00Z")
     assert data.startswith(b"%PDF-") and b"Helvetica" in data
+
+
+def test_the_guide_lists_the_columns_in_order():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text(encoding="utf-8")
+    table = guide.split("## CSV and Excel", 1)[1].split("The CSV is UTF-8", 1)[0]
+    listed = [name for cell in re.findall(r"^\| (`[^|]+) \|", table, re.M) for name in re.findall(r"`([a-z_]+)`", cell)]
+    assert listed == list(COLUMNS)
+    assert "img/report.png" in guide and (Path(__file__).resolve().parent.parent / "docs" / "img" / "report.png").is_file()
