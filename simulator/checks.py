@@ -46,8 +46,8 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
                 doc.diag(("nodes", i, "id"), "E020", f"duplicate node id {nid!r} (first at line {first})")
             else:
                 node_ids[nid] = ("nodes", i, "id")
-            if node.get("end") is not None:
-                ends.add(nid)
+                if node.get("end") is not None:  # the first node of an id is the one that counts
+                    ends.add(nid)
         lid = _sid(_dict(node.get("line")).get("id"))
         if lid is not None:
             if lid in line_ids:
@@ -72,6 +72,8 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
     start = data.get("start")
     if isinstance(start, str) and nodes and start not in node_ids:
         doc.diag(("start",), "E024", f"start node {start!r} does not exist{_near(start, node_ids)}")
+    elif isinstance(start, str) and start in ends:
+        doc.diag(("start",), "E024", f"start node {start!r} is an ending: the conversation would be over before it began")
     hangup = data.get("hangup")
     target(("hangup",), hangup, "hangup")
     if isinstance(hangup, str) and hangup in node_ids and hangup not in ends:

@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "E021": "an option or route leads to a node that does not exist",
     "E022": "unknown action",
     "E023": "unknown protocol",
-    "E024": "the start node does not exist",
+    "E024": "the start node does not exist, or is an ending",
     "E025": "an end node has options, or a node without options is not an end",
     "E026": "routes must end with an unconditional route",
     "E027": "unsupported format version",

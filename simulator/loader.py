@@ -9,6 +9,7 @@ Nothing in a file is ever executed: scalars are built by the safe constructor on
 from __future__ import annotations
 
 import difflib
+import gc
 import typing
 from dataclasses import dataclass, field
 from types import UnionType
@@ -45,23 +46,45 @@ Path = tuple  # keys and indexes from the top of the document
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass
 class Positions:
-    """1-based line/column of every value (and every mapping key) in a document."""
+    """1-based line/column of every value (and every mapping key) in a document.
 
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    Marks are kept beside each container rather than in one table keyed by path, so that
+    parsing does no per-value bookkeeping beyond storing the parser's own mark; a lookup
+    walks the path through the data (rare: only when something is reported).
+    """
+
+    def __init__(self):
+        self.data: Any = None
+        self.root: Any = None  # mark of the top value
+        self.marks: dict[int, tuple] = {}  # id(container) -> (key marks or None, value marks)
 
     def at(self, path: Path, key: bool = False) -> tuple[int, int]:
-        table = self.keys if key else self.values
-        p = tuple(path)
-        while p:
-            if p in table:
-                return table[p]
-            if p in self.values:
-                return self.values[p]
-            p = p[:-1]
-        return self.values.get((), (1, 1))
+        """The position of the value at `path` (of its key, with key=True), or of the
+        nearest enclosing value that exists."""
+        best = self.root
+        node = self.data
+        last = len(path) - 1
+        for i, part in enumerate(path):
+            rec = self.marks.get(id(node)) if isinstance(node, (dict, list)) else None
+            if rec is None:
+                break
+            kmarks, vmarks = rec
+            if kmarks is not None:
+                if part not in vmarks:
+                    if key and i == last and part in kmarks:
+                        best = kmarks[part]
+                    break
+                if key and i == last:
+                    best = kmarks.get(part, vmarks[part])
+                    break
+                best = vmarks[part]
+            else:
+                if not isinstance(part, int) or not 0 <= part < len(vmarks):
+                    break
+                best = vmarks[part]
+            node = node[part]
+        return (best.line + 1, best.column + 1) if best is not None else (1, 1)
 
 
 @dataclass
@@ -120,37 +143,16 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         doc.diagnostics.append(Diagnostic(path, 1, 1, "E006", "the file is empty: a scenario is a YAML mapping"))
         return doc
-    # First pass over the event stream: syntax errors, anchors/aliases and runaway nesting,
-    # before anything is composed, so that an alias bomb is never expanded and a deeply
-    # nested file never reaches the (recursive) composer.
+    # The parse allocates a few objects per event and none of them form cycles; the cyclic
+    # collector would only rescan the growing heap again and again (half the time on a
+    # large file), so it waits until the parse is over.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        bad = False
-        depth = 0
-        aliases: dict[str, list] = {}  # anchor name -> [first position, uses]
-        for ev in yaml.parse(text, Loader=_YAML_LOADER):
-            if isinstance(ev, yaml.AliasEvent):
-                seen = aliases.setdefault(ev.anchor, [_mark(ev.start_mark), 0])
-                seen[1] += 1
-                bad = True
-                continue
-            if getattr(ev, "anchor", None):
-                line, col = _mark(ev.start_mark)
-                doc.diagnostics.append(Diagnostic(path, line, col, "E003", f"anchor '&{ev.anchor}' is not allowed: write each value out in full"))
-                bad = True
-            if isinstance(ev, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line, col = _mark(ev.start_mark)
-                    doc.diagnostics.append(Diagnostic(path, line, col, "E002", f"YAML nested more than {MAX_DEPTH} levels deep"))
-                    return doc
-            elif isinstance(ev, yaml.CollectionEndEvent):
-                depth -= 1
-        for name, ((line, col), uses) in aliases.items():
-            more = f" (and {uses - 1} more use{'s' if uses > 2 else ''})" if uses > 1 else ""
-            doc.diagnostics.append(Diagnostic(path, line, col, "E003", f"alias '*{name}' is not allowed{more}: write the value out in full"))
-        if bad:
-            return doc
-        root = yaml.compose(text, Loader=_YAML_LOADER)
+        built = _Builder(doc).run(text)
+    except _TooDeep as e:
+        doc.diagnostics.append(Diagnostic(path, e.pos[0], e.pos[1], "E002", f"YAML nested more than {MAX_DEPTH} levels deep"))
+        return doc
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         line, col = _mark(m) if m else (1, 1)
@@ -164,15 +166,11 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
     except yaml.YAMLError as e:  # anything else the parser refuses
         doc.diagnostics.append(Diagnostic(path, 1, 1, "E002", f"YAML error: {_quote(str(e), 120)}"))
         return doc
-    if root is None:
-        doc.diagnostics.append(Diagnostic(path, 1, 1, "E006", "the file is empty: a scenario is a YAML mapping"))
-        return doc
-    if not isinstance(root, yaml.MappingNode):
-        line, col = _mark(root.start_mark)
-        kind = "a list" if isinstance(root, yaml.SequenceNode) else f"a single value {_quote(root.value)}"
-        doc.diagnostics.append(Diagnostic(path, line, col, "E005", f"the top of the file must be a mapping of keys, not {kind}"))
-        return doc
-    doc.data = _build(root, (), doc)
+    finally:
+        if collecting:
+            gc.enable()
+    if built is not None:
+        doc.data = built
     return doc
 
 
@@ -188,40 +186,244 @@ _PLAIN_TAGS = {
 }
 
 
-def _build(node: yaml.Node, path: Path, doc: Document) -> Any:
-    doc.positions.values[path] = _mark(node.start_mark)
-    if node.tag not in _PLAIN_TAGS:
-        line, col = _mark(node.start_mark)
-        doc.diagnostics.append(Diagnostic(doc.path, line, col, "E013", f"tag {node.tag!r} is not allowed"))
-        doc.skip.add(path)
-        return None
-    if isinstance(node, yaml.MappingNode):
-        out: dict = {}
-        seen: dict[Any, tuple[int, int]] = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode):
-                line, col = _mark(knode.start_mark)
-                doc.diagnostics.append(Diagnostic(doc.path, line, col, "E012", "a key must be a plain value, not a list or mapping"))
-                continue
-            key = _SCALARS.construct_object(knode) if knode.tag in _PLAIN_TAGS else knode.value
-            kpos = _mark(knode.start_mark)
-            if not isinstance(key, str):
-                # every key of both formats is a word; YAML turns on/off/yes/no into booleans
-                hint = f": YAML reads {knode.value!r} as {_quote(key)}; put it in quotes" if knode.value != str(key) else "; put it in quotes"
-                doc.diagnostics.append(Diagnostic(doc.path, kpos[0], kpos[1], "E012", f"key {knode.value!r} is not text{hint}"))
-                continue
-            if key in seen:
-                doc.diagnostics.append(
-                    Diagnostic(doc.path, kpos[0], kpos[1], "E004", f"duplicate key {_quote(key)} (first at line {seen[key][0]})")
-                )
-                continue
-            seen[key] = kpos
-            doc.positions.keys[path + (key,)] = kpos
-            out[key] = _build(vnode, path + (key,), doc)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc) for i, item in enumerate(node.value)]
-    return _SCALARS.construct_object(node)
+_RESOLVER = yaml.resolver.Resolver()
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_STR = "tag:yaml.org,2002:str"
+_NO_KEY = object()  # a mapping frame waiting for its next key
+_SKIP = object()  # a key already reported: its value is read but not kept
+
+
+class _Frame:
+    __slots__ = ("value", "path", "key", "kmarks", "vmarks", "is_map")
+
+    def __init__(self, value, path, positions: Positions | None):
+        self.value = value
+        self.path = path  # None: the container is being read only to be dropped
+        self.key = _NO_KEY
+        self.is_map = type(value) is dict
+        self.kmarks = {} if self.is_map else None
+        self.vmarks = {} if self.is_map else []
+        if positions is not None:
+            positions.marks[id(value)] = (self.kmarks, self.vmarks)
+
+
+def _pos(m) -> tuple[int, int]:
+    return (m.line + 1, m.column + 1)
+
+
+class _Builder:
+    """Plain data and positions straight from libyaml's event stream, in one pass.
+
+    Composing a node tree first (what yaml.compose does) costs several times the parse, and
+    the composer is recursive; building from events is linear and keeps full control: an
+    anchor or alias is refused before anything is expanded, nesting is capped, duplicate
+    and non-text keys are reported where they stand, and only the safe scalar types are
+    ever constructed.
+    """
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.found: list[Diagnostic] = []
+        self.aliases: dict[str, list] = {}  # anchor name -> [first position, uses]
+        self.anchored = False
+        self.plain: dict[str, tuple] = {}
+
+    def _diag(self, pos, code, message):
+        self.found.append(Diagnostic(self.doc.path, pos[0], pos[1], code, message))
+
+    def run(self, text: str):
+        doc = self.doc
+        positions = doc.positions
+        stack: list[_Frame] = []
+        root = _NO_KEY
+        root_event = None
+        documents = 0
+        ScalarEvent = yaml.ScalarEvent
+        implicit = _IMPLICIT
+        wildcard = None in _IMPLICIT
+        for ev in yaml.parse(text, Loader=_YAML_LOADER):
+            cls = type(ev)
+            if cls is ScalarEvent:
+                m = ev.start_mark
+                if ev.anchor:
+                    self._anchor(ev, _pos(m))
+                # the hot path, inlined: untagged text that cannot be a number, bool or null
+                tag = ev.tag
+                v = ev.value
+                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)):
+                    value = v
+                    special = False
+                else:
+                    value = self._scalar(ev, _pos(m))
+                    special = type(value) is not str
+                if not stack:
+                    root, root_event = value, ev
+                    positions.root = m
+                    continue
+                top = stack[-1]
+                if top.is_map:
+                    key = top.key
+                    if key is _NO_KEY:
+                        kmarks = top.kmarks
+                        if not special and value not in kmarks and top.path is not None:
+                            kmarks[value] = m
+                            top.key = value
+                        else:
+                            top.key = self._key(top, value, ev)
+                        continue
+                    top.key = _NO_KEY
+                    if key is _SKIP or top.path is None:
+                        continue
+                    top.value[key] = value
+                    top.vmarks[key] = m
+                else:
+                    if top.path is None:
+                        continue
+                    key = len(top.value)
+                    top.value.append(value)
+                    top.vmarks.append(m)
+                if special and type(value) is _Tagged:
+                    doc.skip.add(top.path + (key,))
+                    top.value[key] = None
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                m = ev.start_mark
+                if ev.anchor:
+                    self._anchor(ev, _pos(m))
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(_pos(m))
+                container: Any = {} if cls is yaml.MappingStartEvent else []
+                refused = ev.tag is not None and ev.tag != "!" and ev.tag not in _PLAIN_TAGS
+                if refused:
+                    self._diag(_pos(m), "E013", f"tag {ev.tag!r} is not allowed")
+                if not stack:
+                    root, root_event = container, ev
+                    positions.root = m
+                    stack.append(_Frame(container, (), positions))
+                    continue
+                top = stack[-1]
+                if top.is_map and top.key is _NO_KEY:
+                    self._diag(_pos(m), "E012", "a key must be a plain value, not a list or mapping")
+                    top.key = _SKIP
+                    stack.append(_Frame(container, None, None))  # read and dropped
+                    continue
+                path = self._attach(top, None if refused else container, m)
+                if refused and path is not None:
+                    doc.skip.add(path)
+                    path = None
+                stack.append(_Frame(container, path, positions if path is not None else None))
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                stack.pop()
+            elif cls is yaml.AliasEvent:
+                m = ev.start_mark
+                seen = self.aliases.setdefault(ev.anchor, [_pos(m), 0])
+                seen[1] += 1
+                if stack:
+                    top = stack[-1]
+                    if top.is_map and top.key is _NO_KEY:
+                        top.key = _SKIP
+                    else:
+                        self._attach(top, None, m)
+            elif cls is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise yaml.MarkedYAMLError(
+                        context="expected a single document in the stream", problem="but found another document", problem_mark=ev.start_mark
+                    )
+        for name, (pos, uses) in self.aliases.items():
+            more = f" (and {uses - 1} more use{'s' if uses > 2 else ''})" if uses > 1 else ""
+            self._diag(pos, "E003", f"alias '*{name}' is not allowed{more}: write the value out in full")
+        if self.anchored or self.aliases:
+            doc.diagnostics.extend(d for d in self.found if d.code == "E003")
+            return None
+        doc.diagnostics.extend(self.found)
+        if root is _NO_KEY:
+            doc.diagnostics.append(Diagnostic(doc.path, 1, 1, "E006", "the file is empty: a scenario is a YAML mapping"))
+            return None
+        if type(root) is not dict:
+            line, col = _pos(positions.root)
+            kind = "a list" if type(root_event) is yaml.SequenceStartEvent else f"a single value {_quote(root_event.value)}"
+            doc.diagnostics.append(Diagnostic(doc.path, line, col, "E005", f"the top of the file must be a mapping of keys, not {kind}"))
+            return None
+        positions.data = root
+        return root
+
+    def _anchor(self, ev, pos) -> None:
+        self.anchored = True
+        self._diag(pos, "E003", f"anchor '&{ev.anchor}' is not allowed: write each value out in full")
+
+    def _scalar(self, ev, pos):
+        tag = ev.tag
+        if tag is None or tag == "!":
+            if not ev.implicit[0]:
+                return ev.value  # quoted: always text
+            v = ev.value
+            hit = self.plain.get(v)
+            if hit is not None:
+                return hit[0]
+            tag = _RESOLVER.resolve(yaml.ScalarNode, v, ev.implicit)
+            value = v if tag == _STR else self._construct(tag, ev, pos)
+            if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp":
+                self.plain[v] = (value,)  # the same words recur (true, 0, ids...): resolve once
+            return value
+        if tag not in _PLAIN_TAGS:
+            self._diag(pos, "E013", f"tag {tag!r} is not allowed")
+            return _Tagged(pos)
+        return self._construct(tag, ev, pos)
+
+    def _construct(self, tag, ev, pos):
+        try:
+            return _SCALARS.construct_object(yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+            self._diag(pos, "E012", f"{_quote(ev.value)} is not a valid {tag.rsplit(':', 1)[-1]}: {e}")
+            return None
+
+    def _key(self, frame: _Frame, key, ev):
+        m = ev.start_mark
+        if isinstance(key, _Tagged):
+            return _SKIP
+        if not isinstance(key, str):
+            raw = ev.value
+            hint = f": YAML reads {raw!r} as {_quote(key)}; put it in quotes" if raw != str(key) else "; put it in quotes"
+            self._diag(_pos(m), "E012", f"key {raw!r} is not text{hint}")
+            return _SKIP
+        if frame.path is None:
+            return _SKIP
+        first = frame.kmarks.get(key)
+        if first is not None:
+            self._diag(_pos(m), "E004", f"duplicate key {_quote(key)} (first at line {first.line + 1})")
+            return _SKIP
+        frame.kmarks[key] = m
+        return key
+
+    def _attach(self, frame: _Frame, value, m):
+        """Put a value into its parent; returns its path (None when it is dropped)."""
+        if frame.is_map:
+            key = frame.key
+            frame.key = _NO_KEY
+            if key is _SKIP or frame.path is None:
+                return None
+            frame.value[key] = value
+            frame.vmarks[key] = m
+            return frame.path + (key,)
+        if frame.path is None:
+            return None
+        frame.value.append(value)
+        frame.vmarks.append(m)
+        return frame.path + (len(frame.value) - 1,)
+
+
+class _TooDeep(Exception):
+    def __init__(self, pos):
+        self.pos = pos
+
+
+class _Tagged:
+    """Stands in for a value whose tag was refused, until it is replaced by None."""
+
+    __slots__ = ("pos",)
+
+    def __init__(self, pos):
+        self.pos = pos
 
 
 # ---------------------------------------------------------------- model validation
@@ -309,8 +511,14 @@ def load_document(raw: bytes | str, path: str, protocols: set[str] | None = None
     The document keeps the positions of every value, so that later passes (the linter)
     can point at the line a finding is about.
     """
-    doc = parse_yaml(raw, path)
-    return scenario_of(doc, protocols), doc
+    collecting = gc.isenabled()
+    gc.disable()  # see parse_yaml: the checks and the model add no cycles either
+    try:
+        doc = parse_yaml(raw, path)
+        return scenario_of(doc, protocols), doc
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def scenario_of(doc: Document, protocols: set[str] | None = None):
