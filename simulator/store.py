@@ -218,6 +218,9 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys=ON")
             if str(self.path) != ":memory:":
                 self.conn.execute("PRAGMA journal_mode=WAL")
+                # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
+                # cut can lose the last commits) and spares an fsync on every turn
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as e:
             self.conn.close()

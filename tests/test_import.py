@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,19 @@ from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
 
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
+
 DATA = Path(__file__).parent / "data" / "import"
 BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 
 
 def recorder(store, trainee) -> Recorder:
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     return Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
 
 

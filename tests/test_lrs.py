@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,6 +34,13 @@ from scoring.reports.xapi import statements
 from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
+
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
 
 BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 USER, PASSWORD = "instructor", "a-long-test-password"
@@ -146,7 +154,7 @@ def running(ralph):
 
 
 def play(store, trainee, choices, finish=True) -> Recorder:
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
     for c in choices:
         rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))

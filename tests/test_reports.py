@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
 
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
+
 DATA = Path(__file__).parent / "data" / "reports"
 BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 HOSTILE = ["quick_see!", "calm_down"]
@@ -27,7 +35,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 def play(store: Store, scenario_id: str, trainee: str, choices: list[str], *, finish: bool = True, library: Library | None = None) -> str:
     """Play option ids through the Recorder (a trailing ! = chosen while the customer spoke)."""
-    scenario = (library or Library()).get(scenario_id).scenario
+    scenario = library.get(scenario_id).scenario if library else bundled(scenario_id)
     rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store, mode="scripted")
     for c in choices:
         rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,19 @@ from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
 
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
+
 BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 VERB = "http://adlnet.gov/expapi/verbs/"
 
 
 def play(store, trainee, choices, finish=True):
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
     for c in choices:
         rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
@@ -124,7 +132,7 @@ def test_homepage_is_configurable(cli, db, tmp_path):
 
 def test_an_unfinished_session_keeps_its_statement_ids_once_finished(tmp_path):
     """Ids are keyed by what they record, so the statements sent for an unfinished session stay valid."""
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     with Store(tmp_path / "s.sqlite3") as store:
         rec = Recorder(scenario, protocol(scenario.protocol), trainee="Ben", store=store)
         for c in BY_THE_BOOK[:3]:

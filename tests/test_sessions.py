@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import pytest
 
@@ -9,11 +10,18 @@ from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
 
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
+
 BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 
 
 def play(store, trainee, choices, finish=True):
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
     for c in choices:
         rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,13 @@ import pytest
 from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import SCHEMA_VERSION, Store, StoreError
+
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge"):
+    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
 
 V1 = Path(__file__).parent / "data" / "store" / "v1.sql"
 
@@ -72,7 +80,7 @@ def test_opening_a_migrated_file_again_changes_nothing(v1):
 
 
 def test_a_migrated_file_records_new_sessions_and_reports_on_old_ones(v1, cli, tmp_path):
-    scenario = Library().get("billing_double_charge").scenario
+    scenario = bundled()
     with Store(v1) as store:
         rec = Recorder(scenario, protocol(scenario.protocol), trainee="Chloe", store=store)
         rec.choose("breathe_listen")
