@@ -219,7 +219,11 @@ def cmd_lrs_push(args) -> int:
     sent = statements_sent = 0
     errors: list[str] = []
     with open_store(args) as store:
-        ids = [j.session.id for j in _selected(store, args)]
+        if args.verdict is None:
+            # no verdict to compute: the ids come from one scan, without reading any turns
+            ids = [sm.id for sm in store.summaries(**_store_filters(args))]
+        else:
+            ids = [j.session.id for j in _selected(store, args)]
         pending = store.lrs_pending(args.endpoint, ids)
         already = len(ids) - len(pending)
         left = list(pending)
