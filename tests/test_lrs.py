@@ -67,7 +67,9 @@ class Ralph:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}/xAPI/"
         self.log = root / "ralph.log"
-        self.cwd = root / "run"  # runserver reloads on changes to .py files under its cwd: keep that empty
+        # runserver reloads on changes to .py files under its cwd, and Ralph 5.1 writes its
+        # statements file (fs_lrs.jsonl) there too: a folder of its own under the tmp root
+        self.cwd = root / "run"
         self.cwd.mkdir()
         shim = root / "shim"
         shim.mkdir()
