@@ -94,3 +94,10 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(cli, tmp_path):
     bad.write_text("these are my notes, not a database\n" * 20)
     status, out, err = cli("sessions", "--db", str(bad))
     assert status == 1 and out == "" and "not a Defuse session database" in err and "Traceback" not in err
+
+
+def test_listing_from_saved_scores_equals_listing_from_rescoring_against_the_same_protocol(cli, db):
+    """The fast listing (summary columns) and the full one (every session re-scored) agree."""
+    fast = json.loads(cli("sessions", "--db", str(db), "--json")[1])
+    full = json.loads(cli("sessions", "--db", str(db), "--json", "--protocol", "ten_step")[1])
+    assert fast == full

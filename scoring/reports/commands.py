@@ -103,8 +103,12 @@ def _output(path: str, binary: bool):
 def cmd_sessions(args) -> int:
     from simulator.cli import emit_json, open_store
 
+    override = _override(args)
     with open_store(args) as store:
-        items = [_listing(j) for j in _selected(store, args, _override(args))]
+        if override is None:
+            items = list(_listings(store, args))
+        else:
+            items = [_listing(j) for j in _selected(store, args, override)]
     if args.json:
         emit_json(items)
         return 0
@@ -123,6 +127,37 @@ def cmd_sessions(args) -> int:
 def _clip(text: str, width: int) -> str:
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _listings(store, args):
+    """Listing entries from the summary scan; only a session without a saved score is read in full."""
+    from simulator.library import protocol
+
+    from .rows import judged
+
+    for sm in store.summaries(**_store_filters(args)):
+        if not sm.scored:
+            j = next(judged([store.get(sm.id)], protocol))
+            if args.verdict is None or j.passed == args.verdict:
+                yield _listing(j)
+            continue
+        if args.verdict is not None and bool(sm.passed) != args.verdict:
+            continue
+        yield {
+            "id": sm.id,
+            "trainee": sm.trainee,
+            "scenario": sm.scenario,
+            "revision": sm.revision,
+            "title": sm.title,
+            "started_at": sm.started_at,
+            "ended_at": sm.ended_at,
+            "outcome": sm.outcome.value if sm.outcome else None,
+            "complete": sm.complete,
+            "turns": sm.turn_count,
+            "protocol": sm.protocol,
+            "total": sm.total,
+            "passed": bool(sm.passed),
+        }
 
 
 def _listing(j) -> dict:
