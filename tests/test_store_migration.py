@@ -1,7 +1,6 @@
 """The session store's schema 1 -> 2 migration, in place, keeping every session."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from functools import lru_cache
 from pathlib import Path

@@ -189,7 +189,6 @@ def cmd_report(args) -> int:
     if args.format == "pdf" and not args.trainee:
         return fail("--format pdf is a one-trainee report: give --trainee NAME", 2)
     override = _override(args)
-    binary = args.format in ("xlsx", "pdf")
     with open_store(args) as store:
         items = _selected(store, args, override)
         if args.format in ("csv", "json", "xapi"):
