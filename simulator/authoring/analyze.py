@@ -78,10 +78,13 @@ def analyze(
             if ext is not None:
                 known.append(_replay(scenario, protocol, ext[1], ext[2]))
     found = extremes(scenario, protocol, seed=seed, budget=budget, known=tuple(known))
-    # Repetition games the scenario when it passes more often than choosing at random does
-    # (an always:ACTION trainee picks at random wherever no option carries the action).
+    # Repetition games the scenario when a run passes with every choice carrying the action
+    # (as W109 says); it merely helps when the pass rate beats random play, the always:ACTION
+    # trainee having picked at random wherever no option carried the action.
     chance = next(p["pass_rate"] for p in report_policies if p["policy"] == "random")
-    gaming = [p["policy"] for p in report_policies if p["policy"].startswith("always:") and p["pass_rate"] > chance]
+    always = [p for p in report_policies if p["policy"].startswith("always:")]
+    gaming = [p["policy"] for p in always if p["pure_pass_rate"] > 0]
+    helped = [p["policy"] for p in always if p["pass_rate"] > chance and p["policy"] not in gaming]
     return {
         "scenario": scenario.id,
         "revision": scenario.revision,
@@ -92,6 +95,7 @@ def analyze(
         "policies": report_policies,
         "reachable": found.to_dict(),
         "gaming_policies": gaming,
+        "helped_by_repetition": helped,
         "losses": losses,
     }
 
@@ -118,9 +122,13 @@ def _summary(name: str, parts: list[Batch], protocol: Protocol) -> dict:
     total = np.concatenate([b.total for b in parts])
     passed = np.concatenate([b.passed for b in parts])
     codes = np.concatenate([b.outcome for b in parts])
+    pure = np.concatenate([b.passed & ~b.fell_back for b in parts])
     names = [o.value for o in OUTCOMES]
     outcomes = [names[c] if c >= 0 else ("stuck" if c == STUCK else "unfinished") for c in codes.tolist()]
-    return _describe(name, total, passed, outcomes)
+    doc = _describe(name, total, passed, outcomes)
+    if name.startswith("always:"):
+        doc["pure_pass_rate"] = round(float(pure.mean()), 4)  # passed with every choice carrying the action
+    return doc
 
 
 def _describe(name: str, total: np.ndarray, passed: np.ndarray, outcomes: list[str]) -> dict:

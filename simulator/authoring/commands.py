@@ -180,7 +180,9 @@ def _print_analysis(r: dict) -> None:
     if not reach["passing_path_exists"]:
         print("no reachable path passes" + note)
     if r["gaming_policies"]:
-        print("single-action policies that pass: " + ", ".join(r["gaming_policies"]))
+        print("GAMEABLE: repeating one action passes: " + ", ".join(r["gaming_policies"]))
+    if r["helped_by_repetition"]:
+        print("repetition raises the pass rate above random play: " + ", ".join(r["helped_by_repetition"]))
     if r["losses"]:
         print("where random trainees lose most (anger added per run; customers who left after it):")
         for row in r["losses"]:
