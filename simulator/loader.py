@@ -163,6 +163,15 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
             what = f"{e.problem} ({e.context}{started})"
         doc.diagnostics.append(Diagnostic(path, line, col, "E002", f"YAML syntax error: {what}"))
         return doc
+    except yaml.reader.ReaderError:
+        # a character YAML does not allow; find it ourselves, for its line and column
+        bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        at = bad.start() if bad else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        what = f"character U+{ord(bad.group()):04X} is not allowed in YAML" if bad else "a character YAML does not allow"
+        doc.diagnostics.append(Diagnostic(path, line, col, "E002", f"YAML syntax error: {what} (a control character?)"))
+        return doc
     except yaml.YAMLError as e:  # anything else the parser refuses
         doc.diagnostics.append(Diagnostic(path, 1, 1, "E002", f"YAML error: {_quote(str(e), 120)}"))
         return doc
