@@ -3,6 +3,7 @@ same seeds, the best/worst search agrees with brute force, and the command's con
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +151,12 @@ def test_bad_run_counts_are_usage_errors(cli, runs):
 def test_unknown_scenario_is_a_clear_error(cli):
     status, out, err = cli("analyze", "no_such_scenario")
     assert status == 1 and out == "" and "unknown scenario" in err
+
+
+def test_a_scenario_that_can_get_stuck_is_analysed_not_crashed(cli):
+    path = Path(__file__).parent / "data" / "lint" / "02_dead_end.yaml"
+    status, out, err = cli("analyze", str(path), "--runs", "50", "--json", "--search-budget", "50")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["policies"][0]["outcomes"] == {"stuck": 1}
+    assert doc["policies"][1]["outcomes"].get("stuck") == 50  # anger 50 is in the uncovered band

@@ -15,6 +15,7 @@ from scoring import score
 from scoring.protocol import Protocol
 
 from ..actions import Action
+from ..diagnostics import DefuseError
 from ..model import Scenario
 from ..policies import Policy, play_policy
 from .batch import OUTCOMES, STUCK, Batch, simulate
@@ -109,10 +110,17 @@ def _replay(scenario: Scenario, protocol: Protocol, policy: Policy, seed: int) -
 def _protocol_policy(scenario: Scenario, protocol: Protocol, runs: int, seed: int, tick) -> dict:
     totals, passed, outcomes = [], [], []
     for s in range(seed, seed + runs):
-        state = play_policy(scenario, Policy("protocol"), protocol, s)
+        try:
+            state = play_policy(scenario, Policy("protocol"), protocol, s)
+        except DefuseError:  # a node offered nothing (lint: W102); the batch calls that stuck too
+            totals.append(np.nan)
+            passed.append(False)
+            outcomes.append("stuck")
+            tick(1, "protocol")
+            continue
         result = score(state.transcript(), protocol)
-        totals.append(result.total)
-        passed.append(result.passed)
+        totals.append(result.total if state.finished else np.nan)
+        passed.append(result.passed and state.finished)
         outcomes.append(state.outcome.value if state.outcome else "unfinished")
         tick(1, "protocol")
     return _describe("protocol", np.array(totals), np.array(passed), outcomes)
