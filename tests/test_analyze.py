@@ -160,3 +160,24 @@ def test_a_scenario_that_can_get_stuck_is_analysed_not_crashed(cli):
     doc = json.loads(out)
     assert doc["policies"][0]["outcomes"] == {"stuck": 1}
     assert doc["policies"][1]["outcomes"].get("stuck") == 50  # anger 50 is in the uncovered band
+
+
+def test_the_search_bound_sees_everything_ahead_of_each_node():
+    from simulator.authoring.search import _ahead
+
+    for sid in IDS:
+        sc = LIB.get(sid).scenario
+        ahead = _ahead(sc)
+        for node in sc.nodes:  # naive: walk the graph from this node
+            seen, stack = {node.id}, [node.id]
+            while stack:
+                n = sc.node(stack.pop())
+                nxt = {n.vent_start or n.id} if n.options else set()
+                for o in n.options:
+                    nxt |= {o.goto} if o.goto else {r.goto for r in o.routes}
+                for m in nxt - seen:
+                    seen.add(m)
+                    stack.append(m)
+            acts = {a for m in seen for o in sc.node(m).options for a in o.actions}
+            acts |= {Action.INTERRUPT} if any(sc.node(m).options for m in seen) else set()
+            assert ahead[node.id] == (frozenset(acts), frozenset(m for m in seen if sc.node(m).end)), (sid, node.id)

@@ -207,30 +207,47 @@ class _Bound:
 
 def _ahead(scenario: Scenario) -> dict[str, tuple[frozenset, frozenset]]:
     """For each node: every action an option from there on may count as, and every ending
-    that may follow (ignoring conditions, so both are supersets)."""
+    that may follow (ignoring conditions, so both are supersets).
+
+    A fixed point over the graph with a worklist: each node's sets only grow, and are
+    bounded (the actions, the endings), so the work is linear in the edges for any shape
+    of graph, loops included.
+    """
     from ..actions import Action
 
-    succ: dict[str, set[str]] = {}
-    own: dict[str, set] = {}
-    for n in scenario.nodes:
+    ids = [n.id for n in scenario.nodes]
+    index = {nid: i for i, nid in enumerate(ids)}
+    ending_bit = {n.id: 1 << k for k, n in enumerate(scenario.endings)}
+    action_bit = {a: 1 << k for k, a in enumerate(Action)}
+    acts = [0] * len(ids)
+    ends = [0] * len(ids)
+    preds: list[set[int]] = [set() for _ in ids]
+    for i, n in enumerate(scenario.nodes):
+        ends[i] = ending_bit.get(n.id, 0)
         nxt = {n.vent_start or n.id} if n.options else set()
-        acts: set = set()
         for o in n.options:
-            acts.update(o.actions)
-            acts.add(Action.INTERRUPT)  # any answer given too early counts as one
+            for a in o.actions:
+                acts[i] |= action_bit[a]
+            acts[i] |= action_bit[Action.INTERRUPT]  # any answer given too early counts as one
             if o.goto:
                 nxt.add(o.goto)
             nxt.update(r.goto for r in o.routes or ())
-        succ[n.id], own[n.id] = nxt, acts
-    out = {}
-    for n in scenario.nodes:
-        seen, stack = {n.id}, [n.id]
-        while stack:
-            for m in succ[stack.pop()]:
-                if m not in seen:
-                    seen.add(m)
-                    stack.append(m)
-        acts = frozenset().union(*(own[m] for m in seen))
-        ends = frozenset(m for m in seen if scenario.node(m).end is not None)
-        out[n.id] = (acts, ends)
-    return out
+        for m in nxt:
+            preds[index[m]].add(i)
+    work = list(range(len(ids)))
+    while work:
+        j = work.pop()
+        for i in preds[j]:
+            a, e = acts[i] | acts[j], ends[i] | ends[j]
+            if a != acts[i] or e != ends[i]:
+                acts[i], ends[i] = a, e
+                work.append(i)
+    actions = list(Action)
+    endings = [n.id for n in scenario.endings]
+    return {
+        nid: (
+            frozenset(a for k, a in enumerate(actions) if acts[i] >> k & 1),
+            frozenset(e for k, e in enumerate(endings) if ends[i] >> k & 1),
+        )
+        for i, nid in enumerate(ids)
+    }
