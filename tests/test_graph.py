@@ -71,7 +71,7 @@ def test_dot_escapes_quotes_and_backslashes(scenario):
     assert any(NASTY in s for s in unescaped)
     assert '"end" [label=' in dot  # a node named like a keyword is quoted
     assert f'fillcolor="{OUTCOME_COLOURS[Outcome.CUSTOMER_LEFT]}"' in dot
-    assert "if band hostile, done listen" in dot and "if otherwise" in dot
+    assert "if band hostile, done listen" in dot and "\\notherwise" in dot
 
 
 def test_mermaid_escapes_everything_that_could_break_out(scenario):

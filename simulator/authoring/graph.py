@@ -63,7 +63,7 @@ def _edges(scenario: Scenario):
             if o.goto is not None:
                 yield node.id, o.goto, base
             for r in o.routes or ():
-                yield node.id, r.goto, base + ["if " + _condition(r.when)]
+                yield node.id, r.goto, base + (["if " + _condition(r.when)] if r.when is not None else ["otherwise"])
 
 
 def _node_label(scenario: Scenario, node) -> list[str]:
