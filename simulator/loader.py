@@ -260,7 +260,7 @@ class _Builder:
                 tag = ev.tag
                 v = ev.value
                 if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)):
-                    value = v
+                    value = v  # quoted, or cannot be a number, bool, null or date
                     special = False
                 else:
                     value = self._scalar(ev, _pos(m))
@@ -369,6 +369,12 @@ class _Builder:
             hit = self.plain.get(v)
             if hit is not None:
                 return hit[0]
+            if v and None not in _IMPLICIT:
+                for tag, rx in _IMPLICIT.get(v[0], ()):
+                    if rx.match(v):
+                        break
+                else:
+                    return v  # looks like a number or a keyword at first, but is text
             tag = _RESOLVER.resolve(yaml.ScalarNode, v, ev.implicit)
             value = v if tag == _STR else self._construct(tag, ev, pos)
             if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp":
