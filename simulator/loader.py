@@ -248,6 +248,8 @@ class _Builder:
         root_event = None
         documents = 0
         ScalarEvent = yaml.ScalarEvent
+        MappingStart, SequenceStart = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        MappingEnd, SequenceEnd = yaml.MappingEndEvent, yaml.SequenceEndEvent
         implicit = _IMPLICIT
         wildcard = None in _IMPLICIT
         for ev in yaml.parse(text, Loader=_YAML_LOADER):
@@ -294,13 +296,15 @@ class _Builder:
                 if special and type(value) is _Tagged:
                     doc.skip.add(top.path + (key,))
                     top.value[key] = None
-            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+            elif cls is MappingEnd or cls is SequenceEnd:
+                stack.pop()
+            elif cls is MappingStart or cls is SequenceStart:
                 m = ev.start_mark
                 if ev.anchor:
                     self._anchor(ev, _pos(m))
                 if len(stack) >= MAX_DEPTH:
                     raise _TooDeep(_pos(m))
-                container: Any = {} if cls is yaml.MappingStartEvent else []
+                container: Any = {} if cls is MappingStart else []
                 refused = ev.tag is not None and ev.tag != "!" and ev.tag not in _PLAIN_TAGS
                 if refused:
                     self._diag(_pos(m), "E013", f"tag {ev.tag!r} is not allowed")
@@ -320,8 +324,6 @@ class _Builder:
                     doc.skip.add(path)
                     path = None
                 stack.append(_Frame(container, path, positions if path is not None else None))
-            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
-                stack.pop()
             elif cls is yaml.AliasEvent:
                 m = ev.start_mark
                 seen = self.aliases.setdefault(ev.anchor, [_pos(m), 0])
