@@ -21,7 +21,7 @@ from ..customer import ACTION_INDEX
 from ..engine import available, choose, start
 from ..model import Outcome, Scenario, State
 
-__all__ = ["Found", "Extremes", "extremes", "BUDGET"]
+__all__ = ["Found", "Extremes", "extremes", "passing_path", "BUDGET"]
 
 BUDGET = 2_000  # expanded states per direction: a second or two at most
 
