@@ -108,7 +108,7 @@ class Library:
         if self._entries is None:
             found: dict[str, Entry] = {}
             for d in self.dirs:
-                for path in sorted(Path(d).glob("*.yaml")):
+                for path in _scenario_files(Path(d)):
                     try:
                         sc = self.load_path(path)
                     except ScenarioError as e:
@@ -127,6 +127,11 @@ class Library:
         if name not in entries:
             raise UnknownName(f"unknown scenario {name!r} (installed: {', '.join(sorted(entries)) or 'none'})")
         return entries[name]
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    """Every scenario file in a folder and its subfolders (the same files `defuse validate` checks)."""
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 def _entry(path: Path, sc: Scenario) -> Entry:

@@ -162,3 +162,13 @@ def test_json_stdout_is_a_single_document_in_a_real_process(tmp_path):
         runs.append(doc)
     # determinism across processes: same seed and choices give the same session and score
     assert runs[0] == runs[1]
+
+
+def test_trainer_folders_are_searched_recursively_for_yaml_and_yml(cli, tmp_path):
+    from simulator.library import bundled_scenario_dir
+
+    text = (bundled_scenario_dir() / "billing_double_charge.yaml").read_text()
+    (tmp_path / "team" / "winter").mkdir(parents=True)
+    (tmp_path / "team" / "winter" / "a.yml").write_text(text.replace("id: billing_double_charge", "id: nested_copy"))
+    _, out, _ = cli("scenarios", "--scenarios", str(tmp_path), "--json")
+    assert "nested_copy" in {d["id"] for d in json.loads(out)}
