@@ -124,7 +124,7 @@ class Line(_Value):
     id: Id
     text: Text
     speech: str | None = Field(None, max_length=2000, description="what the voice says, when it differs from the caption")
-    venting: bool = Field(False, description="the customer is mid-vent: answering now interrupts")
+    venting: bool = Field(False, description="the customer is mid-vent: listening lets anger fall, an interruption breaks the vent")
     threat: bool = Field(False, description="a threat to safety: the safety rule applies")
     abuse: bool = Field(False, description="insults or verbal abuse")
 
