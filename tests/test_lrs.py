@@ -22,7 +22,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,18 +30,14 @@ import pytest
 from scoring.reports.lrs import Lrs, LrsError
 from scoring.reports.rows import judged
 from scoring.reports.xapi import statements
-from simulator.library import Library, protocol
-from simulator.session import Recorder
+from simulator.library import protocol
 from simulator.store import Store
 
-
-@lru_cache(maxsize=None)
-def bundled(scenario_id: str = "billing_double_charge"):
-    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
-    return Library().get(scenario_id).scenario
+from playthrough import BY_THE_BOOK, play
 
 
-BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
+
+
 USER, PASSWORD = "instructor", "a-long-test-password"
 HEADERS = {"X-Experience-API-Version": "1.0.3"}
 RALPH = Path(sys.executable).with_name("ralph")
@@ -155,14 +150,6 @@ def running(ralph):
     return ralph
 
 
-def play(store, trainee, choices, finish=True) -> Recorder:
-    scenario = bundled()
-    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
-    for c in choices:
-        rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
-    if finish:
-        rec.finish()
-    return rec
 
 
 def expected_ids(db: Path) -> list[str]:

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -16,32 +15,19 @@ from scoring import score
 from scoring.reports.rows import COLUMNS
 from scoring.reports.xlsx import sheet_names
 from simulator.library import Library, protocol
-from simulator.session import Recorder
 from simulator.store import Store
 
+from playthrough import BY_THE_BOOK, play
 
-@lru_cache(maxsize=None)
-def bundled(scenario_id: str = "billing_double_charge"):
-    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
-    return Library().get(scenario_id).scenario
+
 
 
 DATA = Path(__file__).parent / "data" / "reports"
-BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 HOSTILE = ["quick_see!", "calm_down"]
 FORMULA = '=HYPERLINK("http://x","y")'
 SCRIPT = "<script>alert(1)</script>"
 
 
-def play(store: Store, scenario_id: str, trainee: str, choices: list[str], *, finish: bool = True, library: Library | None = None) -> str:
-    """Play option ids through the Recorder (a trailing ! = chosen while the customer spoke)."""
-    scenario = library.get(scenario_id).scenario if library else bundled(scenario_id)
-    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store, mode="scripted")
-    for c in choices:
-        rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
-    if finish:
-        rec.finish()
-    return rec.session_id
 
 
 @pytest.fixture
@@ -49,10 +35,10 @@ def db(tmp_path) -> Path:
     """A class: a pass, a fail by a trainee named like a formula, a hostile name, an unfinished session."""
     path = tmp_path / "class.sqlite3"
     with Store(path) as store:
-        play(store, "billing_double_charge", "Amira", BY_THE_BOOK)
-        play(store, "billing_double_charge", FORMULA, HOSTILE)
-        play(store, "billing_double_charge", SCRIPT, BY_THE_BOOK)
-        play(store, "billing_double_charge", "Amira", ["breathe_listen", "keep_listening"], finish=False)
+        play(store, "Amira", BY_THE_BOOK)
+        play(store, FORMULA, HOSTILE)
+        play(store, SCRIPT, BY_THE_BOOK)
+        play(store, "Amira", ["breathe_listen", "keep_listening"], finish=False)
     return path
 
 
@@ -245,8 +231,8 @@ def test_html_is_self_contained_and_escaped(cli, tmp_path):
     lib = Library([DATA])
     path = tmp_path / "class.sqlite3"
     with Store(path) as store:
-        play(store, "hostile_markup", SCRIPT, BY_THE_BOOK, library=lib)
-        play(store, "billing_double_charge", "Amira", HOSTILE)
+        play(store, SCRIPT, BY_THE_BOOK, scenario=lib.get("hostile_markup").scenario)
+        play(store, "Amira", HOSTILE)
     page = report(cli, path, tmp_path, "html").read_text(encoding="utf-8")
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the trainee

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import pytest
 
-from simulator.library import Library, protocol
-from simulator.session import Recorder
 from simulator.store import Store
 
-
-@lru_cache(maxsize=None)
-def bundled(scenario_id: str = "billing_double_charge"):
-    """A bundled scenario, loaded once for the module (scenarios are immutable values)."""
-    return Library().get(scenario_id).scenario
+from playthrough import BY_THE_BOOK, play
 
 
-BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
 
 
-def play(store, trainee, choices, finish=True):
-    scenario = bundled()
-    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store)
-    for c in choices:
-        rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
-    if finish:
-        rec.finish()
-    return rec.session_id
+
+
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""Sessions for tests, played through the real Recorder and store (never hand-written rows)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from simulator.library import Library, protocol
+from simulator.model import Scenario
+from simulator.session import Recorder
+from simulator.store import Store
+
+__all__ = ["BY_THE_BOOK", "bundled", "play"]
+
+# billing_double_charge played by the book (it passes ten_step)
+BY_THE_BOOK = ["breathe_listen", "keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"]
+
+
+@lru_cache(maxsize=None)
+def bundled(scenario_id: str = "billing_double_charge") -> Scenario:
+    """A bundled scenario, loaded once (scenarios are immutable values)."""
+    return Library().get(scenario_id).scenario
+
+
+def play(store: Store, trainee: str, choices: list[str], *, finish: bool = True, scenario: Scenario | None = None) -> Recorder:
+    """Play option ids (a trailing ! = chosen while the customer spoke); finish=False leaves it incomplete."""
+    scenario = scenario or bundled()
+    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store, mode="scripted")
+    for c in choices:
+        rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
+    if finish:
+        rec.finish()
+    return rec
