@@ -7,7 +7,7 @@ import pytest
 
 from scoring import score
 from simulator.authoring.starter import slug, starter
-from simulator.library import Library, protocol
+from simulator.library import protocol
 from simulator.policies import parse_choices, play_choices
 
 

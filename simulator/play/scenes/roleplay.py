@@ -116,7 +116,7 @@ class RolePlay(Scene):
     def draw(self, surface) -> None:
         super().draw(surface)
         W, H = surface.get_size()
-        f, now = self.app.fonts, self.app.now
+        f = self.app.fonts
         conv = self.conversation
         sc = self.recorder.scenario
         m = 20
