@@ -576,3 +576,9 @@ def test_whatever_is_typed_the_game_never_crashes_and_every_turn_is_a_real_choic
             assert s["complete"] == (1 if s["outcome"] else 0)
 
     check()
+
+
+def test_negative_pace_is_a_usage_error(cli):
+    with pytest.raises(SystemExit) as e:
+        cli("play", "billing_double_charge", "--text", "--pace", "-3")
+    assert e.value.code == 2

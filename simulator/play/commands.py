@@ -6,6 +6,7 @@ loads pygame.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -23,8 +24,18 @@ def register(sub, common) -> None:
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
-    p.add_argument("--pace", type=float, metavar="WPM", help="terminal: words per minute for the customer's lines (0 = at once; default DEFUSE_TEXT_WPM or the persona's voice)")
+    p.add_argument("--pace", type=_pace, metavar="WPM", help="terminal: words per minute for the customer's lines (0 = at once; default DEFUSE_TEXT_WPM or the persona's voice)")
     p.set_defaults(func=cmd_play)
+
+
+def _pace(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of words per minute") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"{text!r}: words per minute cannot be negative (0 shows each line at once)")
+    return value
 
 
 def has_display() -> bool:
