@@ -6,6 +6,7 @@ command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng libespeak-ng
 command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
     echo "sysdeps: installing$missing"
     if ! { apt-get install -y -qq $missing >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $missing >/dev/null 2>&1; }; }; then
         echo "sysdeps: could not install$missing; speech and SVG/PNG graphs stay off." >&2
