@@ -83,3 +83,30 @@ def test_every_protocol_is_some_scenarios_default():
     missing = set(protocols()) - defaults
     if len(IDS) >= 10:
         assert not missing, f"protocols no scenario uses by default: {sorted(missing)}"
+
+
+def _anger_conditions(sc) -> bool:
+    def anger_dependent(cond) -> bool:
+        return cond is not None and (cond.band is not None or cond.anger_at_least is not None or cond.anger_below is not None)
+
+    return any(anger_dependent(r.when) for n in sc.nodes for o in n.options for r in (o.routes or ()))
+
+
+def test_the_library_meets_the_counts(cli):
+    import json
+
+    status, out, _ = cli("scenarios", "--json")
+    listed = {d["id"]: d for d in json.loads(out)}
+    assert status == 0 and len(listed) >= 10
+    for sid, d in listed.items():
+        sc = ENTRIES[sid].scenario
+        assert d["nodes"] >= 12, sid
+        assert len(sc.endings) >= 3 and len(d["endings"]) >= 3, sid
+        assert _anger_conditions(sc), f"{sid}: no route depends on the customer's anger"
+    scenarios = [e.scenario for e in ENTRIES.values()]
+    assert {s.setting.value for s in scenarios} >= {"phone", "chat", "in_person"}
+    assert len({s.industry for s in scenarios}) >= 6
+    assert any(s.persona.tape_recorder for s in scenarios)
+    assert any(n.line.abuse for s in scenarios for n in s.nodes)
+    assert any(n.line.threat for s in scenarios for n in s.nodes)
+    assert set(protocols()) <= {s.protocol for s in scenarios}
