@@ -285,7 +285,7 @@ def _extensions() -> list[Callable]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv and "play" in parser._subparsers._group_actions[0].choices:  # `defuse` alone opens the simulator
+    if not argv:  # `defuse` alone opens the simulator
         argv = ["play"]
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

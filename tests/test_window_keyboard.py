@@ -18,12 +18,8 @@ def key(k, mod=0, text=""):
     return pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode=text, scancode=0)
 
 
-def test_a_whole_session_by_keyboard_alone(monkeypatch):
-    events = [pygame.event.Event(pygame.TEXTINPUT, text="Ana"), key(pygame.K_RETURN)]  # the name, asked once
-    events += [key(pygame.K_TAB), key(pygame.K_TAB, pygame.KMOD_SHIFT), key(pygame.K_RETURN)]  # focus moves, Enter picks
-    events += [key(pygame.K_1, text="1")] * 11  # number keys answer (quickly: some cut in)
-    events += [key(pygame.K_EQUALS, pygame.KMOD_CTRL), key(pygame.K_RETURN)]  # bigger text, then the debrief
-    events += [key(pygame.K_RIGHT), key(pygame.K_ESCAPE), key(pygame.K_ESCAPE)]  # switch protocol, back, quit
+def type_into_window(monkeypatch, events) -> None:
+    """Queue these input events as soon as the real window opens."""
     opened = window._open_window
 
     def open_and_type(pg, size):
@@ -33,6 +29,15 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
         return surface
 
     monkeypatch.setattr(window, "_open_window", open_and_type)
+
+
+def test_a_whole_session_by_keyboard_alone(monkeypatch):
+    events = [pygame.event.Event(pygame.TEXTINPUT, text="Ana"), key(pygame.K_RETURN)]  # the name, asked once
+    events += [key(pygame.K_TAB), key(pygame.K_TAB, pygame.KMOD_SHIFT), key(pygame.K_RETURN)]  # focus moves, Enter picks
+    events += [key(pygame.K_1, text="1")] * 11  # number keys answer (quickly: some cut in)
+    events += [key(pygame.K_EQUALS, pygame.KMOD_CTRL), key(pygame.K_RETURN)]  # bigger text, then the debrief
+    events += [key(pygame.K_RIGHT), key(pygame.K_ESCAPE), key(pygame.K_ESCAPE)]  # switch protocol, back, quit
+    type_into_window(monkeypatch, events)
     args = build_parser().parse_args(["play", "--no-speech"])
     assert window.run(args) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
@@ -121,15 +126,7 @@ def test_feedback_scrolls_and_resets_when_the_protocol_changes(screen):
 def test_closing_the_window_mid_session_keeps_the_turns_as_incomplete(monkeypatch):
     """`defuse play SCENARIO` with no remembered name: asked once, then straight into the call."""
     events = [pygame.event.Event(pygame.TEXTINPUT, text="Bo"), key(pygame.K_RETURN), key(pygame.K_2, text="2"), pygame.event.Event(pygame.QUIT)]
-    opened = window._open_window
-
-    def open_and_type(pg, size):
-        surface = opened(pg, size)
-        for e in events:
-            pg.event.post(e)
-        return surface
-
-    monkeypatch.setattr(window, "_open_window", open_and_type)
+    type_into_window(monkeypatch, events)
     assert window.run(build_parser().parse_args(["play", "billing_double_charge", "--no-speech"])) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
         [session] = list(store.find())
