@@ -173,5 +173,7 @@ def choose(
         threat=node.line.threat,
         abuse=node.line.abuse,
         goto=goto,
+        venting=node.line.venting,
+        narration=node.narration,
     )
     return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts)

@@ -241,6 +241,11 @@ class Turn:
     threat: bool = False
     abuse: bool = False
     goto: str = ""
+    venting: bool = False  # the customer's line was part of a vent
+    beyond_authority: bool = False  # the customer asked for more than the trainee may give
+    narration: bool = False  # the line was narration (after the call), not the customer
+    shown: tuple[str, ...] = ()  # the option ids in the order the trainee saw them
+    words: str | None = None  # the trainee's own words (typed or spoken), when given
 
     def to_dict(self) -> dict:
         return {
@@ -259,6 +264,11 @@ class Turn:
             "threat": self.threat,
             "abuse": self.abuse,
             "goto": self.goto,
+            "venting": self.venting,
+            "beyond_authority": self.beyond_authority,
+            "narration": self.narration,
+            "shown": list(self.shown),
+            "words": self.words,
         }
 
 

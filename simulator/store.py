@@ -27,7 +27,7 @@ from .model import Outcome, Transcript, Turn
 
 __all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "SCHEMA_VERSION", "StoreError"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Sessions are read in batches of this many: their turns come in one query per batch, so
 # reading stays fast without holding more than a batch in memory.
@@ -105,6 +105,22 @@ CREATE TABLE IF NOT EXISTS lrs_sent (
     PRIMARY KEY (session_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at, id);
+"""
+
+# Version 2 -> 3: what scoring judges in context (a venting line, a request beyond the trainee's
+# authority, narration after the call), the order the options were shown in and the trainee's
+# own words, per turn; per session, the scoring rules' version, where the scenario came from
+# (its file and a hash of it) and the language it was played in.
+_SCHEMA_3 = """
+ALTER TABLE turns ADD COLUMN venting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN beyond_authority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN narration INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE turns ADD COLUMN shown TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE turns ADD COLUMN words TEXT;
+ALTER TABLE sessions ADD COLUMN scoring_version INTEGER;
+ALTER TABLE sessions ADD COLUMN scenario_source TEXT;
+ALTER TABLE sessions ADD COLUMN scenario_hash TEXT;
+ALTER TABLE sessions ADD COLUMN language TEXT;
 """
 
 
@@ -259,6 +275,22 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            version = 2
+        if version < 3:
+            turn_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}
+            self.conn.execute("BEGIN")
+            try:
+                for statement in filter(str.strip, _SCHEMA_3.split(";")):
+                    table = statement.split()[2]
+                    added = statement.split("ADD COLUMN")[-1].split()[0]
+                    if added in (turn_columns if table == "turns" else columns):
+                        continue
+                    self.conn.execute(statement)
+                self.conn.execute("PRAGMA user_version=3")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -297,7 +329,7 @@ class Store:
     def add_turn(self, session_id: str, turn: Turn, at: str | None = None) -> None:
         at = at or utc_now()
         with self.conn:
-            self.conn.execute("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", _turn_row(session_id, turn, at))
+            self.conn.execute(_TURN_INSERT, _turn_row(session_id, turn, at))
             self.conn.execute(
                 "UPDATE sessions SET turn_count = turn_count + 1, anger_peak = MAX(COALESCE(anger_peak, anger_start), ?),"
                 " interruptions = interruptions + ?, last_turn_at = ? WHERE id = ?",
@@ -399,7 +431,7 @@ class Store:
         rows = cur.execute(f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
         grouped: dict[str, tuple[list[Turn], list[str]]] = {}
         parsed = self._actions
-        for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at in rows:
+        for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at, venting, beyond, narration, shown, words in rows:
             actions = parsed.get(acts)
             if actions is None:
                 # the same few action lists recur across a store: parse each once
@@ -407,7 +439,12 @@ class Store:
                 if len(parsed) < 4096:
                     parsed[acts] = actions
             turns, times = grouped.setdefault(sid, ([], []))
-            turns.append(Turn(idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted), bool(threat), bool(abuse), goto))
+            turns.append(
+                Turn(
+                    idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted),
+                    bool(threat), bool(abuse), goto, bool(venting), bool(beyond), bool(narration), tuple(json.loads(shown)) if shown != "[]" else (), words,
+                )
+            )
             times.append(at)
         return {sid: (tuple(t), tuple(at)) for sid, (t, at) in grouped.items()}
 
@@ -452,7 +489,7 @@ class Store:
                     times[-1] if times else None,
                 ),
             )
-            self.conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+            self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
         return "imported" if ours is None else "updated"
 
     # ---------------------------------------------------------------- learning record store
@@ -540,8 +577,9 @@ def _score_columns(score: dict | None) -> tuple:
 
 _TURN_COLUMNS = (
     "session_id, idx, node, line, text, choice, said, actions, interrupted, anger_before, anger_after,"
-    " elapsed, restarted_vent, threat, abuse, goto, at"
+    " elapsed, restarted_vent, threat, abuse, goto, at, venting, beyond_authority, narration, shown, words"
 )
+_TURN_INSERT = f"INSERT INTO turns ({_TURN_COLUMNS}) VALUES ({','.join('?' * 22)})"
 
 
 def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:
@@ -563,4 +601,9 @@ def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:
         int(turn.abuse),
         turn.goto,
         at,
+        int(turn.venting),
+        int(turn.beyond_authority),
+        int(turn.narration),
+        json.dumps(list(turn.shown)),
+        turn.words,
     )

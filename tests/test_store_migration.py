@@ -47,12 +47,13 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     with Store(v1) as store:
         sessions = list(store.find())
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-    assert SCHEMA_VERSION == 2 and user_version(v1) == 2
+    assert SCHEMA_VERSION == 3 and user_version(v1) == 3
     assert {"lrs_sent", "sessions_by_start"} <= tables
 
     con = sqlite3.connect(v1)
     v1_columns = ", ".join(r[1] for r in con.execute("PRAGMA table_info(sessions)").fetchall()[:17])
-    after = con.execute(f"SELECT {v1_columns} FROM sessions ORDER BY id").fetchall(), con.execute("SELECT * FROM turns ORDER BY session_id, idx").fetchall()
+    v1_turn_columns = ", ".join(r[1] for r in con.execute("PRAGMA table_info(turns)").fetchall()[:17])
+    after = con.execute(f"SELECT {v1_columns} FROM sessions ORDER BY id").fetchall(), con.execute(f"SELECT {v1_turn_columns} FROM turns ORDER BY session_id, idx").fetchall()
     backfilled = con.execute("SELECT trainee, coverage, order_score, conduct, outcome_score, sequence FROM sessions ORDER BY trainee").fetchall()
     con.close()
     assert after == before
@@ -75,7 +76,7 @@ def test_opening_a_migrated_file_again_changes_nothing(v1):
         pass
     with Store(v1) as store:
         assert len(list(store.find())) == 2
-    assert user_version(v1) == 2
+    assert user_version(v1) == SCHEMA_VERSION
 
 
 def test_a_migrated_file_records_new_sessions_and_reports_on_old_ones(v1, cli, tmp_path):

@@ -47,6 +47,11 @@ class _Turn(_Strict):
     threat: bool = False
     abuse: bool = False
     goto: str = ""
+    venting: bool = False
+    beyond_authority: bool = False
+    narration: bool = False
+    shown: list[str] = Field(default_factory=list)
+    words: str | None = None
 
 
 class _Step(_Strict):
@@ -148,7 +153,7 @@ def read_export(raw: bytes, path: str) -> list[StoredSession]:
 def _stored(s: _Session) -> StoredSession:
     turns = tuple(
         Turn(t.index, t.node, t.line, t.text, t.choice, t.said, tuple(t.actions), t.interrupted, t.anger_before, t.anger_after,
-             t.elapsed, t.restarted_vent, t.threat, t.abuse, t.goto)
+             t.elapsed, t.restarted_vent, t.threat, t.abuse, t.goto, t.venting, t.beyond_authority, t.narration, tuple(t.shown), t.words)
         for t in s.turns
     )
     return StoredSession(
