@@ -1,24 +1,32 @@
 """How a conversation is judged against a protocol: four components, a total, pass/fail
 and a feedback line for every deduction.
 
-- coverage: weighted share of the protocol's steps performed (critical steps weigh more);
-- order: 1 - D/N over the precedence pairs whose steps were both performed, D of them the
-  wrong way round (first occurrences; a tie is not discordant; 1 when N is 0);
-- conduct: 1 - the penalties of the harmful actions used, floored at 0;
-- outcome: the ending's value (60%) and how far anger fell (40%).
-A component that cannot apply (order for an unordered protocol, outcome for an observer's
-action log with no ending) is left out and the remaining weights are rescaled.
+The numbers come from `kernel.judge` (the same code the batch simulator runs on thousands of
+sessions); this module turns one session's judgement into the debrief: a status for every
+step, and a feedback line naming the step, the turn and what was said. The gates come first:
+a customer who left, an ending this protocol does not accept, a broken safety rule.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from simulator.actions import Action
-from simulator.model import Transcript
+from simulator.model import Outcome, Transcript
 
-from .protocol import Protocol
+from .kernel import FACTS, RESPONSES_TO_ABUSE, SCORING_VERSION, Judgement, TurnArrays, compile_protocol, judge
+from .protocol import Fact, Protocol
 
-__all__ = ["score", "Score", "StepResult", "Feedback", "order_component"]
+__all__ = ["score", "Score", "StepResult", "Feedback", "SCORING_VERSION"]
+
+_FACT_WORDS = {
+    Fact.ABUSE: "the customer was abusive",
+    Fact.ABUSE_PERSISTED: "the abuse went on after your first reply",
+    Fact.BEYOND_AUTHORITY: "the customer asked for more than you may give",
+    Fact.THREAT: "the customer made a threat",
+    Fact.HOSTILE_PERSISTED: "the customer stayed hostile",
+}
 
 
 @dataclass(frozen=True)
@@ -26,8 +34,12 @@ class StepResult:
     id: str
     title: str
     critical: bool
-    performed: bool
-    turn: int | None
+    performed: bool  # met (a do step done and not undone; a prohibition kept)
+    turn: int | None  # the turn it was first credited (do steps)
+    applicable: bool = True  # False: its condition never arose ("not needed here")
+    status: str = "met"  # met | missed | lost | kept | broken | not needed
+    kind: str = "do"
+    at: int | None = None  # the turn that undid or broke it
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,9 @@ class Score:
     pass_mark: float
     safety_broken: bool
     critical_missed: tuple[str, ...]
-    sequence: tuple[str, ...]  # step ids in the order they were first performed
+    sequence: tuple[str, ...]  # step ids in the order they were first credited
+    ending_accepted: bool = True
+    scoring_version: int = SCORING_VERSION
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +77,8 @@ class Score:
             "safety_broken": self.safety_broken,
             "critical_missed": list(self.critical_missed),
             "sequence": list(self.sequence),
+            "ending_accepted": self.ending_accepted,
+            "scoring_version": self.scoring_version,
         }
 
 
@@ -71,109 +87,144 @@ def _quote_said(t) -> str:
     return f'turn {t.index} ("{said}")'
 
 
-def order_component(first: dict[str, int], pairs) -> tuple[float, list[tuple[str, str]]]:
-    """1 - D/N over the pairs with both steps performed, and the discordant pairs."""
-    relevant = [(a, b) for a, b in pairs if a in first and b in first]
-    wrong = sorted((a, b) for a, b in relevant if first[a] > first[b])
-    if not relevant:
-        return 1.0, []
-    return 1.0 - len(wrong) / len(relevant), wrong
+def _num(x) -> float | None:
+    x = float(x)
+    return None if np.isnan(x) else x
 
 
 def score(transcript: Transcript, protocol: Protocol) -> Score:
     """Judge one conversation against one protocol (any session, any protocol, any time)."""
     turns = transcript.turns
+    tables = compile_protocol(protocol)
+    j: Judgement = judge(tables, TurnArrays.of_turns(turns, transcript.outcome, transcript.anger_start))
+    by_index = {t.index: t for t in turns}
+
+    def turn_at(col: int):
+        return turns[col - 1] if 0 < col <= len(turns) else None
+
+    gates: list[Feedback] = []
     feedback: list[Feedback] = []
+    facts = {f: bool(j.facts[0, i]) for i, f in enumerate(FACTS)}
 
-    # first turn at which each step was performed
-    first: dict[str, int] = {}
-    first_turn = {}
-    for t in turns:
-        acts = set(t.actions)
-        for s in protocol.steps:
-            if s.id not in first and acts.intersection(s.actions):
-                first[s.id] = t.index
-                first_turn[s.id] = t
+    # the gates, said first
+    if transcript.outcome is not None and not bool(j.ending_ok[0]):
+        gates.append(Feedback(None, turns[-1].index if turns else None, _ending_message(protocol, transcript.outcome, facts), "outcome"))
+    if int(j.safety_turn[0]):
+        t = turn_at(int(j.safety_turn[0]))
+        what = "threat" if t is not None and t.threat else "line"
+        helped = [u.index for u in turns if protocol.safety.requires in u.actions]
+        late = f" Help came only at turn {helped[0]}{' (after the call)' if turn_at(helped[0]) is not None and turn_at(helped[0]).narration else ''}." if helped else " Help was never sought."
+        within = "in your answer to it" if protocol.safety.within == 1 else f"within {protocol.safety.within} turns"
+        gates.append(
+            Feedback(None, t.index if t else None, f"Safety rule broken: the customer's {what} at turn {t.index if t else '?'} had to be answered by seeking help {within}.{late} {protocol.safety.message}", "safety")
+        )
 
-    steps = tuple(StepResult(s.id, s.title, s.critical, s.id in first, first.get(s.id)) for s in protocol.steps)
-    weight = {s.id: (protocol.critical_weight if s.critical else 1.0) for s in protocol.steps}
-    coverage = sum(weight[s] for s in first) / sum(weight.values())
-    for s in protocol.steps:
-        if s.id not in first:
-            how = " (a critical step)" if s.critical else ""
-            hint = s.missed or f"Next time, make room for it: {s.description}"
-            feedback.append(Feedback(s.id, None, f"Missed '{s.title}'{how}. {hint}"))
+    steps: list[StepResult] = []
+    for k, s in enumerate(protocol.steps):
+        applicable = bool(j.applicable[0, k])
+        first = int(j.first[0, k])
+        if not applicable:
+            steps.append(StepResult(s.id, s.title, s.critical, False, None, False, "not needed", s.kind))
+            continue
+        if s.kind == "avoid":
+            broke = int(j.broken_at[0, k])
+            if broke:
+                t = turn_at(broke)
+                steps.append(StepResult(s.id, s.title, s.critical, False, None, True, "broken", s.kind, t.index if t else None))
+                feedback.append(Feedback(s.id, t.index if t else None, f"'{s.title}' was broken at {_quote_said(t)}: it holds for the whole conversation, so one lapse loses it."))
+            else:
+                steps.append(StepResult(s.id, s.title, s.critical, True, None, True, "kept", s.kind))
+            continue
+        lost = int(j.lost_at[0, k])
+        if first and not lost:
+            steps.append(StepResult(s.id, s.title, s.critical, True, turn_at(first).index, True, "met", s.kind))
+            continue
+        how = " (a critical step)" if s.critical else ""
+        if first and lost:
+            t = turn_at(lost)
+            cause = "you cut into the customer's vent" if t is not None and t.venting and t.interrupted else "of what you did"
+            steps.append(StepResult(s.id, s.title, s.critical, False, turn_at(first).index, True, "lost", s.kind, t.index if t else None))
+            feedback.append(Feedback(s.id, t.index if t else None, f"'{s.title}'{how} was lost at {_quote_said(t)} because {cause}: it has to hold for the whole conversation."))
+            continue
+        if lost:
+            t = turn_at(lost)
+            steps.append(StepResult(s.id, s.title, s.critical, False, None, True, "lost", s.kind, t.index if t else None))
+        else:
+            steps.append(StepResult(s.id, s.title, s.critical, False, None, True, "missed", s.kind))
+        over = [u for u in turns if u.interrupted and set(u.actions) & set(s.actions)]
+        hint = s.missed or f"Next time, make room for it: {s.description}"
+        said_over = f" At {_quote_said(over[0])} you said it over the customer, so it did not count." if over else ""
+        cond = f" It was needed because {_FACT_WORDS[s.when]}." if s.when is not None else ""
+        feedback.append(Feedback(s.id, None, f"Missed '{s.title}'{how}.{cond}{said_over} {hint}"))
 
-    order: float | None = None
+    first_of = {protocol.steps[k].id: int(j.first[0, k]) for k in range(len(protocol.steps)) if steps[k].status == "met" and steps[k].kind == "do"}
     if protocol.ordered:
-        order, wrong = order_component(first, protocol.precedence)
         by_late: dict[str, list[str]] = {}
-        for a, b in wrong:
-            by_late.setdefault(b, []).append(a)
-        for b, befores in sorted(by_late.items(), key=lambda kv: first[kv[0]]):
-            t = first_turn[b]
-            names = ", ".join(f"'{protocol.step(a).title}' (turn {first[a]})" for a in sorted(befores, key=first.get))
-            feedback.append(
-                Feedback(b, t.index, f"Out of order at {_quote_said(t)}: '{protocol.step(b).title}' came before {names}.", "order")
-            )
+        for a, b in sorted(protocol.precedence):
+            if a in first_of and b in first_of and first_of[a] > first_of[b]:
+                by_late.setdefault(b, []).append(a)
+        for b, befores in sorted(by_late.items(), key=lambda kv: first_of[kv[0]]):
+            t = turn_at(first_of[b])
+            names = ", ".join(f"'{protocol.step(a).title}' (turn {turn_at(first_of[a]).index})" for a in sorted(befores, key=first_of.get))
+            feedback.append(Feedback(b, t.index, f"Out of order at {_quote_said(t)}: '{protocol.step(b).title}' came before {names}.", "order"))
 
-    penalties = 0.0
     for t in turns:
         for a in t.actions:
             rule = protocol.penalty_for(a)
-            if rule is None:
-                continue
-            penalties += rule.penalty
-            step_hint = _step_for_conduct(protocol, a)
-            feedback.append(Feedback(step_hint, t.index, f"At {_quote_said(t)}: {rule.message} (-{rule.penalty:.2f} conduct)", "conduct"))
-    conduct = max(0.0, 1.0 - penalties)
+            if rule is not None:
+                feedback.append(Feedback(f"conduct:{a.value}", t.index, f"At {_quote_said(t)}: {rule.message} (-{rule.penalty:.2f} conduct)", "conduct"))
+    if bool(j.absorbed[0]) and protocol.absorbed_abuse is not None:
+        last_abuse = max(t.index for t in turns if t.abuse)
+        answers = ", ".join(sorted(a.value for a in RESPONSES_TO_ABUSE))
+        feedback.append(
+            Feedback("conduct:absorbed_abuse", last_abuse, f"The abuse went on turn after turn and was never answered ({answers}). {protocol.absorbed_abuse.message} (-{protocol.absorbed_abuse.penalty:.2f} conduct)", "conduct")
+        )
+    if bool(j.unkept_promise[0]) and transcript.outcome is not None:
+        t = next(u for u in turns if Action.OVER_PROMISE in u.actions)
+        feedback.append(Feedback(None, t.index, f"The ending rests on the promise at {_quote_said(t)}, which is not yours to keep: the outcome counts half.", "outcome"))
 
-    outcome: float | None = None
-    if transcript.outcome is not None:
-        value = protocol.outcome_value(transcript.outcome)
-        fall = 0.0
-        if transcript.anger_start is not None and transcript.anger_end is not None and transcript.anger_start > 0:
-            fall = min(1.0, max(0.0, (transcript.anger_start - transcript.anger_end) / transcript.anger_start))
-        outcome = 0.6 * value + 0.4 * fall
-        if outcome < 0.999:
-            feedback.append(
-                Feedback(
-                    None,
-                    turns[-1].index if turns else None,
-                    f"The conversation ended '{transcript.outcome.value}'"
-                    + (f", with anger going from {transcript.anger_start:.0f} to {transcript.anger_end:.0f}" if transcript.anger_end is not None and transcript.anger_start is not None else "")
-                    + f" (outcome {outcome:.2f} of 1).",
-                    "outcome",
-                )
+    outcome = _num(j.outcome[0])
+    if outcome is not None and outcome < 0.999 and bool(j.ending_ok[0]):
+        feedback.append(
+            Feedback(
+                None,
+                turns[-1].index if turns else None,
+                f"The conversation ended '{transcript.outcome.value}'"
+                + (f", with anger going from {transcript.anger_start:.0f} to {transcript.anger_end:.0f}" if transcript.anger_end is not None and transcript.anger_start is not None else "")
+                + f" (outcome {outcome:.2f} of 1).",
+                "outcome",
             )
-    else:
-        outcome = None
+        )
 
-    safety_broken = False
-    if protocol.safety is not None:
-        for i, t in enumerate(turns):
-            flagged = ("threat" in protocol.safety.triggers and t.threat) or ("abuse" in protocol.safety.triggers and t.abuse)
-            if flagged and not any(protocol.safety.requires in u.actions for u in turns[i:]):
-                safety_broken = True
-                feedback.append(Feedback(None, t.index, f"Safety rule broken after the customer's line at turn {t.index}: {protocol.safety.message}", "safety"))
-                break
-
-    components = {"coverage": coverage, "order": order, "conduct": conduct, "outcome": outcome}
-    weights = protocol.weights.model_dump()
-    used = {k: w for k, w in weights.items() if components[k] is not None and w > 0}
-    total_w = sum(used.values())
-    total = 100.0 * sum(components[k] * w for k, w in used.items()) / total_w if total_w else 0.0
-    total = round(total, 2)
-    critical_missed = tuple(s.id for s in protocol.steps if s.critical and s.id not in first)
-    passed = total >= protocol.pass_mark and not critical_missed and not safety_broken
+    total = float(j.total[0])
+    critical_missed = tuple(s.id for k, s in enumerate(protocol.steps) if bool(j.critical_missed[0, k]))
     if total < protocol.pass_mark:
         feedback.append(Feedback(None, None, f"Total {total:.1f} is below the pass mark of {protocol.pass_mark:.0f}.", "outcome"))
-    rounded = {k: (round(v, 4) if v is not None else None) for k, v in components.items()}
-    sequence = tuple(sorted(first, key=lambda s: (first[s], [p.id for p in protocol.steps].index(s))))
+    components = {
+        "coverage": round(float(j.coverage[0]), 4),
+        "order": None if not protocol.ordered or _num(j.order[0]) is None else round(float(j.order[0]), 4),
+        "conduct": round(float(j.conduct[0]), 4),
+        "outcome": None if outcome is None else round(outcome, 4),
+    }
+    order_ids = [s.id for s in protocol.steps]
+    sequence = tuple(sorted(first_of, key=lambda s: (first_of[s], order_ids.index(s))))
     feedback.sort(key=lambda f: (f.turn is None, f.turn or 0))
-    return Score(protocol.id, total, passed, rounded, steps, tuple(feedback), protocol.pass_mark, safety_broken, critical_missed, sequence)
+    del by_index
+    return Score(
+        protocol.id, total, bool(j.passed[0]), components, tuple(steps), tuple(gates + feedback), protocol.pass_mark,
+        bool(j.safety_turn[0]), critical_missed, sequence, bool(j.ending_ok[0]),
+    )
 
 
-def _step_for_conduct(protocol: Protocol, action: Action) -> str:
-    """The conduct rule is named after its action: the protocol 'step' a deduction belongs to."""
-    return f"conduct:{action.value}"
+def _ending_message(protocol: Protocol, outcome: Outcome, facts: dict[Fact, bool]) -> str:
+    ending = protocol.ending(outcome)
+    if outcome == Outcome.CUSTOMER_LEFT:
+        return "The customer left before the problem was settled: a conversation the customer walks out of cannot pass, whatever else went well."
+    if outcome == Outcome.GAVE_IN:
+        return "You gave in to a threat: that rewards the threat and is never a resolution. Seek help instead."
+    if not ending.acceptable:
+        return f"The conversation ended '{outcome.value}', which this procedure never accepts."
+    if ending.when is not None and not facts[ending.when]:
+        return f"The conversation ended '{outcome.value}', which this procedure accepts only when {_FACT_WORDS[ending.when]}; that never happened here."
+    names = " -> ".join(f"'{protocol.step(a).title}'" for a in ending.after)
+    return f"The conversation ended '{outcome.value}' before {names} had been tried in that order, which this procedure asks for first."

@@ -6,30 +6,57 @@ a total order. An unordered protocol (a set of conduct rules) has no precedence 
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from simulator.actions import Action
 from simulator.loader import Document, load_with
 from simulator.model import ID_PATTERN, Outcome
 
-__all__ = ["Protocol", "ProtocolStep", "ConductRule", "SafetyRule", "Weights", "load_protocol", "DEFAULT_OUTCOMES"]
+__all__ = ["Protocol", "ProtocolStep", "ConductRule", "SafetyRule", "AbsorbedAbuse", "Ending", "Fact", "Source", "Weights", "load_protocol", "DEFAULT_ENDINGS"]
 
 
 class _Value(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Fact(StrEnum):
+    """What a conversation may turn out to hold; conditional advice applies only when it did.
+
+    Scenarios mark the facts on their customer lines (`abuse`, `threat`, `beyond_authority`);
+    the others are read from the whole session."""
+
+    ABUSE = "abuse"  # an abusive line occurred
+    ABUSE_PERSISTED = "abuse_persisted"  # abusive lines on two or more turns
+    BEYOND_AUTHORITY = "beyond_authority"  # the customer asked for more than the trainee may give
+    THREAT = "threat"  # a threat to safety
+    HOSTILE_PERSISTED = "hostile_persisted"  # still hostile (anger >= 75) from the third turn on
+
+
+class Source(_Value):
+    file: str = Field(min_length=1, max_length=120, description="the source document's file name")
+    quote: str = Field(min_length=1, max_length=200, description="the source's own words for this step, a dozen at most")
+
+
 class ProtocolStep(_Value):
     id: str = Field(pattern=ID_PATTERN)
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    critical: bool = True
-    actions: list[Action] = Field(min_length=1, description="any of these performs the step")
+    critical: bool = Field(False, description="required for a pass; only where the source says so")
+    kind: Literal["do", "avoid"] = Field(
+        "do", description="do: met by performing one of `actions`; avoid: a prohibition, met only if none of `actions` is ever used"
+    )
+    actions: list[Action] = Field(min_length=1, description="do: any of these performs the step; avoid: any of these breaks it")
+    when: Fact | None = Field(None, description="the step applies only when this arose in the conversation")
+    lost_if: list[str] = Field(
+        default_factory=list, description="what undoes the credit anywhere in the session: 'vent_cut' or an action"
+    )
     after: list[str] | None = Field(None, description="steps that must come before this one")
     missed: str | None = Field(None, description="feedback when the step was never performed")
+    source: Source | None = None
 
 
 class ConductRule(_Value):
@@ -41,7 +68,24 @@ class ConductRule(_Value):
 class SafetyRule(_Value):
     triggers: list[Literal["threat", "abuse"]] = Field(default_factory=lambda: ["threat"], description="customer line flags that call for the rule")
     requires: Action = Action.SEEK_HELP
+    within: int = Field(1, ge=1, le=5, description="trainee turns allowed, counting the answer to the flagged line")
+    message: str = Field(
+        "The customer made a threat. Your safety comes first: stop and bring in a manager, a colleague or security straight away.",
+        min_length=1,
+    )
+    source: Source | None = None
+
+
+class AbsorbedAbuse(_Value):
+    penalty: float = Field(ge=0, le=1)
     message: str = Field(min_length=1)
+
+
+class Ending(_Value):
+    value: float = Field(ge=0, le=1, description="how good this ending is, 0 to 1")
+    acceptable: bool = Field(True, description="false: this ending always fails the session")
+    when: Fact | None = Field(None, description="acceptable only when this arose")
+    after: list[str] = Field(default_factory=list, description="acceptable only after these steps, tried in this order")
 
 
 class Weights(_Value):
@@ -51,12 +95,13 @@ class Weights(_Value):
     outcome: float = Field(0.15, ge=0)
 
 
-DEFAULT_OUTCOMES: dict[Outcome, float] = {
-    Outcome.RESOLVED: 1.0,
-    Outcome.ESCALATED: 0.7,
-    Outcome.HELP_CALLED: 0.6,
-    Outcome.DISENGAGED: 0.5,
-    Outcome.CUSTOMER_LEFT: 0.0,
+DEFAULT_ENDINGS: dict[Outcome, Ending] = {
+    Outcome.RESOLVED: Ending(value=1.0),
+    Outcome.ESCALATED: Ending(value=0.8, when=Fact.BEYOND_AUTHORITY),
+    Outcome.HELP_CALLED: Ending(value=0.7, when=Fact.THREAT),
+    Outcome.DISENGAGED: Ending(value=0.6, when=Fact.ABUSE_PERSISTED),
+    Outcome.CUSTOMER_LEFT: Ending(value=0.0, acceptable=False),
+    Outcome.GAVE_IN: Ending(value=0.0, acceptable=False),
 }
 
 
@@ -68,11 +113,20 @@ class Protocol(_Value):
     ordered: bool = True
     steps: list[ProtocolStep] = Field(min_length=1)
     conduct: list[ConductRule] = Field(default_factory=list)
-    safety: SafetyRule | None = None
+    safety: SafetyRule = Field(default_factory=SafetyRule, description="every protocol has one: a threat calls for help")
+    absorbed_abuse: AbsorbedAbuse | None = Field(None, description="penalty for persistent abuse absorbed without any answer to it")
     weights: Weights = Field(default_factory=Weights)
     critical_weight: float = Field(2.0, ge=1)
-    outcomes: dict[Outcome, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOMES))
+    endings: dict[Outcome, Ending] = Field(default_factory=dict, description="which endings pass and what each is worth (over the defaults)")
     pass_mark: float = Field(70, ge=0, le=100)
+
+    _derived: dict = PrivateAttr(default_factory=dict)  # values computed once from this protocol (its score tables)
+
+    def derived(self, key: str, make):
+        """A value computed once from this (immutable) protocol and kept with it, not under its id."""
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        return self._derived[key]
 
     def step(self, step_id: str) -> ProtocolStep:
         return next(s for s in self.steps if s.id == step_id)
@@ -87,7 +141,9 @@ class Protocol(_Value):
             return []
         if self.partial:
             return list(self.step(step_id).after or [])
-        ids = [s.id for s in self.steps]
+        ids = [s.id for s in self.steps if s.kind == "do"]
+        if step_id not in ids:
+            return []
         i = ids.index(step_id)
         return [ids[i - 1]] if i else []
 
@@ -108,8 +164,11 @@ class Protocol(_Value):
             before[s.id] = seen
         return frozenset((a, b) for b, preds in before.items() for a in preds)
 
+    def ending(self, outcome: Outcome) -> Ending:
+        return self.endings.get(outcome, DEFAULT_ENDINGS[outcome])
+
     def outcome_value(self, outcome: Outcome) -> float:
-        return self.outcomes.get(outcome, DEFAULT_OUTCOMES[outcome])
+        return self.ending(outcome).value
 
     def penalty_for(self, action: Action) -> ConductRule | None:
         return next((c for c in self.conduct if c.action == action), None)
@@ -136,6 +195,26 @@ def _check(doc: Document) -> None:
                     doc.diag(("steps", i, "after", k), "E030", f"step {s.get('id')!r} comes after unknown step {a!r}")
             if isinstance(s.get("id"), str):
                 graph[s["id"]] = [a for a in after if isinstance(a, str) and a in ids]
+    kinds = {s.get("id"): s.get("kind", "do") for s in steps if isinstance(s, dict)}
+    for i, s in enumerate(steps):
+        if not isinstance(s, dict):
+            continue
+        lost = s.get("lost_if")
+        for k, what in enumerate(lost if isinstance(lost, list) else []):
+            if isinstance(what, str) and what != "vent_cut" and what not in {a.value for a in Action}:
+                doc.diag(("steps", i, "lost_if", k), "E040", f"step {s.get('id')!r}: lost_if names {what!r}, neither 'vent_cut' nor an action")
+        if s.get("kind") == "avoid":
+            for k, a in enumerate(s.get("actions") if isinstance(s.get("actions"), list) else []):
+                if isinstance(a, str) and a in {x.value for x in Action} and not Action(a).harmful:
+                    doc.diag(("steps", i, "actions", k), "E041", f"step {s.get('id')!r} forbids {a!r}, which is not a harmful action")
+            if s.get("after") is not None:
+                doc.diag(("steps", i, "after"), "E042", f"step {s.get('id')!r} is a prohibition (kind: avoid): it holds throughout and has no place in the order")
+    endings = data.get("endings") if isinstance(data.get("endings"), dict) else {}
+    for outcome, ending in endings.items():
+        after = ending.get("after") if isinstance(ending, dict) else None
+        for k, a in enumerate(after if isinstance(after, list) else []):
+            if isinstance(a, str) and (a not in ids or kinds.get(a) == "avoid"):
+                doc.diag(("endings", outcome, "after", k), "E043", f"ending {outcome!r} comes after {a!r}, which is not a step to do")
     # a cycle in `after` would make the order unsatisfiable
     state: dict[str, int] = {}
 

@@ -32,6 +32,7 @@ __all__ = [
 ACTIONS: tuple[Action, ...] = tuple(Action)
 ACTION_INDEX: dict[Action, int] = {a: i for i, a in enumerate(ACTIONS)}
 HANG_UP = 100.0
+MANNER = frozenset({Action.STAY_CALM})  # how the trainee carries themselves, not an utterance
 
 # Anger change the first time an action is used (negative calms, positive inflames).
 DEFAULT_EFFECTS: dict[Action, float] = {
@@ -105,6 +106,8 @@ class Reactor:
         self.effects = np.array([effects[a] for a in ACTIONS], dtype=np.float64)
         self.noise = float(noise)
         self._calming = self.effects < 0
+        # staying calm is a manner, not something said: repeating it never grates
+        self._grates = self._calming & np.array([a not in MANNER for a in ACTIONS])
 
     def delta(
         self,
@@ -127,7 +130,7 @@ class Reactor:
         # Calming actions wear off with repetition, then start to grate.
         worn = base * d.decay ** counts
         grating = d.impatience * np.maximum(counts - d.impatience_after, 0.0)
-        contrib = np.where(self._calming, worn + grating, base)
+        contrib = np.where(self._calming, worn + np.where(self._grates, grating, 0.0), base)
 
         li = ACTION_INDEX[Action.LISTEN]
         contrib[..., li] = np.where(venting, d.vent_release, np.where(counts[..., li] > 0, d.stalling, contrib[..., li]))

@@ -11,11 +11,14 @@ from dataclasses import replace
 import numpy as np
 
 from .actions import Action
-from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, unit_noise
+from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, uniform, unit_noise
 from .diagnostics import IllegalChoice
 from .model import Condition, Node, Option, Outcome, Scenario, State, Turn, band_of
 
-__all__ = ["start", "choose", "available", "holds", "reactor_for", "effective_actions", "Step"]
+__all__ = ["start", "choose", "available", "presented", "shuffle_keys", "holds", "reactor_for", "effective_actions", "Step", "SHUFFLE_STREAM"]
+
+SHUFFLE_STREAM = 21  # the seeded stream that orders the options a trainee sees
+_SLOTS = 1024  # option slots per turn in the shuffle's counter (a node has far fewer options)
 
 
 def reactor_for(scenario: Scenario) -> Reactor:
@@ -63,6 +66,33 @@ def available(scenario: Scenario, state: State) -> list[Option]:
         return []
     performed = state.performed()
     return [o for o in scenario.node(state.node).options if holds(o.when, state.anger, performed)]
+
+
+def shuffle_keys(seed, turn, slots: np.ndarray, pins: np.ndarray) -> np.ndarray:
+    """Sort keys of option slots for (seed, turn): pinned-first options sort before all,
+    pinned-last after all, the rest in an order drawn from the session's seed. Works on
+    arrays, so the batch simulator orders many sessions' options at once the same way."""
+    seed = np.asarray(seed)
+    turn = np.asarray(turn)
+    u = uniform(seed[..., None] if seed.ndim else seed, (turn[..., None] if turn.ndim else turn) * _SLOTS + slots, SHUFFLE_STREAM)
+    return np.where(pins < 0, -1.0 + slots * 1e-6, np.where(pins > 0, 2.0 + slots * 1e-6, u))
+
+
+def presented(scenario: Scenario, state: State) -> list[Option]:
+    """The options offered now, in the order this session shows them (stable for a seed and turn)."""
+    if state.finished:
+        return []
+    node = scenario.node(state.node)
+    performed = state.performed()
+    slots = [k for k, o in enumerate(node.options) if holds(o.when, state.anger, performed)]
+    if len(slots) < 2:
+        return [node.options[k] for k in slots]
+    pins = np.array([_PIN[node.options[k].pin] for k in slots], dtype=np.float64)
+    keys = shuffle_keys(state.seed, len(state.turns) + 1, np.array(slots, dtype=np.float64), pins)
+    return [node.options[slots[i]] for i in np.argsort(keys, kind="stable")]
+
+
+_PIN = {None: 0.0, "first": -1.0, "last": 1.0}
 
 
 class Step:
@@ -123,7 +153,7 @@ def choose(
     if state.scenario != scenario.id:
         raise IllegalChoice(f"state belongs to scenario {state.scenario!r}, not {scenario.id!r}")
     node = scenario.node(state.node)
-    offered = available(scenario, state)
+    offered = presented(scenario, state)
     option = next((o for o in offered if o.id == choice), None)
     if option is None:
         ids = ", ".join(o.id for o in offered) or "none"
@@ -136,11 +166,14 @@ def choose(
     for a in step.actions:
         chosen[ACTION_INDEX[a]] = True
     turn_no = len(state.turns) + 1
-    if option.anger_delta is not None:
-        delta = np.float64(option.anger_delta) + (reactor.dynamics.restart_penalty if step.restarted else 0.0)
+    if node.narration:
+        anger = state.anger  # after the call: the customer is gone, so nothing moves their anger
     else:
-        delta = reactor.delta(chosen, counts, node.line.venting, node.line.abuse, step.vent_broken, step.restarted)
-    anger = float(reactor.apply(state.anger, delta, unit_noise(state.seed, turn_no)))
+        if option.anger_delta is not None:
+            delta = np.float64(option.anger_delta) + (reactor.dynamics.restart_penalty if step.restarted else 0.0)
+        else:
+            delta = reactor.delta(chosen, counts, node.line.venting, node.line.abuse, step.vent_broken, step.restarted)
+        anger = float(reactor.apply(state.anger, delta, unit_noise(state.seed, turn_no)))
 
     new_counts = tuple(int(c) + int(x) for c, x in zip(state.counts, chosen))
     performed = frozenset(a for a, n in zip(ACTIONS, new_counts) if n)
@@ -174,6 +207,8 @@ def choose(
         abuse=node.line.abuse,
         goto=goto,
         venting=node.line.venting,
+        beyond_authority=node.line.beyond_authority,
         narration=node.narration,
+        shown=tuple(o.id for o in offered),
     )
     return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts)

@@ -75,6 +75,7 @@ class Outcome(StrEnum):
     DISENGAGED = "disengaged"
     CUSTOMER_LEFT = "customer_left"
     HELP_CALLED = "help_called"
+    GAVE_IN = "gave_in"  # the trainee gave in to a threat: never a resolution
 
 
 class Setting(StrEnum):
@@ -116,6 +117,9 @@ class Option(_Value):
     )
     goto: Id | None = Field(None, description="the next node (or use routes)")
     routes: list[Route] | None = Field(None, min_length=1, description="conditional next nodes, first match wins")
+    pin: Literal["first", "last"] | None = Field(
+        None, description="keep this option first or last where its position means something (e.g. 'say nothing' last); others are shuffled"
+    )
 
 
 class Line(_Value):
@@ -127,6 +131,7 @@ class Line(_Value):
     venting: bool = Field(False, description="the customer is mid-vent: listening lets anger fall, an interruption breaks the vent")
     threat: bool = Field(False, description="a threat to safety: the safety rule applies")
     abuse: bool = Field(False, description="insults or verbal abuse")
+    beyond_authority: bool = Field(False, description="the customer asks for more than the trainee may give (escalating can then be right)")
 
 
 class Node(_Value):
@@ -151,7 +156,9 @@ class Persona(_Value):
     description: str = ""
     voice: Voice = Field(default_factory=Voice)
     anger: float = Field(ge=0, lt=100, description="starting anger, 0 to 100")
-    tape_recorder: bool = Field(False, description="an interrupted vent starts again from the top")
+    tape_recorder: bool = Field(
+        True, description="an interrupted vent starts again from the top, even after a short 'I see' (irate callers in general; set false to opt out)"
+    )
     reactions: dict[Action, float] = Field(
         default_factory=dict, description="anger change per action, over the engine's defaults"
     )
