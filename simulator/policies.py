@@ -4,22 +4,28 @@
   protocol (next steps in order, no harmful actions, safety first, calmer customer);
 - `random`: uniform among the options offered, from the seeded counter-based generator;
 - `always:ACTION`: an option carrying ACTION wherever one is offered, else a random one
-  (the trainee who tries to game a scenario by repeating one move).
+  (the trainee who tries to game a scenario by repeating one move);
+- `position:N` (N = 1, 2, ... or `last`): always the N-th option as shown (the last when
+  fewer are shown), the trainee who presses the same key every turn;
+- `greedy-steps`: the option naming the most protocol steps not yet done, ignoring timing,
+  harm and anger (the trainee who has learned the vocabulary, not the skill);
+- `greedy-calm`: the option that lowers anger most right now (appeasement).
 Pure: they call the engine and nothing else.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scoring.adherence import score
 from scoring.protocol import Protocol
 
 from .actions import Action, parse_action
 from .customer import uniform
 from .diagnostics import DefuseError
-from .engine import available, choose, effective_actions, start
+from .engine import available, choose, effective_actions, presented, start
 from .model import Option, Scenario, State
 
-__all__ = ["Policy", "parse_policy", "play_choices", "play_policy", "parse_choices", "MAX_TURNS", "RANDOM_STREAM"]
+__all__ = ["Policy", "POLICY_HELP", "parse_policy", "play_choices", "play_policy", "parse_choices", "MAX_TURNS", "RANDOM_STREAM"]
 
 MAX_TURNS = 500  # a guard against a policy walking a loop for ever; patience normally ends it first
 RANDOM_STREAM = 1
@@ -27,21 +33,36 @@ RANDOM_STREAM = 1
 
 @dataclass(frozen=True)
 class Policy:
-    kind: str  # protocol | random | always
+    kind: str  # protocol | random | always | position | greedy-steps | greedy-calm
     action: Action | None = None
+    position: int = 0  # 1-based; -1 = the last one shown
 
     @property
     def name(self) -> str:
-        return f"always:{self.action.value}" if self.kind == "always" else self.kind
+        if self.kind == "always":
+            return f"always:{self.action.value}"
+        if self.kind == "position":
+            return f"position:{'last' if self.position < 0 else self.position}"
+        return self.kind
+
+
+POLICY_HELP = "protocol, random, always:ACTION, position:N (N = 1, 2, ... or last), greedy-steps or greedy-calm"
 
 
 def parse_policy(text: str) -> Policy:
     text = text.strip()
-    if text in ("protocol", "random"):
+    if text in ("protocol", "random", "greedy-steps", "greedy-calm"):
         return Policy(text)
     if text.startswith("always:"):
         return Policy("always", parse_action(text.split(":", 1)[1]))
-    raise ValueError(f"unknown policy {text!r} (use protocol, random or always:ACTION)")
+    if text.startswith("position:"):
+        n = text.split(":", 1)[1].strip()
+        if n == "last":
+            return Policy("position", position=-1)
+        if n.isdigit() and 1 <= int(n) <= 99:
+            return Policy("position", position=int(n))
+        raise ValueError(f"position:{n}: N must be a number from 1 to 99 or 'last'")
+    raise ValueError(f"unknown policy {text!r} (use {POLICY_HELP})")
 
 
 def parse_choices(text: str | list[str]) -> list[tuple[str, bool]]:
@@ -73,7 +94,7 @@ def random_pick(seed: int, turn: int, n: int) -> int:
 def play_policy(scenario: Scenario, policy: Policy, protocol: Protocol | None = None, seed: int = 0) -> State:
     state = start(scenario, seed)
     while not state.finished and len(state.turns) < MAX_TURNS:
-        options = available(scenario, state)
+        options = presented(scenario, state) if policy.kind in ("position", "greedy-steps", "greedy-calm") else available(scenario, state)
         if not options:
             raise DefuseError(f"node {state.node!r} offers no option in this state")
         pick = _pick(scenario, state, options, policy, protocol)
@@ -90,8 +111,15 @@ def _pick(scenario: Scenario, state: State, options: list[Option], policy: Polic
         return options[random_pick(state.seed, turn, len(options))]
     if policy.kind == "random":
         return options[random_pick(state.seed, turn, len(options))]
+    if policy.kind == "position":
+        return options[min(policy.position, len(options)) - 1] if policy.position > 0 else options[-1]
+    if policy.kind == "greedy-calm":
+        return min(options, key=lambda o: (choose(scenario, state, o.id).anger, options.index(o)))
     if protocol is None:
         raise DefuseError("the protocol policy needs a protocol")
+    if policy.kind == "greedy-steps":
+        done = _done_steps(state, protocol)
+        return max(options, key=lambda o: (sum(1 for s in protocol.steps if s.kind == "do" and s.id not in done and set(o.actions) & set(s.actions)), -options.index(o)))
     return max(options, key=lambda o: (protocol_value(scenario, state, o, protocol), -options.index(o)))
 
 
@@ -103,7 +131,7 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
     done_steps = _done_steps(state, protocol)
     value = 0.0
     for s in protocol.steps:
-        if s.id in done_steps or not acts.intersection(s.actions):
+        if s.kind == "avoid" or s.id in done_steps or not acts.intersection(s.actions):
             continue
         w = protocol.critical_weight if s.critical else 1.0
         preds = {a for a, b in protocol.precedence if b == s.id}
@@ -121,7 +149,8 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
     nxt = choose(scenario, state, option.id)
     value -= (nxt.anger - state.anger) / 10.0
     if nxt.finished and nxt.outcome is not None:
-        value += 2.0 * protocol.outcome_value(nxt.outcome)
+        judged = score(nxt.transcript(), protocol)
+        value += 2.0 * protocol.outcome_value(nxt.outcome) + (0.0 if judged.ending_accepted else -50.0)
         # ending now forfeits every step still undone (after-call steps included)
         left = [s for s in protocol.steps if s.id not in _done_steps(nxt, protocol)]
         value -= sum(protocol.critical_weight if s.critical else 1.0 for s in left)
@@ -130,4 +159,4 @@ def protocol_value(scenario: Scenario, state: State, option: Option, protocol: P
 
 def _done_steps(state: State, protocol: Protocol) -> set[str]:
     performed = state.performed()
-    return {s.id for s in protocol.steps if performed.intersection(s.actions)}
+    return {s.id for s in protocol.steps if s.kind == "do" and performed.intersection(s.actions)}
