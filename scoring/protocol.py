@@ -123,7 +123,10 @@ class Protocol(_Value):
     _derived: dict = PrivateAttr(default_factory=dict)  # values computed once from this protocol (its score tables)
 
     def derived(self, key: str, make):
-        """A value computed once from this (immutable) protocol and kept with it, not under its id."""
+        """A value computed once from this (immutable) protocol and kept with it, keyed by the
+        object itself: a copy (`model_copy(update=...)`) starts with an empty cache of its own."""
+        if self._derived.get("__owner__") is not self:
+            self._derived = {"__owner__": self}
         if key not in self._derived:
             self._derived[key] = make(self)
         return self._derived[key]

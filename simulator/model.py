@@ -210,7 +210,10 @@ class Scenario(_Value):
         self._index = {n.id: n for n in self.nodes}
 
     def derived(self, key: str, make):
-        """A value computed once from this (immutable) scenario and kept with it."""
+        """A value computed once from this (immutable) scenario and kept with it, keyed by the
+        object itself: a copy (`model_copy(update=...)`) starts with an empty cache of its own."""
+        if self._derived.get("__owner__") is not self:
+            self._derived = {"__owner__": self}
         if key not in self._derived:
             self._derived[key] = make(self)
         return self._derived[key]

@@ -14,10 +14,11 @@ from simulator.authoring.batch import OUTCOMES, simulate
 from simulator.authoring.search import extremes
 from simulator.authoring.starter import starter
 from simulator.engine import available, choose, start
-from simulator.library import Library, protocol
+from scoring.protocol import Weights
+from simulator.library import Library, protocol, protocols
 from simulator.loader import load_scenario
 from simulator.model import Scenario
-from simulator.policies import Policy, play_policy
+from simulator.policies import Policy, parse_policy, play_policy
 
 LIB = Library()
 IDS = sorted(LIB.entries())
@@ -32,8 +33,8 @@ def _noisy() -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _same_as_engine(sc: Scenario, policy: Policy, seeds) -> None:
-    proto = protocol(sc.protocol)
+def _same_as_engine(sc: Scenario, policy: Policy, seeds, proto=None) -> None:
+    proto = proto or protocol(sc.protocol)
     batch = simulate(sc, proto, policy, np.array(seeds), record=True)
     for i, seed in enumerate(seeds):
         state = play_policy(sc, policy, proto, seed)
@@ -56,6 +57,34 @@ def test_batch_single_action_policies_equal_the_engine(sid):
     sc = LIB.get(sid).scenario
     for action in Action:
         _same_as_engine(sc, Policy("always", action), [0, 1, 2])
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_batch_position_policies_equal_the_engine(sid):
+    """The batch orders options as engine.presented does: the N-th shown is the same option."""
+    sc = LIB.get(sid).scenario
+    for spec in ("position:1", "position:2", "position:last"):
+        _same_as_engine(sc, parse_policy(spec), list(range(12)))
+
+
+@pytest.mark.parametrize("pid", sorted(protocols()))
+def test_batch_scores_every_protocol_as_the_scorer_does(pid):
+    """Conditional steps, prohibitions, gated endings and safety, judged against every protocol."""
+    proto = protocol(pid)
+    for sid in ("hotel_threat", "airline_persistent_abuse", "bank_fee_authority", "utility_outage_tape"):
+        _same_as_engine(LIB.get(sid).scenario, Policy("random"), list(range(25)), proto)
+
+
+def test_two_protocols_with_one_id_do_not_share_cached_tables():
+    """Tables are kept on the protocol object: a copy with other weights is scored by its own."""
+    sc = LIB.get("billing_double_charge").scenario
+    base = protocol(sc.protocol)
+    coverage_only = base.model_copy(update={"weights": Weights(coverage=1.0, order=0.0, conduct=0.0, outcome=0.0)})
+    seeds = np.arange(60)
+    a = simulate(sc, base, Policy("random"), seeds)
+    b = simulate(sc, coverage_only, Policy("random"), seeds)
+    assert coverage_only.id == base.id and not np.array_equal(a.total, b.total, equal_nan=True)
+    _same_as_engine(sc, Policy("random"), list(range(20)), coverage_only)
 
 
 def test_batch_equals_the_engine_with_noise_and_patience():

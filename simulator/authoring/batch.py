@@ -1,13 +1,13 @@
-"""Many playthroughs at once: the random and the always:ACTION trainees, vectorised over runs.
+"""Many playthroughs at once: the random, always:ACTION and position:N trainees, vectorised over runs.
 
 Each run is one seed. Every array below has one lane per run, and every lane follows the
 engine's rules in the engine's order (offered options, the seeded pick, effective actions,
 the anger override, the customer's reaction, noise, the tape-recorder restart, routing
 with the new anger and the performed set including this turn, the hang-up at 100 and
 patience), using the same `Reactor` and the same counter-based random numbers, so a lane
-gives bit for bit what `policies.play_policy` gives for that seed. The scores are the
-protocol's scores computed the way `scoring.score` computes them, additions in the same
-order. tests/test_analyze.py proves both.
+gives bit for bit what `policies.play_policy` gives for that seed. Each turn's features are
+kept as a column, and the scores come from the very kernel `scoring.score` runs
+(`scoring.kernel.judge`). tests/test_analyze.py proves both.
 """
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoring.kernel import OUTCOMES, TurnArrays, compile_protocol, judge
 from scoring.protocol import Protocol
 
 from ..actions import Action
 from ..customer import ACTION_INDEX, ACTIONS, HANG_UP, uniform, unit_noise
-from ..engine import effective_actions, reactor_for
+from ..engine import effective_actions, reactor_for, shuffle_keys
 from ..model import BAND_FLOORS, Band, Condition, Outcome, Scenario
 from ..policies import MAX_TURNS, RANDOM_STREAM, Policy
 
 __all__ = ["Batch", "simulate", "OUTCOMES", "STUCK", "UNFINISHED"]
 
-OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 UNFINISHED = -1  # stopped by MAX_TURNS (cannot happen while patience <= MAX_TURNS)
 STUCK = -2  # reached a node that offered no option
 _BANDS = (Band.CALM, Band.UPSET, Band.ANGRY, Band.HOSTILE)
@@ -48,9 +48,9 @@ class Batch:
 
 
 class _Tables:
-    """The scenario and protocol as arrays, built once per simulation."""
+    """The scenario as arrays, built once per scenario object (the protocol has its own tables)."""
 
-    def __init__(self, scenario: Scenario, protocol: Protocol):
+    def __init__(self, scenario: Scenario):
         nodes = scenario.nodes
         self.node_ids = [n.id for n in nodes]
         index = {n.id: i for i, n in enumerate(nodes)}
@@ -59,12 +59,17 @@ class _Tables:
         n_opt = max(1, len(options))
         width = max([len(n.options) for n in nodes] + [1])
         self.at = np.full((len(nodes), width), -1, dtype=np.int64)
+        self.pin = np.zeros((len(nodes), width), dtype=np.float64)  # -1 first, +1 last
         slot = [0] * len(nodes)
-        for k, (i, _) in enumerate(options):
+        for k, (i, o) in enumerate(options):
             self.at[i, slot[i]] = k
+            self.pin[i, slot[i]] = {None: 0.0, "first": -1.0, "last": 1.0}[o.pin]
             slot[i] += 1
         self.venting = np.array([n.line.venting for n in nodes], dtype=bool)
         self.abuse = np.array([n.line.abuse for n in nodes], dtype=bool)
+        self.threat = np.array([n.line.threat for n in nodes], dtype=bool)
+        self.beyond = np.array([n.line.beyond_authority for n in nodes], dtype=bool)
+        self.narration = np.array([n.narration for n in nodes], dtype=bool)
         self.end = np.array([OUTCOMES.index(n.end) if n.end is not None else -1 for n in nodes], dtype=np.int64)
         self.hangup = index[scenario.hangup] if scenario.hangup else -1
 
@@ -72,6 +77,7 @@ class _Tables:
         self.chosen = np.zeros((n_opt, A), dtype=bool)  # the actions a choice counts as
         self.declared = np.zeros((n_opt, A), dtype=bool)  # the actions the option is tagged with (what always:ACTION looks for)
         self.bits = np.zeros(n_opt, dtype=np.uint64)
+        self.cut_in = np.zeros(n_opt, dtype=bool)
         self.vent_broken = np.zeros(n_opt, dtype=bool)
         self.restarted = np.zeros(n_opt, dtype=bool)
         self.has_override = np.zeros(n_opt, dtype=bool)
@@ -82,16 +88,15 @@ class _Tables:
         depth = max([len(o.routes or ()) for _, o in options] + [1])
         self.route_goto = np.full((n_opt, depth), -1, dtype=np.int64)
         route_conds: list[Condition | None] = []
-        seq: list[list[Action]] = []
         for k, (i, o) in enumerate(options):
             node = nodes[i]
             step = effective_actions(scenario, node, o, False)
-            seq.append(list(step.actions))
             for a in step.actions:
                 self.chosen[k, ACTION_INDEX[a]] = True
             for a in o.actions:
                 self.declared[k, ACTION_INDEX[a]] = True
             self.bits[k] = np.uint64(_mask(step.actions))
+            self.cut_in[k] = step.interrupted
             self.vent_broken[k] = step.vent_broken
             self.restarted[k] = step.restarted
             if o.anger_delta is not None:
@@ -106,34 +111,6 @@ class _Tables:
             routes = list(o.routes or ())
             route_conds += [routes[m].when if m < len(routes) else None for m in range(depth)]
         self.route_when = _Conditions(route_conds or [None] * depth, shape=(n_opt, depth))
-
-        # scoring tables
-        self.steps = protocol.steps
-        self.step_bits = np.array([_mask(s.actions) for s in protocol.steps], dtype=np.uint64)
-        w = [protocol.critical_weight if s.critical else 1.0 for s in protocol.steps]
-        self.step_weight = np.array(w, dtype=np.float64)
-        self.weight_total = sum({s.id: wt for s, wt in zip(protocol.steps, w)}.values())
-        self.critical = np.array([s.critical for s in protocol.steps], dtype=bool)
-        ids = [s.id for s in protocol.steps]
-        self.pairs = [(ids.index(a), ids.index(b)) for a, b in sorted(protocol.precedence)]
-        self.penalty_slots = np.zeros((n_opt, A + 1), dtype=np.float64)
-        for k, acts in enumerate(seq):
-            j = 0
-            for a in acts:
-                rule = protocol.penalty_for(a)
-                if rule is not None:
-                    self.penalty_slots[k, j] = rule.penalty
-                    j += 1
-        safety = protocol.safety
-        self.flagged = np.array(
-            [
-                bool(safety) and (("threat" in safety.triggers and n.line.threat) or ("abuse" in safety.triggers and n.line.abuse))
-                for n in nodes
-            ],
-            dtype=bool,
-        )
-        self.helps = np.array([bool(safety) and safety.requires in acts for acts in seq] or [False], dtype=bool)
-        self.outcome_value = np.array([protocol.outcome_value(o) for o in OUTCOMES], dtype=np.float64)
 
 
 def _mask(actions) -> int:
@@ -188,14 +165,14 @@ def simulate(
     *,
     record: bool = False,
 ) -> Batch:
-    """Play `policy` (random or always:ACTION) once per seed, all runs together."""
-    if policy.kind not in ("random", "always"):
-        raise ValueError(f"the batch simulator plays random and always:ACTION, not {policy.name}")
-    t = scenario.derived("batch_tables:" + protocol.id, lambda sc: _Tables(sc, protocol))
+    """Play `policy` (random, always:ACTION or position:N) once per seed, all runs together."""
+    if policy.kind not in ("random", "always", "position"):
+        raise ValueError(f"the batch simulator plays random, always:ACTION and position:N, not {policy.name}")
+    t = scenario.derived("batch_tables", _Tables)
     reactor = reactor_for(scenario)
     rp = reactor.dynamics.restart_penalty
     seeds = np.asarray(seeds, dtype=np.int64)
-    R, A, S = len(seeds), len(ACTIONS), len(t.steps)
+    R, A = len(seeds), len(ACTIONS)
     start = float(scenario.persona.anger)
     node = np.full(R, t.node_ids.index(scenario.start), dtype=np.int64)
     anger = np.full(R, start, dtype=np.float64)
@@ -203,15 +180,14 @@ def simulate(
     performed = np.zeros(R, dtype=np.uint64)
     outcome = np.full(R, UNFINISHED, dtype=np.int64)
     turns = np.zeros(R, dtype=np.int64)
-    first = np.zeros((R, S), dtype=np.int64)
-    penalties = np.zeros(R, dtype=np.float64)
-    pending = np.zeros(R, dtype=bool)
     anger_added = np.zeros(len(t.node_ids), dtype=np.float64)
     left_from = np.zeros(len(t.node_ids), dtype=np.int64)
     chosen_log = np.full((R, MAX_TURNS), -1, dtype=np.int64) if record else None
     fell_back = np.zeros(R, dtype=bool)
     carrying = t.declared[:, ACTION_INDEX[policy.action]] if policy.kind == "always" else None
     patience = scenario.persona.patience
+    # one column per turn of what the score needs (rows of finished runs keep their old values)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acts", "interrupted", "venting", "threat", "abuse", "beyond", "narration", "anger")}
 
     live = np.arange(R)
     turn = 0
@@ -232,11 +208,20 @@ def simulate(
             live, nd, ag, pf, cand, c, offered, n = live[keep], nd[keep], ag[keep], pf[keep], cand[keep], c[keep], offered[keep], n[keep]
             if not live.size:
                 break
-        # the seeded pick among the offered options, as policies.random_pick does it
-        u = uniform(seeds[live], turn, RANDOM_STREAM)
-        j = np.minimum(n - 1, (u * n).astype(np.int64))
-        rank = np.cumsum(offered, axis=1) - 1
-        slot = np.argmax(offered & (rank == j[:, None]), axis=1)
+        if policy.kind == "position":
+            # the options as this session shows them (engine.presented), then the N-th of them
+            W = offered.shape[1]
+            keys = shuffle_keys(seeds[live], turn, np.arange(W, dtype=np.float64), t.pin[nd])
+            keys = np.where(offered, keys, np.inf)
+            shown = np.argsort(keys, axis=1, kind="stable")
+            want = np.where(policy.position > 0, np.minimum(policy.position, n), n) - 1
+            slot = shown[np.arange(live.size), want]
+        else:
+            # the seeded pick among the offered options, as policies.random_pick does it
+            u = uniform(seeds[live], turn, RANDOM_STREAM)
+            j = np.minimum(n - 1, (u * n).astype(np.int64))
+            rank = np.cumsum(offered, axis=1) - 1
+            slot = np.argmax(offered & (rank == j[:, None]), axis=1)
         if carrying is not None:
             has = offered & carrying[c]
             anyhas = has.any(axis=1)
@@ -252,7 +237,8 @@ def simulate(
         modelled = reactor.delta(ch, cn, t.venting[nd], t.abuse[nd], t.vent_broken[o], restarted)
         overridden = t.override[o] + np.where(restarted, rp, 0.0)
         delta = np.where(t.has_override[o], overridden, modelled)
-        new_anger = reactor.apply(ag, delta, unit_noise(seeds[live], turn))
+        moved = reactor.apply(ag, delta, unit_noise(seeds[live], turn))
+        new_anger = np.where(t.narration[nd], ag, moved)  # after the call nothing moves anger
         np.add.at(anger_added, nd, np.maximum(new_anger - ag, 0.0))
         cn = cn + ch
         counts[live] = cn
@@ -260,16 +246,13 @@ def simulate(
         performed[live] = pf
         anger[live] = new_anger
 
-        # scoring bookkeeping: first turn of each step, conduct penalties in turn order, safety
-        hit = (t.bits[o][:, None] & t.step_bits[None, :]) != 0
-        fr = first[live]
-        first[live] = np.where((fr == 0) & hit, turn, fr)
-        pen = penalties[live]
-        slots = t.penalty_slots[o]
-        for k in range(slots.shape[1]):
-            pen = pen + slots[:, k]
-        penalties[live] = pen
-        pending[live] = (pending[live] | t.flagged[nd]) & ~t.helps[o]
+        for key, value in (
+            ("acts", t.bits[o]), ("interrupted", t.cut_in[o]), ("venting", t.venting[nd]), ("threat", t.threat[nd]),
+            ("abuse", t.abuse[nd]), ("beyond", t.beyond[nd]), ("narration", t.narration[nd]), ("anger", new_anger),
+        ):
+            col = np.zeros(R, dtype=value.dtype)
+            col[live] = value
+            cols[key].append(col)
 
         # where the choice leads: restart, goto, or the first route that holds now
         goto = np.where(restarted, t.restart_to[o], t.goto[o])
@@ -295,51 +278,27 @@ def simulate(
         np.add.at(left_from, nd[end == OUTCOMES.index(Outcome.CUSTOMER_LEFT)], 1)
         live = live[~finished]
 
-    total, passed = _score(t, protocol, outcome, anger, start, first, penalties, pending)
+    def stack(key: str, dtype) -> np.ndarray:
+        return np.stack(cols[key], axis=1) if cols[key] else np.zeros((R, 1), dtype=dtype)
+
+    features = TurnArrays(
+        acts=stack("acts", np.uint64),
+        interrupted=stack("interrupted", bool),
+        venting=stack("venting", bool),
+        threat=stack("threat", bool),
+        abuse=stack("abuse", bool),
+        beyond=stack("beyond", bool),
+        narration=stack("narration", bool),
+        anger_after=stack("anger", np.float64),
+        n=turns,
+        anger_start=np.full(R, start),
+        outcome=np.where(outcome >= 0, outcome, -1),
+    )
+    judged = judge(compile_protocol(protocol), features)
+    finished = outcome >= 0
+    total = np.where(finished, judged.total, np.nan)
+    passed = judged.passed & finished
     choices = None
     if record:
         choices = [[t.option_ids[k] for k in row if k >= 0] for row in chosen_log]
     return Batch(seeds, outcome, anger, turns, total, passed, anger_added, left_from, fell_back, choices)
-
-
-def _score(t: _Tables, protocol: Protocol, outcome, anger, start, first, penalties, pending):
-    """scoring.score for every run at once, each addition in the order the scalar makes it."""
-    R, S = first.shape
-    done = first > 0
-    # coverage: weights added in the order the steps were first performed (ties: list order)
-    key = np.where(done, first * (S + 1) + np.arange(S), np.iinfo(np.int64).max)
-    order = np.argsort(key, axis=1, kind="stable")
-    acc = np.zeros(R)
-    for p in range(S):
-        idx = order[:, p]
-        acc = acc + np.where(done[np.arange(R), idx], t.step_weight[idx], 0.0)
-    coverage = acc / t.weight_total
-
-    comps: dict[str, np.ndarray | None] = {"coverage": coverage, "order": None, "conduct": None, "outcome": None}
-    if protocol.ordered:
-        relevant = np.zeros(R, dtype=np.int64)
-        wrong = np.zeros(R, dtype=np.int64)
-        for a, b in t.pairs:
-            both = done[:, a] & done[:, b]
-            relevant += both
-            wrong += both & (first[:, a] > first[:, b])
-        safe = np.maximum(relevant, 1)
-        comps["order"] = np.where(relevant > 0, 1.0 - wrong / safe, 1.0)
-    comps["conduct"] = np.maximum(0.0, 1.0 - penalties)
-    finished = outcome >= 0
-    value = t.outcome_value[np.where(finished, outcome, 0)]
-    fall = np.minimum(1.0, np.maximum(0.0, (start - anger) / start)) if start > 0 else np.zeros(R)
-    comps["outcome"] = 0.6 * value + 0.4 * fall
-
-    weights = protocol.weights.model_dump()
-    used = {k: w for k, w in weights.items() if comps[k] is not None and w > 0}
-    total_w = sum(used.values())
-    acc = np.zeros(R)
-    for k, w in used.items():
-        acc = acc + comps[k] * w
-    raw = 100.0 * acc / total_w if total_w else np.zeros(R)
-    total = np.array([round(x, 2) for x in raw.tolist()])
-    missed = (t.critical[None, :] & ~done).any(axis=1)
-    passed = (total >= protocol.pass_mark) & ~missed & ~pending & finished
-    total = np.where(finished, total, np.nan)
-    return total, passed
