@@ -1,9 +1,12 @@
 """`defuse analyze`: what simulated trainees make of a scenario.
 
-Plays the scenario under the random policy and every always:ACTION policy many times at
-once (`batch`), the protocol policy through the engine (it looks ahead, so it is not
-vectorised; without noise one run is the whole story), and searches for the best and
-worst reachable scores (`search`). Returns plain data; the command layer prints it.
+Plays the scenario under the random policy, position:N (always the N-th option shown) and
+every always:ACTION policy many times at once (`batch`); the protocol, greedy-steps and
+greedy-calm trainees through the engine (they look ahead, so they are not vectorised);
+reports each one's pass rate and the best-scoring run that a gate failed (the customer
+left, an ending the protocol does not accept, the safety rule broken: none of those may
+pass); and searches for the best and worst reachable scores (`search`). Returns plain
+data; the command layer prints it.
 """
 from __future__ import annotations
 
@@ -17,18 +20,25 @@ from scoring.protocol import Protocol
 from ..actions import Action
 from ..diagnostics import DefuseError
 from ..model import Scenario
-from ..policies import Policy, play_policy
+from ..policies import Policy, parse_policy, play_policy
 from .batch import OUTCOMES, STUCK, Batch, simulate
 from .search import BUDGET, Found, extremes
 
-__all__ = ["analyze", "CHUNK", "policy_names"]
+__all__ = ["analyze", "CHUNK", "policy_names", "GAMING", "GAMING_LIMIT"]
 
+GAMING_LIMIT = 0.10  # a model trainee who games and passes more often than this: the scenario can be gamed
 CHUNK = 20_000  # runs simulated together: big enough for numpy to pay off, small enough for memory
 Progress = Callable[[int, int, str], None]
 
 
-def policy_names() -> list[str]:
-    return ["protocol", "random"] + [f"always:{a.value}" for a in Action]
+GAMING = ("position:1", "position:2", "position:last", "greedy-steps", "greedy-calm")  # model trainees who game
+ENGINE_RUNS = 200  # the greedy trainees look ahead through the engine: fewer runs (they barely vary by seed)
+
+
+def policy_names(scenario: Scenario | None = None) -> list[str]:
+    """The policies analyze reports: always:ACTION only for actions some option carries."""
+    actions = list(Action) if scenario is None else [a for a in Action if any(a in o.actions for n in scenario.nodes for o in n.options)]
+    return ["protocol", "random", *GAMING] + [f"always:{a.value}" for a in actions]
 
 
 def analyze(
@@ -39,9 +49,11 @@ def analyze(
     progress: Progress | None = None,
     budget: int = BUDGET,
 ) -> dict:
-    policies = [Policy("random")] + [Policy("always", a) for a in Action]
+    names = policy_names(scenario)
+    policies = [parse_policy(n) for n in names if n not in ("protocol", "greedy-steps", "greedy-calm")]
     protocol_runs = runs if scenario.persona.noise > 0 else 1
-    total_work = runs * len(policies) + protocol_runs
+    greedy_runs = min(runs, ENGINE_RUNS)
+    total_work = runs * len(policies) + protocol_runs + 2 * greedy_runs
     done = 0
 
     def tick(n: int, label: str) -> None:
@@ -51,6 +63,12 @@ def analyze(
             progress(done, total_work, label)
 
     report_policies = [_protocol_policy(scenario, protocol, protocol_runs, seed, tick)]
+    gated_best: tuple | None = None  # (total, policy, seed) of the best run failed by a gate
+    for name in ("greedy-steps", "greedy-calm"):
+        doc, best = _engine_policy(scenario, protocol, parse_policy(name), greedy_runs, seed, tick)
+        report_policies.append(doc)
+        if best is not None and (gated_best is None or best[0] > gated_best[0]):
+            gated_best = best
     losses = None
     lowest: tuple | None = None  # (total, policy, seed) of the worst and best simulated runs
     highest: tuple | None = None
@@ -60,6 +78,10 @@ def analyze(
             seeds = np.arange(seed + lo, seed + min(runs, lo + CHUNK), dtype=np.int64)
             b = simulate(scenario, protocol, policy, seeds)
             parts.append(b)
+            if b.gated.any():
+                k = int(np.argmax(np.where(b.gated, b.total, -np.inf)))
+                if gated_best is None or b.total[k] > gated_best[0]:
+                    gated_best = (float(b.total[k]), policy, int(seeds[k]))
             if not np.isnan(b.total).all():
                 i, j = int(np.nanargmin(b.total)), int(np.nanargmax(b.total))
                 if lowest is None or b.total[i] < lowest[0]:
@@ -86,6 +108,13 @@ def analyze(
     always = [p for p in report_policies if p["policy"].startswith("always:")]
     gaming = [p["policy"] for p in always if p["pure_pass_rate"] > 0]
     helped = [p["policy"] for p in always if p["pass_rate"] > chance and p["policy"] not in gaming]
+    order = {n: i for i, n in enumerate(names)}
+    report_policies.sort(key=lambda p: order.get(p["policy"], len(order)))
+    gamed = [p["policy"] for p in report_policies if p["policy"] in GAMING + ("random",) and p["pass_rate"] > GAMING_LIMIT]
+    gated = None
+    if gated_best is not None:
+        g = _replay(scenario, protocol, gated_best[1], gated_best[2])
+        gated = {"policy": gated_best[1].name, "seed": gated_best[2], **g.to_dict()}
     return {
         "scenario": scenario.id,
         "revision": scenario.revision,
@@ -96,6 +125,8 @@ def analyze(
         "policies": report_policies,
         "reachable": found.to_dict(),
         "gaming_policies": gaming,
+        "gamed_by": gamed,
+        "best_gated": gated,
         "helped_by_repetition": helped,
         "losses": losses,
     }
@@ -105,6 +136,29 @@ def _replay(scenario: Scenario, protocol: Protocol, policy: Policy, seed: int) -
     state = play_policy(scenario, policy, protocol, seed)
     result = score(state.transcript(), protocol)
     return Found(result.total, result.passed, state.outcome.value if state.outcome else "unfinished", tuple(t.choice for t in state.turns))
+
+
+def _engine_policy(scenario: Scenario, protocol: Protocol, policy: Policy, runs: int, seed: int, tick) -> tuple[dict, tuple | None]:
+    """A look-ahead trainee played through the engine, and its best run that a gate failed."""
+    totals, passed, outcomes = [], [], []
+    best = None
+    for s in range(seed, seed + runs):
+        try:
+            state = play_policy(scenario, policy, protocol, s)
+        except DefuseError:
+            totals.append(np.nan)
+            passed.append(False)
+            outcomes.append("stuck")
+            tick(1, policy.name)
+            continue
+        result = score(state.transcript(), protocol)
+        totals.append(result.total if state.finished else np.nan)
+        passed.append(result.passed and state.finished)
+        outcomes.append(state.outcome.value if state.outcome else "unfinished")
+        if state.finished and (not result.ending_accepted or result.safety_broken) and (best is None or result.total > best[0]):
+            best = (result.total, policy, s)
+        tick(1, policy.name)
+    return _describe(policy.name, np.array(totals), np.array(passed), outcomes), best
 
 
 def _protocol_policy(scenario: Scenario, protocol: Protocol, runs: int, seed: int, tick) -> dict:

@@ -44,6 +44,7 @@ class Batch:
     anger_added: np.ndarray  # per node (scenario order): anger added by choices made there
     left_from: np.ndarray  # per node: runs whose customer left after a choice made there
     fell_back: np.ndarray  # always:ACTION runs that had to pick at random somewhere (no option carried it)
+    gated: np.ndarray  # finished runs failed by a gate: the customer left, an ending not accepted, the safety rule broken
     choices: list[list[str]] | None = None  # option ids per run, when recorded
 
 
@@ -301,4 +302,5 @@ def simulate(
     choices = None
     if record:
         choices = [[t.option_ids[k] for k in row if k >= 0] for row in chosen_log]
-    return Batch(seeds, outcome, anger, turns, total, passed, anger_added, left_from, fell_back, choices)
+    gated = finished & (~judged.ending_ok | (judged.safety_turn > 0))
+    return Batch(seeds, outcome, anger, turns, total, passed, anger_added, left_from, fell_back, gated, choices)

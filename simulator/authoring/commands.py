@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..cli import emit_json, fail, library_from
+from .analyze import GAMING_LIMIT
 
 __all__ = ["register"]
 
@@ -181,6 +182,12 @@ def _print_analysis(r: dict) -> None:
         print("no reachable path passes" + note)
     if r["gaming_policies"]:
         print("GAMEABLE: repeating one action passes: " + ", ".join(r["gaming_policies"]))
+    if r["gamed_by"]:
+        print(f"GAMEABLE: these model trainees pass more than {GAMING_LIMIT:.0%} of runs: " + ", ".join(r["gamed_by"]))
+    g = r["best_gated"]
+    if g:
+        verdict = "PASSES (a bug in the rules)" if g["passed"] else "fails, as it must"
+        print(f"best run failed by a gate (customer left, ending not accepted or safety broken): {g['score']:.1f} ({g['outcome']}, {g['policy']} seed {g['seed']}) {verdict}")
     if r["helped_by_repetition"]:
         print("repetition raises the pass rate above random play: " + ", ".join(r["helped_by_repetition"]))
     if r["losses"]:

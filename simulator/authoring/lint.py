@@ -14,7 +14,13 @@ of the file it is about. What each check claims, precisely:
 - W109: a trainee repeating one action passes (always:ACTION, seeds 0 to 4, counting only
   runs where every choice carried that action: a run that fell back on random picks
   passed by luck, which `analyze` reports instead);
-- W110: the exhaustive search (`search`, seed 0) finds no passing playthrough.
+- W110: the exhaustive search (`search`, seed 0) finds no passing playthrough;
+- W111: a model trainee who games passes more than 10% of runs: always the same position
+  (`position:1`, `2`, `last`), the option naming most steps (`greedy-steps`), the option that
+  calms most now (`greedy-calm`), random play, or repeating one action (`always:ACTION`);
+  seeds 0 to 99 (the engine-played greedy trainees, seeds 0 to 9);
+- W112: more than a fifth of the options keep a pinned place (`pin:`): the shuffle that
+  stops pattern-pressing has little left to shuffle.
 
 A scenario silences codes with `lint: {ignore: [W107]}`.
 """
@@ -22,13 +28,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoring import score
 from scoring.protocol import Protocol
 
 from ..actions import Action
 from ..diagnostics import Diagnostic, Severity
 from ..loader import Document
 from ..model import Scenario
-from ..policies import Policy
+from ..diagnostics import DefuseError
+from ..policies import Policy, parse_policy, play_policy
+from .analyze import GAMING_LIMIT
 from .batch import simulate
 from .reach import explore
 from .search import passing_path
@@ -93,6 +102,12 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
     if gaming:
         action, total = gaming
         warn(("id",), "W109", f"a trainee who always chooses {action.value!r} passes (score {total:.1f}, pass mark {protocol.pass_mark:g}): make repetition cost something")
+    for name, rate in _gamed(scenario, protocol):
+        warn(("id",), "W111", f"a trainee playing {name} passes {rate:.0%} of runs (over {GAMING_LIMIT:.0%}): the score rewards a pattern, not the skill; make that pattern cost something")
+    options = [o for n in scenario.nodes for o in n.options]
+    pinned = [o for o in options if o.pin is not None]
+    if options and len(pinned) > max(1, len(options) // 5):
+        warn(("id",), "W112", f"{len(pinned)} of {len(options)} options are pinned in place: pin only where the position itself means something (e.g. 'say nothing' last)")
     best = passing_path(scenario, protocol, seed=0)
     if best.complete and best.best_passing is None and best.best is not None:
         b = best.best
@@ -104,6 +119,29 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
 
     ignored = set(scenario.lint.ignore)
     return sorted(d for d in found if d.code not in ignored)
+
+
+def _gamed(scenario: Scenario, protocol: Protocol) -> list[tuple[str, float]]:
+    """The model trainees who game and pass more than GAMING_LIMIT of their runs."""
+    found = []
+    seeds = np.arange(100)
+    carried = [a for a in Action if any(a in o.actions for n in scenario.nodes for o in n.options)]
+    for policy in [parse_policy(p) for p in ("position:1", "position:2", "position:last", "random")] + [Policy("always", a) for a in carried]:
+        rate = float(simulate(scenario, protocol, policy, seeds).passed.mean())
+        if rate > GAMING_LIMIT:
+            found.append((policy.name, rate))
+    for name in ("greedy-steps", "greedy-calm"):
+        policy = parse_policy(name)
+        wins = 0
+        for seed in range(10):
+            try:
+                state = play_policy(scenario, policy, protocol, seed)
+            except DefuseError:
+                continue
+            wins += state.finished and score(state.transcript(), protocol).passed
+        if wins / 10 > GAMING_LIMIT:
+            found.append((name, wins / 10))
+    return found
 
 
 def _gaming(scenario: Scenario, protocol: Protocol) -> tuple[Action, float] | None:
