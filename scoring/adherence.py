@@ -18,7 +18,7 @@ from simulator.model import Outcome, Transcript
 from .kernel import FACTS, RESPONSES_TO_ABUSE, SCORING_VERSION, Judgement, TurnArrays, compile_protocol, judge
 from .protocol import Fact, Protocol
 
-__all__ = ["score", "Score", "StepResult", "Feedback", "SCORING_VERSION"]
+__all__ = ["score", "Score", "StepResult", "Feedback", "SCORING_VERSION", "step_label", "fail_reasons"]
 
 _FACT_WORDS = {
     Fact.ABUSE: "the customer was abusive",
@@ -40,6 +40,35 @@ class StepResult:
     status: str = "met"  # met | missed | lost | kept | broken | not needed
     kind: str = "do"
     at: int | None = None  # the turn that undid or broke it
+
+
+def step_label(s) -> str:
+    """How a step's result reads in a debrief: 'turn 3', 'kept', 'lost at turn 2', 'not needed here'..."""
+    get = (lambda k, d=None: s.get(k, d)) if isinstance(s, dict) else (lambda k, d=None: getattr(s, k, d))
+    status = get("status") or ("met" if get("performed") else "missed")
+    if status == "met":
+        return f"turn {get('turn')}"
+    if status in ("lost", "broken") and get("at"):
+        return f"{status} at turn {get('at')}"
+    return {"not needed": "not needed here"}.get(status, status)
+
+
+def fail_reasons(score: "Score") -> list[str]:
+    """Why a session did not pass, gates first (empty when it passed)."""
+    if score.passed:
+        return []
+    reasons = []
+    if not score.ending_accepted:
+        gate = next((f for f in score.feedback if f.kind == "outcome" and f.step is None), None)
+        reasons.append("the customer left" if gate and "customer left" in gate.message else "the ending does not pass under this procedure")
+    if score.safety_broken:
+        reasons.append("the safety rule was broken")
+    if score.critical_missed:
+        n = len(score.critical_missed)
+        reasons.append(f"{n} critical step{'s' if n > 1 else ''} missed")
+    if score.total < score.pass_mark:
+        reasons.append("below the pass mark")
+    return reasons
 
 
 @dataclass(frozen=True)
@@ -96,7 +125,7 @@ def score(transcript: Transcript, protocol: Protocol) -> Score:
     """Judge one conversation against one protocol (any session, any protocol, any time)."""
     turns = transcript.turns
     tables = compile_protocol(protocol)
-    j: Judgement = judge(tables, TurnArrays.of_turns(turns, transcript.outcome, transcript.anger_start))
+    j: Judgement = judge(tables, TurnArrays.of_turns(turns, transcript.outcome, transcript.anger_start, transcript.anger_end))
     by_index = {t.index: t for t in turns}
 
     def turn_at(col: int):

@@ -67,10 +67,11 @@ class TurnArrays:
     anger_after: np.ndarray  # float [R, T]
     n: np.ndarray  # int [R]: turns played
     anger_start: np.ndarray  # float [R]
+    anger_end: np.ndarray  # float [R]
     outcome: np.ndarray  # int [R]: index into OUTCOMES, -1 for no ending (an observer's log, an unfinished run)
 
     @classmethod
-    def of_turns(cls, turns, outcome: Outcome | None, anger_start: float | None) -> "TurnArrays":
+    def of_turns(cls, turns, outcome: Outcome | None, anger_start: float | None, anger_end: float | None = None) -> "TurnArrays":
         T = max(1, len(turns))
         a = np.zeros((1, T), dtype=np.uint64)
         flags = {k: np.zeros((1, T), dtype=bool) for k in ("interrupted", "venting", "threat", "abuse", "beyond", "narration")}
@@ -85,11 +86,13 @@ class TurnArrays:
             flags["narration"][0, i] = t.narration
             anger[0, i] = t.anger_after
         start = float(anger_start) if anger_start is not None else (turns[0].anger_before if turns else 0.0)
+        end = float(anger_end) if anger_end is not None else (turns[-1].anger_after if turns else start)
         return cls(
             acts=a,
             anger_after=anger,
             n=np.array([len(turns)], dtype=np.int64),
             anger_start=np.array([start], dtype=np.float64),
+            anger_end=np.array([end], dtype=np.float64),
             outcome=np.array([OUTCOMES.index(outcome) if outcome is not None else -1], dtype=np.int64),
             **flags,
         )
@@ -263,8 +266,7 @@ def judge(tables: ProtocolTables, t: TurnArrays) -> Judgement:
     ending_ok = ending_ok | ~has_end
     unkept_promise = (valid & ((t.acts & tables.over_promise) != 0)).any(axis=1)
     value = np.where(ending_ok, tables.end_value[oc], 0.0) * np.where(unkept_promise, UNKEPT_PROMISE, 1.0)
-    last = np.maximum(t.n - 1, 0)
-    anger_end = np.where(t.n > 0, t.anger_after[np.arange(R), last], t.anger_start)
+    anger_end = t.anger_end
     start = t.anger_start
     fall = np.where(start > 0, np.minimum(1.0, np.maximum(0.0, (start - anger_end) / np.where(start > 0, start, 1.0))), 0.0)
     outcome = np.where(has_end, 0.6 * value + 0.4 * fall, np.nan)

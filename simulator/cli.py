@@ -120,8 +120,10 @@ def _print_score(sc: dict) -> None:
     c = sc["components"]
     parts = ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} n/a" for k, v in c.items())
     print(f"score: {sc['total']:.1f}/100 against {sc['protocol']} ({'PASS' if sc['passed'] else 'FAIL'}, pass mark {sc['pass_mark']:.0f}); {parts}")
+    from scoring import step_label
+
     for st in sc["steps"]:
-        mark = f"turn {st['turn']}" if st["performed"] else "missed"
+        mark = step_label(st)
         print(f"   [{'x' if st['performed'] else ' '}] {st['title']}{' *' if st['critical'] else ''}  {mark}")
     for f in sc["feedback"]:
         print(f" - {f['message']}")
@@ -137,15 +139,24 @@ def cmd_score(args) -> int:
     from .model import Transcript, Turn
 
     proto = protocol(args.protocol)
+    names = [a for a in args.actions.split(",") if a.strip()]
+    marked = {}
+    for flag, text in (("--threat-at", args.threat_at), ("--abuse-at", args.abuse_at)):
+        items = [x.strip() for x in text.split(",") if x.strip()]
+        bad = [x for x in items if not x.isdigit() or not 1 <= int(x) <= len(names)]
+        if bad:
+            return fail(f"{flag}: {bad[0]!r} is not a turn of the log (1 to {len(names)})")
+        marked[flag] = {int(x) for x in items}
     turns = []
-    for i, name in enumerate([a for a in args.actions.split(",") if a.strip()], start=1):
+    for i, name in enumerate(names, start=1):
         try:
             action = parse_action(name)
         except ValueError as e:
             return fail(f"{e} (valid: {', '.join(a.value for a in Action)})")
-        turns.append(Turn(i, "", "", "", action.value, f"({action.value})", (action,), action == Action.INTERRUPT, 0.0, 0.0))
-    if not turns:
-        return fail("--actions needs at least one action")
+        turns.append(
+            Turn(i, "", "", "", action.value, f"({action.value})", (action,), action == Action.INTERRUPT, 0.0, 0.0,
+                 threat=i in marked["--threat-at"], abuse=i in marked["--abuse-at"])
+        )
     result = score(Transcript(tuple(turns)), proto)
     if args.json:
         emit_json({"score": result.to_dict()})
@@ -256,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score an action sequence logged by an observer (one action per turn)")
     p.add_argument("--protocol", required=True, metavar="ID")
-    p.add_argument("--actions", required=True, metavar="A,A,...")
+    p.add_argument("--actions", required=True, metavar="A,A,...", help="the trainee's actions, one per turn, in order (may be empty: nothing was done)")
+    p.add_argument("--threat-at", default="", metavar="TURN,...", help="turns whose customer line was a threat (the safety rule then asks for seek_help in that turn)")
+    p.add_argument("--abuse-at", default="", metavar="TURN,...", help="turns whose customer line was abusive (conditional steps such as drawing the line then apply)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_score)
 

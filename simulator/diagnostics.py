@@ -48,6 +48,10 @@ CODES: dict[str, str] = {
     "E028": "a scripted test names an option that does not exist",
     "E030": "protocol step refers to an unknown step",
     "E031": "protocol order has a cycle",
+    "E040": "a protocol step's lost_if names neither 'vent_cut' nor an action",
+    "E041": "a prohibition (kind: avoid) forbids an action that is not harmful",
+    "E042": "a prohibition (kind: avoid) has a place in the order (after)",
+    "E043": "an ending's `after` names something that is not a step to do",
     # Lint warnings (`defuse lint`): the file loads, but a trainee would meet a problem.
     "W101": "a node no playthrough can reach",
     "W102": "a node where, for some anger or history, no option is offered (a dead end that is not an ending)",
@@ -59,6 +63,8 @@ CODES: dict[str, str] = {
     "W108": "a customer line with no words to say or show",
     "W109": "repeating a single action passes the scenario",
     "W110": "no reachable path passes: the best score is below the pass mark",
+    "W111": "a model trainee who games (same position, most steps named, most calming, random, one action) passes over 10% of runs",
+    "W112": "many options pinned in place, so the seeded order has little to shuffle",
 }
 
 LINT_CODES: frozenset[str] = frozenset(c for c in CODES if c.startswith("W"))

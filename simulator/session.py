@@ -8,11 +8,21 @@ from __future__ import annotations
 from scoring import Score, score
 from scoring.protocol import Protocol
 
-from .engine import available, choose, start
+from .engine import choose, presented, start
 from .model import Option, Scenario, State
 from .store import Store
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "fresh_seed"]
+
+
+def fresh_seed(seed: int | None) -> int:
+    """`seed` if one was given, else a new one for this session (recorded with it, so a
+    replay with `--seed` shows the same order)."""
+    if seed is not None:
+        return seed
+    import secrets
+
+    return secrets.randbelow(2**31)
 
 
 class Recorder:
@@ -47,7 +57,8 @@ class Recorder:
 
     @property
     def options(self) -> list[Option]:
-        return available(self.scenario, self.state)
+        """The options offered now, in the order this session shows them (seeded; see engine.presented)."""
+        return presented(self.scenario, self.state)
 
     @property
     def finished(self) -> bool:

@@ -340,7 +340,7 @@ class Store:
         with self.conn:
             self.conn.execute(
                 "UPDATE sessions SET ended_at=?, outcome=?, complete=?, anger_end=?, total=?, passed=?, score_json=?,"
-                " coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
+                " coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=?, scoring_version=? WHERE id=?",
                 (
                     ended_at or utc_now(),
                     outcome.value if outcome else None,
@@ -350,6 +350,7 @@ class Store:
                     (int(score["passed"]) if score else None),
                     json.dumps(score) if score else None,
                     *_score_columns(score),
+                    score.get("scoring_version") if score else None,
                     session_id,
                 ),
             )
@@ -357,8 +358,9 @@ class Store:
     def save_score(self, session_id: str, score: dict) -> None:
         with self.conn:
             self.conn.execute(
-                "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
-                (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *_score_columns(score), session_id),
+                "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=?,"
+                " scoring_version=? WHERE id=?",
+                (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *_score_columns(score), score.get("scoring_version"), session_id),
             )
 
     # ---------------------------------------------------------------- reading
@@ -399,12 +401,16 @@ class Store:
         until: str | None = None,
         passed: bool | None = None,
         complete: bool | None = None,
+        scoring_version: int | None = None,
     ) -> Iterator["SessionSummary"]:
-        """Like `find`, but one flat record per session with its turns aggregated in SQL: for large tables."""
+        """Like `find`, but one flat record per session with its turns aggregated in SQL: for large tables.
+
+        With `scoring_version`, a score saved under other rules counts as no score (`scored`
+        False), so the caller re-scores that session from its turns."""
         where, args = _where(trainee, scenario, since, until, passed, complete)
         cur = self.conn.cursor()
         cur.row_factory = None
-        cur.execute(f"SELECT {_SUMMARY_COLUMNS} FROM sessions" + where + " ORDER BY started_at, id", args)
+        cur.execute(f"SELECT {_SUMMARY_COLUMNS}, scoring_version FROM sessions" + where + " ORDER BY started_at, id", args)
         outcomes = {o.value: o for o in Outcome}
         for r in cur:
             yield SessionSummary(
@@ -416,9 +422,16 @@ class Store:
                 None if r[13] is None else bool(r[13]),
                 {"coverage": r[14], "order": r[15], "conduct": r[16], "outcome": r[17]},
                 tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
-                r[12] is not None and r[18] is not None,
-                *r[19:],
+                r[12] is not None and r[18] is not None and (scoring_version is None or r[23] == scoring_version),
+                *r[19:23],
             )
+
+    def outdated_scores(self, scoring_version: int) -> int:
+        """How many sessions keep a score saved under other scoring rules than `scoring_version`."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM sessions WHERE score_json IS NOT NULL AND (scoring_version IS NULL OR scoring_version != ?)", (scoring_version,)
+        ).fetchone()
+        return int(row[0])
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
         return self._turns_of([session_id]).get(session_id, ((), ()))[0]

@@ -142,7 +142,11 @@ def test_analyze_json_is_one_document(cli):
     assert status == 0, err
     doc = json.loads(out)
     names = [p["policy"] for p in doc["policies"]]
-    assert names[:2] == ["protocol", "random"] and len(names) == 2 + len(Action)
+    sc = LIB.get("billing_double_charge").scenario
+    carried = [a for a in Action if any(a in o.actions for n in sc.nodes for o in n.options)]
+    assert names == ["protocol", "random", "position:1", "position:2", "position:last", "greedy-steps", "greedy-calm"] + [f"always:{a.value}" for a in carried]
+    assert len(carried) < len(Action)  # only actions some option carries are listed
+    assert doc["best_gated"] is None or not doc["best_gated"]["passed"]
     for p in doc["policies"]:
         assert sum(p["outcomes"].values()) == p["runs"] and sum(p["histogram"]) == p["runs"]
         assert 0 <= p["pass_rate"] <= 1

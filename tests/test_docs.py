@@ -35,3 +35,28 @@ def test_readme_quick_start_is_two_make_targets():
     assert "make play" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_scoring_doc_traces_every_step_to_its_source():
+    from scoring.traced import traced_table
+    from simulator.library import protocols
+
+    doc = (ROOT / "docs" / "scoring.md").read_text()
+    table = traced_table([protocol(p) for p in sorted(protocols())])
+    assert table in doc  # regenerate with scoring.traced.traced_table when a protocol changes
+
+
+def test_every_bundled_step_quotes_its_source_verbatim():
+    from simulator.library import protocols
+
+    seeds = ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        import pytest
+
+        pytest.skip("the source documents are not beside this checkout")
+    norm = lambda t: " ".join(t.replace("**", "").replace("~~", "").replace("“", '"').replace("”", '"').replace("’", "'").split())
+    for pid in protocols():
+        for s in protocol(pid).steps:
+            assert s.source is not None, (pid, s.id)
+            assert len(s.source.quote.split()) <= 12, (pid, s.id)
+            assert norm(s.source.quote) in norm((seeds / s.source.file).read_text()), (pid, s.id, s.source.quote)

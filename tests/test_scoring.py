@@ -7,7 +7,6 @@ import random
 import pytest
 
 from scoring import score
-from scoring.adherence import order_component
 from scoring.protocol import load_protocol
 from simulator.actions import Action
 from simulator.library import protocol, protocols
@@ -41,15 +40,11 @@ def total_order(n: int):
     return make_protocol(TOTAL.format(steps=steps))
 
 
-def brute_force_order(first: dict[str, int], before: set[tuple[str, str]]) -> float:
-    """Count, pair by pair, the precedence pairs done the right way round."""
-    n = d = 0
-    for a, b in before:
-        if a in first and b in first:
-            n += 1
-            if first[a] > first[b]:
-                d += 1
-    return 1.0 if n == 0 else (n - d) / n
+def brute_force_order(first: dict[str, int], before: set[tuple[str, str]]) -> float | None:
+    """Count, pair by pair, the precedence pairs done the right way round (ties kept), over
+    every pair of the protocol: a pair with a step not done earns nothing."""
+    kept = sum(1 for a, b in before if a in first and b in first and first[a] <= first[b])
+    return None if not before else kept / len(before)
 
 
 def kendall_tau(xs: list[int], ys: list[int]) -> float:
@@ -74,9 +69,9 @@ def test_order_equals_share_of_correct_pairs_on_random_sequences(seed):
     first = {s.id: s.turn for s in result.steps if s.performed}
     expected = brute_force_order(first, {(f"s{i}", f"s{j}") for i in range(n) for j in range(i + 1, n)})
     assert result.components["order"] == pytest.approx(expected, abs=1e-4)
-    # for a total order with no ties this is (1 + tau) / 2 over the performed steps
+    # once every step is done, with no ties, this is (1 + tau) / 2
     ids = sorted(first, key=lambda s: int(s[1:]))
-    if len(ids) >= 2:
+    if len(ids) == n and len(set(first.values())) == n:
         tau = kendall_tau([int(s[1:]) for s in ids], [first[s] for s in ids])
         assert result.components["order"] == pytest.approx((1 + tau) / 2, abs=1e-4)
 
@@ -105,14 +100,17 @@ def test_order_on_random_partial_orders(seed):
     turns = [[a.value for a in rng.sample(acts, rng.randint(1, 2))] for _ in range(rng.randint(1, 8))]
     result = score(Transcript(turns_of(*turns)), proto)
     first = {s.id: s.turn for s in result.steps if s.performed}
-    assert result.components["order"] == pytest.approx(brute_force_order(first, closure), abs=1e-4)
+    expected = brute_force_order(first, closure)
+    assert result.components["order"] == (None if expected is None else pytest.approx(expected, abs=1e-4))
 
 
 def test_same_turn_is_not_discordant():
-    value, wrong = order_component({"a": 1, "b": 1}, {("a", "b")})
-    assert value == 1.0 and wrong == []
-    value, wrong = order_component({"a": 2, "b": 1}, {("a", "b")})
-    assert value == 0.0 and wrong == [("a", "b")]
+    proto = total_order(2)
+    a, b = (s.actions[0].value for s in proto.steps)
+    tied = score(Transcript(turns_of([a, b])), proto)
+    assert tied.components["order"] == 1.0 and not [f for f in tied.feedback if f.kind == "order"]
+    wrong = score(Transcript(turns_of(b, a)), proto)
+    assert wrong.components["order"] == 0.0 and [f.step for f in wrong.feedback if f.kind == "order"] == ["s1"]
 
 
 def test_perfect_ten_step_sequence_passes_and_feedback_is_empty():
@@ -146,10 +144,11 @@ def test_missing_critical_step_fails_even_with_a_high_total():
 
 
 def test_conduct_penalties_add_up_and_floor_at_zero():
-    p = protocol("twelve_strategies")
+    p = make_protocol(TOTAL.format(steps="  - {id: calm, title: Calm, description: d, actions: [stay_calm]}") + "conduct:\n  - {action: argue, penalty: 0.25, message: m}\n")
     argue = p.penalty_for(Action.ARGUE).penalty
     r1 = score(Transcript(turns_of("stay_calm", "argue")), p)
-    assert r1.components["conduct"] == pytest.approx(1 - argue)
+    # conduct starts from what was done: one clean turn of two, the whole procedure, less the penalty
+    assert r1.components["conduct"] == pytest.approx(0.5 * 1.0 - argue)
     many = score(Transcript(turns_of(*["argue"] * 20)), p)
     assert many.components["conduct"] == 0.0
     lines = [f for f in r1.feedback if f.kind == "conduct"]
@@ -169,8 +168,11 @@ def test_safety_rule_fails_a_threat_left_without_seek_help():
     unsafe = score(Transcript(turns_of(*seq, threat_at=(3,)), Outcome.RESOLVED, 80.0, 10.0), p)
     assert unsafe.total >= p.pass_mark and not unsafe.passed and unsafe.safety_broken
     assert any(f.kind == "safety" and f.turn == 3 for f in unsafe.feedback)
-    safe = score(Transcript(turns_of(*seq[:3], "seek_help", *seq[3:], threat_at=(3,)), Outcome.RESOLVED, 80.0, 10.0), p)
+    safe = score(Transcript(turns_of(*seq[:2], [seq[2], "seek_help"], *seq[3:], threat_at=(3,)), Outcome.RESOLVED, 80.0, 10.0), p)
     assert not safe.safety_broken
+    # the answer to the threat must seek help (within: 1): the turn after is too late
+    late = score(Transcript(turns_of(*seq[:3], "seek_help", *seq[3:], threat_at=(3,)), Outcome.RESOLVED, 80.0, 10.0), p)
+    assert late.safety_broken
     # seek_help before the threat does not count: the threat came after
     early = score(Transcript(turns_of("seek_help", *seq, threat_at=(4,)), Outcome.RESOLVED, 80.0, 10.0), p)
     assert early.safety_broken

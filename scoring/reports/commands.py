@@ -217,6 +217,12 @@ def cmd_report(args) -> int:
             with _output(args.output, binary=True) as out:
                 out.write(data)
             n = len(chosen)
+        from scoring import SCORING_VERSION
+
+        outdated = store.outdated_scores(SCORING_VERSION) if override is None else 0
+    if outdated:
+        # saved scores are kept as they were; the report shows each session under today's rules
+        sys.stderr.write(f"note: {outdated} session(s) were scored under older rules and are re-scored here with the current ones (scoring version {SCORING_VERSION})\n")
     if args.output != "-":
         unit = "statement(s)" if args.format == "xapi" else "session(s)"
         sys.stderr.write(f"wrote {args.output}: {n} {unit}\n")

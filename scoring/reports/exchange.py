@@ -60,6 +60,10 @@ class _Step(_Strict):
     critical: bool
     performed: bool
     turn: int | None = None
+    applicable: bool = True
+    status: Literal["met", "missed", "lost", "kept", "broken", "not needed"] | None = None
+    kind: Literal["do", "avoid"] = "do"
+    at: int | None = None
 
 
 class _Feedback(_Strict):
@@ -82,6 +86,8 @@ class _Score(_Strict):
     safety_broken: bool = False
     critical_missed: list[str] = Field(default_factory=list)
     sequence: list[str]
+    ending_accepted: bool = True
+    scoring_version: int | None = None
 
 
 class _Session(_Strict):

@@ -61,13 +61,14 @@ class Judged:
 
 
 def judged(sessions: Iterable[StoredSession], protocol_of: Callable[[str], object], override=None) -> Iterator[Judged]:
-    """Each session with its score: against `override` if given, else the stored score."""
-    from scoring import score
+    """Each session with its score: against `override` if given, else the stored score when it
+    was saved under the current scoring rules, else re-scored from its turns."""
+    from scoring import SCORING_VERSION, score
 
     for s in sessions:
         if override is not None:
             yield Judged(s, score(s.transcript(), override).to_dict())
-        elif s.score is not None:
+        elif s.score is not None and s.score.get("scoring_version") == SCORING_VERSION:
             yield Judged(s, s.score)
         else:
             yield Judged(s, score(s.transcript(), protocol_of(s.protocol)).to_dict())
@@ -170,7 +171,9 @@ def table(store: Store, protocol_of: Callable[[str], object], *, override=None, 
             if verdict is None or j.passed == verdict:
                 yield row(j)
         return
-    for sm in store.summaries(**filters):
+    from scoring import SCORING_VERSION
+
+    for sm in store.summaries(scoring_version=SCORING_VERSION, **filters):
         if sm.scored:
             if verdict is None or bool(sm.passed) == verdict:
                 yield summary_row(sm)

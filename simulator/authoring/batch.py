@@ -293,6 +293,7 @@ def simulate(
         anger_after=stack("anger", np.float64),
         n=turns,
         anger_start=np.full(R, start),
+        anger_end=anger,
         outcome=np.where(outcome >= 0, outcome, -1),
     )
     judged = judge(compile_protocol(protocol), features)

@@ -20,7 +20,10 @@ def register(sub, common) -> None:
     p.add_argument("--screenshots", metavar="DIR", help="with --autoplay: save one PNG per turn and one of the debrief")
     p.add_argument("--trainee", metavar="NAME", help="the trainee's name (asked once and remembered otherwise)")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=None,
+        help="the session's seed (the order the options are shown in, the customer's noise); each session draws a fresh one unless given",
+    )
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")

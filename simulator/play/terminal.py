@@ -15,7 +15,7 @@ from ..cli import library_from, open_store
 from ..diagnostics import DefuseError
 from ..library import Library, protocol
 from ..model import Option, Scenario
-from ..session import Recorder
+from ..session import Recorder, fresh_seed
 from .text_console import Console, words_per_minute
 from .text_profile import clean_name, remember_name, remembered_name
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
@@ -60,7 +60,7 @@ def play(args, console: Console | None = None) -> int:
 class TextGame:
     """One terminal sitting: the name, the picker, sessions, debriefs, retries."""
 
-    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=0, debug=False, pace=None):
+    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=None, debug=False, pace=None):
         self.console = console
         self.library = library
         self.store = store
@@ -176,7 +176,7 @@ class TextGame:
 
     def _session(self, scenario: Scenario) -> None:
         proto = self.protocol or protocol(scenario.protocol)
-        rec = Recorder(scenario, proto, trainee=self.trainee, seed=self.seed, store=self.store, mode="text")
+        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text")
         self.recorder = rec
         c, w = self.console, self.console.style.width
         c.write("")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scoring import fail_reasons, step_label
+
 from ..engine import holds
 from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of
 
@@ -147,13 +149,13 @@ def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Styl
     out.append(f"Score: {score.total:.1f} / 100  {verdict}  (pass mark {score.pass_mark:.0f})")
     out += wrap(f"Protocol: {protocol.title} ({protocol.id})", w)
     out += wrap(_component_text(score.components), w, "  ")
-    if score.safety_broken:
-        out += wrap("The safety rule was broken, so this session cannot pass.", w, "  ")
+    if not score.passed:
+        out += wrap("Not passed: " + ", ".join(fail_reasons(score)) + ".", w, "  ")
     out += ["", "Steps (* critical):"]
     for s in score.steps:
-        mark = "[x]" if s.performed else "[ ]"
-        when = f"done, turn {s.turn:<3}" if s.performed else "missed      "
-        out += wrap(f"{s.title}{' *' if s.critical else ''}", w, f"  {mark} {when} ", " " * 20)
+        mark = "[x]" if s.performed else ("[-]" if not s.applicable else "[ ]")
+        when = f"{step_label(s):<16}"
+        out += wrap(f"{s.title}{' *' if s.critical else ''}", w, f"  {mark} {when} ", " " * 23)
     if score.feedback:
         out += ["", "Feedback:"]
         for f in score.feedback:

@@ -101,12 +101,12 @@ class App:
         self.scene = Picker(self)
 
     def play(self, entry) -> None:
-        from ..session import Recorder
+        from ..session import Recorder, fresh_seed
         from .scenes import RolePlay
 
         sc = entry.scenario
         proto = self._protocol(self.args.protocol or sc.protocol)
-        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=self.args.seed, store=self.store, mode="window")
+        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="window")
         self.scene = RolePlay(self, rec)
 
     def play_again(self, recorder) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pygame
 
+from scoring import fail_reasons, step_label
+
 from ...model import BAND_FLOORS, Band, band_of
 from ...session import Recorder
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, clip_lines, fit, wrap
@@ -170,21 +172,14 @@ class Debrief(Scene):
         r = self.result
         if r.passed:
             return "Every critical step done, in a good order, and the pass mark reached."
-        reasons = []
-        if r.total < r.pass_mark:
-            reasons.append("below the pass mark")
-        if r.critical_missed:
-            reasons.append(f"{len(r.critical_missed)} critical step{'s' if len(r.critical_missed) > 1 else ''} missed")
-        if r.safety_broken:
-            reasons.append("the safety rule was broken")
-        return "Not passed: " + ", ".join(reasons) + "."
+        return "Not passed: " + ", ".join(fail_reasons(r)) + "."
 
     def _step_rows(self, width: int):
         """Each step's wrapped title, its 'turn N' / 'missed' label, and the row height."""
         font = self.app.fonts.get(14)
         rows = []
         for s in self.result.steps:
-            when = f"turn {s.turn}" if s.performed else "missed"
+            when = step_label(s)
             lines = wrap(s.title + (" *" if s.critical else ""), font, width - 60 - font.size(when)[0] - 12)
             rows.append((s, when, lines, len(lines) * font.get_linesize() + 6))
         return rows
@@ -204,9 +199,9 @@ class Debrief(Scene):
             if y + h > rect.bottom - 8:
                 surface.blit(font.render("…", True, COLOURS["muted"]), (rect.x + 16, y))
                 break
-            colour = COLOURS["good"] if s.performed else COLOURS["bad"]
-            surface.blit(mark_font.render("✓" if s.performed else "✗", True, colour), (rect.x + 16, y))
-            when_img = font.render(when, True, COLOURS["muted"] if s.performed else COLOURS["bad"])
+            colour = COLOURS["good"] if s.performed else (COLOURS["muted"] if not s.applicable else COLOURS["bad"])
+            surface.blit(mark_font.render("✓" if s.performed else ("–" if not s.applicable else "✗"), True, colour), (rect.x + 16, y))
+            when_img = font.render(when, True, COLOURS["muted"] if s.performed or not s.applicable else COLOURS["bad"])
             draw_lines(surface, lines, font, COLOURS["text"], rect.x + 40, y)
             surface.blit(when_img, (rect.right - 16 - when_img.get_width(), y))
             y += h
