@@ -106,7 +106,7 @@ class App:
 
         sc = entry.scenario
         proto = self._protocol(self.args.protocol or sc.protocol)
-        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=self.args.seed, store=self.store, mode="window")
+        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=self.args.seed, store=self.store, mode="autoplay" if self.autoplaying else "window")
         self.scene = RolePlay(self, rec)
 
     def play_again(self, recorder) -> None:
