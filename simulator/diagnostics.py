@@ -48,6 +48,9 @@ CODES: dict[str, str] = {
     "E028": "a scripted test names an option that does not exist",
     "E030": "protocol step refers to an unknown step",
     "E031": "protocol order has a cycle",
+    # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.
+    "T001": "a scripted test's expectation was not met (outcome, pass/fail, score range, complete)",
+    "T002": "a scripted test cannot be played as written (an option not offered there, or the conversation ended first)",
     # Lint warnings (`defuse lint`): the file loads, but a trainee would meet a problem.
     "W101": "a node no playthrough can reach",
     "W102": "a node where, for some anger or history, no option is offered (a dead end that is not an ending)",
