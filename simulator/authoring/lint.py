@@ -14,7 +14,8 @@ of the file it is about. What each check claims, precisely:
 - W109: a trainee repeating one action passes (always:ACTION, seeds 0 to 4, counting only
   runs where every choice carried that action: a run that fell back on random picks
   passed by luck, which `analyze` reports instead);
-- W110: the exhaustive search (`search`, seed 0) finds no passing playthrough.
+- W110: the exhaustive search (`search`, seed 0) finds no passing playthrough;
+- W111: unquoted text with ` #` in it: YAML dropped the rest of the line as a comment.
 
 A scenario silences codes with `lint: {ignore: [W107]}`.
 """
@@ -32,6 +33,7 @@ from ..policies import Policy
 from .batch import simulate
 from .reach import explore
 from .search import passing_path
+from .textcheck import cut_text
 
 __all__ = ["lint", "MAX_WORDS", "GAMING_SEEDS"]
 
@@ -102,6 +104,7 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
             why = f"the best score, {b.total:.1f}, misses a critical step or breaks the safety rule"
         warn(("protocol",), "W110", f"no reachable path passes {protocol.id!r}: {why} (via {', '.join(b.choices)})")
 
+    found += cut_text(doc, Severity.WARNING)
     ignored = set(scenario.lint.ignore)
     return sorted(d for d in found if d.code not in ignored)
 
