@@ -160,7 +160,10 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
         m = e.problem_mark or e.context_mark
         line, col = _mark(m) if m else (1, 1)
         cm = e.context_mark
-        plain = explain_syntax_error(text, e.problem, e.context, line, col, *(_mark(cm) if cm is not None else (None, None)))
+        try:
+            plain = explain_syntax_error(text, e.problem, e.context, line, col, *(_mark(cm) if cm is not None else (None, None)))
+        except (IndexError, ValueError):  # a hint is a nicety: never let it hide the error itself
+            plain = None
         if plain is not None:
             doc.diagnostics.append(Diagnostic(path, plain[0], plain[1], "E002", plain[2]))
             return doc
