@@ -486,7 +486,7 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-_ACTION_FIELDS = {"actions", "done", "not_done", "reactions"}
+_ACTION_FIELDS = {"actions", "done", "not_done", "reactions", "action", "requires"}
 
 
 def _suggest(word: str, choices: list[str]) -> str:

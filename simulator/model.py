@@ -189,6 +189,10 @@ class Scenario(_Value):
     industry: str = Field(min_length=1, max_length=80)
     goals: list[Text] = Field(default_factory=list)
     protocol: Id
+    alternates: list[Id] = Field(
+        default_factory=list,
+        description="other protocols worth comparing for this scenario: the debrief's switch offers the main protocol and these, in order",
+    )
     persona: Persona
     start: Id
     hangup: Id | None = Field(None, description="ending node shown when anger reaches 100")
@@ -213,6 +217,11 @@ class Scenario(_Value):
 
     def has_node(self, node_id: str) -> bool:
         return node_id in self._index
+
+    @property
+    def protocol_ids(self) -> list[str]:
+        """The main protocol, then the alternates: what the debrief lets the trainee switch between."""
+        return list(dict.fromkeys([self.protocol, *self.alternates]))
 
     @property
     def endings(self) -> list[Node]:

@@ -5,25 +5,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..cli import emit_json, fail, library_from
+from ..cli import emit_json, fail, library_from, protocols_parser
 
 __all__ = ["register"]
 
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
-    p = sub.add_parser("validate", help="check scenario (or protocol) files; every error as path:line:col: CODE message")
+    p = sub.add_parser("validate", parents=[protocols_parser()], help="check scenario (or protocol) files; every error as path:line:col: CODE message")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
     p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("lint", help="validate, then warn about reachability, dead ends, gameable or unwinnable scoring")
+    p = sub.add_parser("lint", parents=[protocols_parser()], help="validate, then warn about reachability, dead ends, gameable or unwinnable scoring")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
     p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
     p.add_argument("--warn-only", action="store_true", help="exit 0 when there are warnings but no errors")
     p.set_defaults(func=cmd_lint)
 
-    p = sub.add_parser("test", help="play every scenario's own `tests:` block; each failure as path:line:col: T001 message")
+    p = sub.add_parser("test", parents=[protocols_parser()], help="play every scenario's own `tests:` block; each failure as path:line:col: T001 message")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
     p.add_argument("--json", action="store_true", help="one JSON document: every test's result and every diagnostic")
     p.set_defaults(func=cmd_test)
