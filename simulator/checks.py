@@ -117,7 +117,7 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
 
     for k, code in enumerate(_list(_dict(data.get("lint")).get("ignore"))):
         if isinstance(code, str) and code not in LINT_CODES:
-            doc.diag(("lint", "ignore", k), "E012", f"lint.ignore: {_quote(code)} is not a lint code (W101 to W111){_near(code, LINT_CODES)}")
+            doc.diag(("lint", "ignore", k), "E012", f"lint.ignore: {_quote(code)} is not a lint code ({min(LINT_CODES)} to {max(LINT_CODES)}){_near(code, LINT_CODES)}")
 
     proto = data.get("protocol")
     if protocols is not None and isinstance(proto, str) and proto not in protocols:

@@ -62,7 +62,7 @@ CODES: dict[str, str] = {
     "W108": "a customer line with no words to say or show",
     "W109": "repeating a single action passes the scenario",
     "W110": "no reachable path passes: the best score is below the pass mark",
-    "W111": "unquoted text containing ' #': the rest of the line was read as a comment",
+    "W113": "unquoted text containing ' #': the rest of the line was read as a comment",
 }
 
 LINT_CODES: frozenset[str] = frozenset(c for c in CODES if c.startswith("W"))

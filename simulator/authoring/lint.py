@@ -15,7 +15,7 @@ of the file it is about. What each check claims, precisely:
   runs where every choice carried that action: a run that fell back on random picks
   passed by luck, which `analyze` reports instead);
 - W110: the exhaustive search (`search`, seed 0) finds no passing playthrough;
-- W111: unquoted text with ` #` in it: YAML dropped the rest of the line as a comment.
+- W113: unquoted text with ` #` in it: YAML dropped the rest of the line as a comment.
 
 A scenario silences codes with `lint: {ignore: [W107]}`.
 """

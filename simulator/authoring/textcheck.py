@@ -1,4 +1,4 @@
-"""W111: text that YAML cut short at a ` #`.
+"""W113: text that YAML cut short at a ` #`.
 
 In unquoted YAML text, a `#` after a space starts a comment, so "You're my #1 priority"
 silently becomes "You're my". The file still loads, which is what makes it dangerous: the
@@ -46,7 +46,7 @@ def cut_text(doc: Document, severity: Severity = Severity.WARNING) -> list[Diagn
                 doc.path,
                 line,
                 col,
-                "W111",
+                "W113",
                 f"{where} is cut short at ' #': YAML read {dropped!r} as a comment, leaving {value!r}; put the whole text in double quotes",
                 severity,
             )
