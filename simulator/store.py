@@ -172,6 +172,7 @@ class StoredSession:
     score: dict | None
     turns: tuple[Turn, ...]
     turn_times: tuple[str, ...] = ()  # when each turn was committed (ISO-8601 UTC)
+    language: str | None = None  # the language it was played in (None: the scenario's own)
 
     def transcript(self) -> Transcript:
         end = self.anger_end if self.anger_end is not None else (self.turns[-1].anger_after if self.turns else self.anger_start)
@@ -195,6 +196,7 @@ class StoredSession:
             "anger_end": self.anger_end,
             "total": self.total,
             "passed": self.passed,
+            "language": self.language,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -330,13 +332,14 @@ class Store:
         mode: str = "",
         started_at: str | None = None,
         session_id: str | None = None,
+        language: str | None = None,
     ) -> str:
         sid = session_id or str(uuid.uuid4())
         with self.conn:
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start),
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language),
             )
         return sid
 
@@ -480,7 +483,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
                 " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-                " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session.id,
                     session.trainee,
@@ -504,6 +507,7 @@ class Store:
                     max([session.anger_start] + [t.anger_after for t in session.turns]),
                     sum(1 for t in session.turns if t.interrupted),
                     times[-1] if times else None,
+                    session.language,
                 ),
             )
             self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
@@ -557,6 +561,7 @@ class Store:
             score=json.loads(row["score_json"]) if row["score_json"] else None,
             turns=turns[0],
             turn_times=turns[1],
+            language=row["language"],
         )
 
 
