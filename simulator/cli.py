@@ -298,9 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable]:
     from scoring.reports.commands import register as reports
     from .authoring.commands import register as authoring
+    from .authoring.formats import register as formats
     from .play.commands import register as play
 
-    return [play, authoring, reports]
+    return [play, authoring, formats, reports]
 
 
 def main(argv: list[str] | None = None) -> int:

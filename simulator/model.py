@@ -144,6 +144,9 @@ class Voice(_Value):
     rate: int = Field(165, ge=80, le=320, description="words per minute when calm")
     pitch: int = Field(50, ge=0, le=99)
     volume: float = Field(0.85, ge=0.1, le=1.0)
+    languages: dict[str, Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=dict, description="the espeak-ng voice for each language the scenario is translated into, e.g. {de: de}"
+    )
 
 
 class Persona(_Value):

@@ -106,6 +106,7 @@ def cmd_validate(args) -> int:
 
 def cmd_lint(args) -> int:
     from ..library import protocol
+    from ..translations import stale_translations
     from .lint import lint
     from .playtest import run_tests
     from .validate import check_paths
@@ -120,6 +121,7 @@ def cmd_lint(args) -> int:
             found = lint(c.scenario, c.document, protocol(c.scenario.protocol))
             found += [d for r in run_tests(c.scenario, protocol, c.document) for d in r.diagnostics]
             diags.extend(sorted(found))
+            diags.extend(stale_translations(c.path, c.scenario))
     _report(diags, args.json)
     _summary(diags, len(checked))
     errors = any(d.severity.value == "error" for d in diags)

@@ -21,6 +21,7 @@ def register(sub, common) -> None:
     p.add_argument("--trainee", metavar="NAME", help="the trainee's name (asked once and remembered otherwise)")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lang", metavar="CODE", help="play the scenario's translation into this language (e.g. de), with a voice for it")
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
@@ -48,6 +49,15 @@ def has_display() -> bool:
 
 
 def cmd_play(args) -> int:
+    if args.lang:
+        from ..translations import check_language
+
+        check_language(args.lang)
+        if args.scenario:  # no such translation, or a broken one: one clear error before anything opens
+            from ..cli import library_from
+            from ..translations import localize
+
+            localize(library_from(args).get(args.scenario), args.lang)
     if args.text:
         from .terminal import run as run_terminal
 
