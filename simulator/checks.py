@@ -117,11 +117,20 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
 
     for k, code in enumerate(_list(_dict(data.get("lint")).get("ignore"))):
         if isinstance(code, str) and code not in LINT_CODES:
-            doc.diag(("lint", "ignore", k), "E012", f"lint.ignore: {_quote(code)} is not a lint code (W101 to W112){_near(code, LINT_CODES)}")
+            doc.diag(("lint", "ignore", k), "E012", f"lint.ignore: {_quote(code)} is not a lint code ({min(LINT_CODES)} to {max(LINT_CODES)}){_near(code, LINT_CODES)}")
 
     proto = data.get("protocol")
     if protocols is not None and isinstance(proto, str) and proto not in protocols:
         doc.diag(("protocol",), "E023", f"unknown protocol {proto!r}{_near(proto, protocols)}")
+    named = {proto}
+    for k, alt in enumerate(_list(data.get("alternates"))):
+        if not isinstance(alt, str):
+            continue
+        if alt in named:
+            doc.diag(("alternates", k), "E020", f"protocol {alt!r} is already named {'as the main protocol' if alt == proto else 'among the alternates'}")
+        elif protocols is not None and alt not in protocols:
+            doc.diag(("alternates", k), "E023", f"unknown protocol {alt!r} in alternates{_near(alt, protocols)}")
+        named.add(alt)
 
     names: set[str] = set()
     for t, test in enumerate(_list(data.get("tests"))):

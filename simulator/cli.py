@@ -15,7 +15,7 @@ from typing import Callable
 from .actions import Action, parse_action
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
 
-__all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "open_store", "library_from"]
+__all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "protocols_parser", "open_store", "library_from"]
 
 
 def emit_json(doc) -> None:
@@ -27,8 +27,17 @@ def fail(message: str, status: int = 1) -> int:
     return status
 
 
-def common_parser() -> argparse.ArgumentParser:
+def protocols_parser() -> argparse.ArgumentParser:
+    """`--protocols DIR`: for every command that looks protocols up."""
     p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--protocols", metavar="DIR", action="append", default=[], help="a folder of your own protocol files (repeatable; also DEFUSE_PROTOCOLS)"
+    )
+    return p
+
+
+def common_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False, parents=[protocols_parser()])
     p.add_argument("--db", metavar="PATH", help="session database (default: DEFUSE_DB or the user data folder)")
     p.add_argument(
         "--scenarios", metavar="DIR", action="append", default=[], help="an extra folder of scenario files (repeatable; also DEFUSE_SCENARIOS)"
@@ -178,6 +187,9 @@ def protocol_doc(p) -> dict:
         "pass_mark": p.pass_mark,
         "weights": p.weights.model_dump(),
         "safety": p.safety.message if p.safety else None,
+        "safety_rule": (
+            {"triggers": list(p.safety.triggers), "requires": p.safety.requires.value, "message": p.safety.message} if p.safety else None
+        ),
         "steps": [
             {
                 "id": s.id,
@@ -194,9 +206,11 @@ def protocol_doc(p) -> dict:
 
 
 def cmd_protocols(args) -> int:
-    from .library import protocol, protocols
+    from .library import protocol, protocol_problems, protocols
 
     chosen = [protocol(args.id)] if args.id else list(protocols().values())
+    for problem in protocol_problems():
+        sys.stderr.write(str(problem) + "\n")
     docs = [protocol_doc(p) for p in chosen]
     if args.json:
         emit_json(docs[0] if args.id else docs)
@@ -208,6 +222,13 @@ def cmd_protocols(args) -> int:
             for i, s in enumerate(d["steps"], 1):
                 after = f" after {', '.join(s['after'])}" if s["after"] and (d["steps"][i - 2]["id"] not in s["after"] or len(s["after"]) > 1) else ""
                 print(f"  {i:>2}. {s['title']}{' (critical)' if s['critical'] else ''}{after}: {', '.join(s['actions'])}")
+            rule = d["safety_rule"]
+            if rule:
+                print(f"  safety: after a {' or '.join(rule['triggers'])}, {rule['requires']} must be the next answer, or the session fails: {rule['message']}")
+            else:
+                print("  safety: this protocol has no safety rule")
+            for c in d["conduct"]:
+                print(f"  conduct: {c['action']} costs {c['penalty'] * 100:g}% of conduct")
     return 0
 
 
@@ -265,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("score", help="score an action sequence logged by an observer (one action per turn)")
+    p = sub.add_parser("score", parents=[protocols_parser()], help="score an action sequence logged by an observer (one action per turn)")
     p.add_argument("--protocol", required=True, metavar="ID")
     p.add_argument("--actions", required=True, metavar="A,A,...", help="the trainee's actions, one per turn, in order (may be empty: nothing was done)")
     p.add_argument("--threat-at", default="", metavar="TURN,...", help="turns whose customer line was a threat (the safety rule then asks for seek_help in that turn)")
@@ -273,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("protocols", help="list the protocols, or show one")
+    p = sub.add_parser("protocols", parents=[protocols_parser()], help="list the protocols, or show one (steps, their conditions and order, the safety rule)")
     p.add_argument("id", nargs="?", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_protocols)
@@ -290,9 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable]:
     from scoring.reports.commands import register as reports
     from .authoring.commands import register as authoring
+    from .authoring.formats import register as formats
     from .play.commands import register as play
 
-    return [play, authoring, reports]
+    return [play, authoring, formats, reports]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .library import use_protocol_dirs
+
+    use_protocol_dirs(getattr(args, "protocols", None) or [])
     try:
         return int(args.func(args) or 0)
     except ScenarioError as e:

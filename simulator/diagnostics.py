@@ -52,6 +52,9 @@ CODES: dict[str, str] = {
     "E041": "a prohibition (kind: avoid) forbids an action that is not harmful",
     "E042": "a prohibition (kind: avoid) has a place in the order (after)",
     "E043": "an ending's `after` names something that is not a step to do",
+    # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.
+    "T001": "a scripted test's expectation was not met (outcome, pass/fail, score range, complete)",
+    "T002": "a scripted test cannot be played as written (an option not offered there, or the conversation ended first)",
     # Lint warnings (`defuse lint`): the file loads, but a trainee would meet a problem.
     "W101": "a node no playthrough can reach",
     "W102": "a node where, for some anger or history, no option is offered (a dead end that is not an ending)",
@@ -65,6 +68,7 @@ CODES: dict[str, str] = {
     "W110": "no reachable path passes: the best score is below the pass mark",
     "W111": "a model trainee who games (same position, most steps named, most calming, random, one action) passes over 10% of runs",
     "W112": "many options pinned in place, so the seeded order has little to shuffle",
+    "W113": "unquoted text containing ' #': the rest of the line was read as a comment",
 }
 
 LINT_CODES: frozenset[str] = frozenset(c for c in CODES if c.startswith("W"))

@@ -1,7 +1,8 @@
 """Where scenarios and protocols live on disk, and reading them through the loaders.
 
 Bundled files ship inside the installed packages (`scenarios`, `scoring.protocols`);
-trainers add folders with `--scenarios DIR` or `DEFUSE_SCENARIOS` (os.pathsep-separated).
+trainers add folders with `--scenarios DIR` or `DEFUSE_SCENARIOS`, and folders of their own
+protocols with `--protocols DIR` or `DEFUSE_PROTOCOLS` (both os.pathsep-separated).
 This is the shell around the pure loaders: it is the part that touches the disk.
 """
 from __future__ import annotations
@@ -23,6 +24,9 @@ __all__ = [
     "read_bytes",
     "protocols",
     "protocol",
+    "protocol_dirs",
+    "protocol_problems",
+    "use_protocol_dirs",
     "UnknownName",
 ]
 
@@ -57,19 +61,62 @@ def _unreadable(p: Path, why: str) -> ScenarioError:
     return ScenarioError([Diagnostic(str(p), 1, 1, "E001", f"cannot read the file: {why}")])
 
 
-@lru_cache(maxsize=1)
-def _protocol_table() -> dict:
+_extra_protocol_dirs: tuple[Path, ...] = ()  # from the command line's --protocols
+
+
+def use_protocol_dirs(dirs: list[str | Path]) -> None:
+    """Add the trainer's protocol folders named on the command line (replacing earlier ones)."""
+    global _extra_protocol_dirs
+    _extra_protocol_dirs = tuple(Path(d) for d in dirs)
+
+
+def protocol_dirs() -> tuple[Path, ...]:
+    """The trainer's protocol folders: DEFUSE_PROTOCOLS, then --protocols."""
+    env = os.environ.get("DEFUSE_PROTOCOLS", "")
+    return tuple(Path(d) for d in env.split(os.pathsep) if d) + _extra_protocol_dirs
+
+
+@lru_cache(maxsize=8)
+def _tables(dirs: tuple[Path, ...]) -> tuple[dict, tuple[ScenarioError, ...]]:
     from scoring.protocol import load_protocol
 
-    table = {}
+    table: dict = {}
+    origin: dict[str, Path] = {}
+    problems: list[ScenarioError] = []
     for path in sorted(bundled_protocol_dir().glob("*.yaml")):
         proto = load_protocol(read_bytes(path), str(path))
         table[proto.id] = proto
-    return table
+        origin[proto.id] = path
+    for folder in dirs:
+        if not folder.is_dir():
+            problems.append(_unreadable(folder, "the protocols folder does not exist"))
+            continue
+        for path in _scenario_files(folder):
+            try:
+                proto = load_protocol(read_bytes(path), str(path))
+            except ScenarioError as e:
+                problems.append(e)
+                continue
+            if proto.id in table:
+                # the first one found wins, as with scenarios; say which file was passed over
+                problems.append(ScenarioError([Diagnostic(str(path), 1, 1, "E020", f"protocol id {proto.id!r} is already installed from {origin[proto.id]}; this file is not used (give it another id)")]))
+                continue
+            table[proto.id] = proto
+            origin[proto.id] = path
+    return table, tuple(problems)
+
+
+def _protocol_table() -> dict:
+    return _tables(protocol_dirs())[0]
+
+
+def protocol_problems() -> list[ScenarioError]:
+    """Files in the trainer's protocol folders that could not be used, with every reason."""
+    return list(_tables(protocol_dirs())[1])
 
 
 def protocols() -> dict:
-    """Every bundled protocol by id (loaded once)."""
+    """Every installed protocol by id: the bundled ones, then the trainer's (loaded once)."""
     return dict(_protocol_table())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 import typing
 from dataclasses import dataclass, field
 from types import UnionType
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from .actions import Action
 from .diagnostics import Diagnostic, ScenarioError
+from .syntax_hints import bare_word, explain_syntax_error
 
 __all__ = [
     "MAX_BYTES",
@@ -93,6 +95,7 @@ class Document:
     data: Any
     positions: Positions
     diagnostics: list[Diagnostic]
+    text: str = ""  # the decoded source, for messages and checks that quote the file itself
     # values already reported (a refused tag): the model validator stays quiet about them
     skip: set = field(default_factory=set)
 
@@ -137,7 +140,7 @@ _SCALARS = yaml.constructor.SafeConstructor()
 def parse_yaml(raw: bytes | str, path: str) -> Document:
     """Parse one YAML document into plain data plus positions; never raises."""
     text, diags = _decode(raw, path)
-    doc = Document(path, None, Positions(), diags)
+    doc = Document(path, None, Positions(), diags, text or "")
     if text is None:
         return doc
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
@@ -156,6 +159,14 @@ def parse_yaml(raw: bytes | str, path: str) -> Document:
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         line, col = _mark(m) if m else (1, 1)
+        cm = e.context_mark
+        try:
+            plain = explain_syntax_error(text, e.problem, e.context, line, col, *(_mark(cm) if cm is not None else (None, None)))
+        except (IndexError, ValueError):  # a hint is a nicety: never let it hide the error itself
+            plain = None
+        if plain is not None:
+            doc.diagnostics.append(Diagnostic(path, plain[0], plain[1], "E002", plain[2]))
+            return doc
         what = e.problem or e.context or "invalid YAML"
         if e.problem and e.context:
             cm = e.context_mark
@@ -475,7 +486,7 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-_ACTION_FIELDS = {"actions", "done", "not_done", "reactions"}
+_ACTION_FIELDS = {"actions", "done", "not_done", "reactions", "action", "requires"}
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -488,6 +499,16 @@ def _where(path: Path) -> str:
     for p in path:
         parts.append(f"[{p}]" if isinstance(p, int) else ("." if parts else "") + str(p))
     return "".join(parts) or "top level"
+
+
+def _source_at(doc: Document, loc: Path) -> str:
+    """The word as written in the file at a value's position (a bare `no`, `off`, `1.0`)."""
+    line, col = doc.positions.at(loc)
+    lines = doc.text.split("\n")
+    if not 1 <= line <= len(lines):
+        return ""
+    m = re.match(r"[^\s,\]}#]*", lines[line - 1][col - 1 :])
+    return m.group(0) if m else ""
 
 
 def validate_model(doc: Document, model: type[M]) -> M | None:
@@ -516,6 +537,8 @@ def validate_model(doc: Document, model: type[M]) -> M | None:
                 doc.diag(loc, "E027", f"format_version {_quote(value)} is not supported (this version of Defuse reads 1)")
             elif typ == "string_pattern_mismatch" and loc and loc[-1] in ("id", "goto", "start", "hangup", "vent_start", "protocol"):
                 doc.diag(loc, "E012", f"{_where(loc)}: {_quote(value)} is not a valid id: use letters, digits, _ . and -, starting with a letter")
+            elif typ == "string_type" and (hint := bare_word(_source_at(doc, loc), value)):
+                doc.diag(loc, "E012", f"{_where(loc)}: {hint}")
             else:
                 msg = err["msg"]
                 doc.diag(loc, "E012", f"{_where(loc)}: {msg[:1].lower() + msg[1:]} (got {_quote(value)})")

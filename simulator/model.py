@@ -149,6 +149,9 @@ class Voice(_Value):
     rate: int = Field(165, ge=80, le=320, description="words per minute when calm")
     pitch: int = Field(50, ge=0, le=99)
     volume: float = Field(0.85, ge=0.1, le=1.0)
+    languages: dict[str, Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=dict, description="the espeak-ng voice for each language the scenario is translated into, e.g. {de: de}"
+    )
 
 
 class Persona(_Value):
@@ -196,6 +199,10 @@ class Scenario(_Value):
     industry: str = Field(min_length=1, max_length=80)
     goals: list[Text] = Field(default_factory=list)
     protocol: Id
+    alternates: list[Id] = Field(
+        default_factory=list,
+        description="other protocols worth comparing for this scenario: the debrief's switch offers the main protocol and these, in order",
+    )
     persona: Persona
     start: Id
     hangup: Id | None = Field(None, description="ending node shown when anger reaches 100")
@@ -223,6 +230,11 @@ class Scenario(_Value):
 
     def has_node(self, node_id: str) -> bool:
         return node_id in self._index
+
+    @property
+    def protocol_ids(self) -> list[str]:
+        """The main protocol, then the alternates: what the debrief lets the trainee switch between."""
+        return list(dict.fromkeys([self.protocol, *self.alternates]))
 
     @property
     def endings(self) -> list[Node]:

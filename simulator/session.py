@@ -35,11 +35,13 @@ class Recorder:
         seed: int = 0,
         store: Store | None = None,
         mode: str = "",
+        language: str | None = None,
     ):
         self.scenario = scenario
         self.protocol = protocol
         self.trainee = trainee
         self.store = store
+        self.language = language  # None: the scenario's own language
         self.state: State = start(scenario, seed)
         self.session_id: str | None = None
         self.result: Score | None = None
@@ -53,6 +55,7 @@ class Recorder:
                 anger_start=self.state.anger,
                 seed=seed,
                 mode=mode,
+                language=language,
             )
 
     @property

@@ -25,9 +25,14 @@ from .actions import Action
 from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "SCHEMA_VERSION", "StoreError"]
+__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
 
 SCHEMA_VERSION = 3
+
+# How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
+# autoplay) are not practice and stay out of a class's figures unless asked for.
+SCRIPTED_MODES = ("scripted", "autoplay")
+MODES = ("practice", "scripted", "all")
 
 # Sessions are read in batches of this many: their turns come in one query per batch, so
 # reading stays fast without holding more than a batch in memory.
@@ -132,6 +137,11 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def fold_name(name: str) -> str:
+    """A trainee name as the filters compare it: no surrounding space, case folded."""
+    return " ".join(name.split()).casefold()
+
+
 def default_db_path() -> Path:
     env = os.environ.get("DEFUSE_DB")
     if env:
@@ -162,6 +172,7 @@ class StoredSession:
     score: dict | None
     turns: tuple[Turn, ...]
     turn_times: tuple[str, ...] = ()  # when each turn was committed (ISO-8601 UTC)
+    language: str | None = None  # the language it was played in (None: the scenario's own)
 
     def transcript(self) -> Transcript:
         end = self.anger_end if self.anger_end is not None else (self.turns[-1].anger_after if self.turns else self.anger_start)
@@ -185,6 +196,7 @@ class StoredSession:
             "anger_end": self.anger_end,
             "total": self.total,
             "passed": self.passed,
+            "language": self.language,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -218,6 +230,8 @@ class SessionSummary(NamedTuple):
     anger_peak: float
     interruptions: int
     last_turn_at: str | None
+    mode: str = ""
+    missed: tuple[str, ...] = ()  # the saved score's steps not performed (and not left out as not applying)
 
 
 class Store:
@@ -229,6 +243,8 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(self.path), timeout=30)
         self.conn.row_factory = sqlite3.Row
+        # `--trainee` matches whatever the case or the spacing (SQLite's own lower() knows only ASCII)
+        self.conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
         self._actions: dict[str, tuple[Action, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
@@ -316,13 +332,14 @@ class Store:
         mode: str = "",
         started_at: str | None = None,
         session_id: str | None = None,
+        language: str | None = None,
     ) -> str:
         sid = session_id or str(uuid.uuid4())
         with self.conn:
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start),
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language),
             )
         return sid
 
@@ -378,10 +395,11 @@ class Store:
         until: str | None = None,
         passed: bool | None = None,
         complete: bool | None = None,
+        mode: str | None = None,
         with_turns: bool = True,
     ) -> Iterator[StoredSession]:
         """Sessions matching every given filter, oldest first, streamed row by row."""
-        where, args = _where(trainee, scenario, since, until, passed, complete)
+        where, args = _where(trainee, scenario, since, until, passed, complete, mode)
         sql = "SELECT * FROM sessions" + where + " ORDER BY started_at, id"
         cur = self.conn.execute(sql, args)
         while True:
@@ -401,13 +419,14 @@ class Store:
         until: str | None = None,
         passed: bool | None = None,
         complete: bool | None = None,
+        mode: str | None = None,
         scoring_version: int | None = None,
     ) -> Iterator["SessionSummary"]:
         """Like `find`, but one flat record per session with its turns aggregated in SQL: for large tables.
 
         With `scoring_version`, a score saved under other rules counts as no score (`scored`
         False), so the caller re-scores that session from its turns."""
-        where, args = _where(trainee, scenario, since, until, passed, complete)
+        where, args = _where(trainee, scenario, since, until, passed, complete, mode)
         cur = self.conn.cursor()
         cur.row_factory = None
         cur.execute(f"SELECT {_SUMMARY_COLUMNS}, scoring_version FROM sessions" + where + " ORDER BY started_at, id", args)
@@ -422,8 +441,9 @@ class Store:
                 None if r[13] is None else bool(r[13]),
                 {"coverage": r[14], "order": r[15], "conduct": r[16], "outcome": r[17]},
                 tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
-                r[12] is not None and r[18] is not None and (scoring_version is None or r[23] == scoring_version),
-                *r[19:23],
+                r[12] is not None and r[18] is not None and (scoring_version is None or r[25] == scoring_version),
+                *r[19:24],
+                tuple(r[24].split(_SEP)) if r[24] else (),
             )
 
     def outdated_scores(self, scoring_version: int) -> int:
@@ -476,7 +496,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
                 " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-                " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session.id,
                     session.trainee,
@@ -500,6 +520,7 @@ class Store:
                     max([session.anger_start] + [t.anger_after for t in session.turns]),
                     sum(1 for t in session.turns if t.interrupted),
                     times[-1] if times else None,
+                    session.language,
                 ),
             )
             self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
@@ -553,21 +574,34 @@ class Store:
             score=json.loads(row["score_json"]) if row["score_json"] else None,
             turns=turns[0],
             turn_times=turns[1],
+            language=row["language"],
         )
 
 
 _SUMMARY_COLUMNS = (
     "id, trainee, scenario, revision, title, protocol, started_at, ended_at, outcome, complete, anger_start, anger_end,"
-    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at"
+    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode,"
+    " (SELECT group_concat(json_extract(value, '$.id'), char(31)) FROM json_each(score_json, '$.steps')"
+    "  WHERE NOT json_extract(value, '$.performed') AND COALESCE(json_extract(value, '$.applicable'), 1))"
 )
 _SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
 
 
-def _where(trainee, scenario, since, until, passed, complete) -> tuple[str, list]:
-    """The WHERE clause of the session filters (since inclusive, until exclusive)."""
+def _where(trainee, scenario, since, until, passed, complete, mode=None) -> tuple[str, list]:
+    """The WHERE clause of the session filters (since inclusive, until exclusive).
+
+    `trainee` matches without regard to case or spacing; `mode` is "practice" (anything
+    but a scripted run), "scripted", or None / "all" for every session.
+    """
     where, args = [], []
+    if mode not in (None, "all"):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
+        marks = ",".join("?" * len(SCRIPTED_MODES))
+        where.append(f"mode {'NOT ' if mode == 'practice' else ''}IN ({marks})")
+        args.extend(SCRIPTED_MODES)
     for clause, value in (
-        ("trainee = ?", trainee),
+        ("defuse_fold(trainee) = ?", None if trainee is None else fold_name(trainee)),
         ("scenario = ?", scenario),
         ("started_at >= ?", since),
         ("started_at < ?", until),

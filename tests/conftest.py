@@ -20,6 +20,7 @@ def _isolated_db(tmp_path, monkeypatch):
     """No test ever writes to the user's real session database or scenario folders."""
     monkeypatch.setenv("DEFUSE_DB", str(tmp_path / "sessions.sqlite3"))
     monkeypatch.delenv("DEFUSE_SCENARIOS", raising=False)
+    monkeypatch.delenv("DEFUSE_PROTOCOLS", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))

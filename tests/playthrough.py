@@ -20,10 +20,15 @@ def bundled(scenario_id: str = "billing_double_charge") -> Scenario:
     return Library().get(scenario_id).scenario
 
 
-def play(store: Store, trainee: str, choices: list[str], *, finish: bool = True, scenario: Scenario | None = None) -> Recorder:
-    """Play option ids (a trailing ! = chosen while the customer spoke); finish=False leaves it incomplete."""
+def play(
+    store: Store, trainee: str, choices: list[str], *, finish: bool = True, scenario: Scenario | None = None, mode: str = "text"
+) -> Recorder:
+    """Play option ids (a trailing ! = chosen while the customer spoke); finish=False leaves it incomplete.
+
+    The session is recorded as practice in the terminal (`mode="text"`) unless told otherwise.
+    """
     scenario = scenario or bundled()
-    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store, mode="scripted")
+    rec = Recorder(scenario, protocol(scenario.protocol), trainee=trainee, store=store, mode=mode)
     for c in choices:
         rec.choose(c.rstrip("!"), interrupted=c.endswith("!"))
     if finish:

@@ -5,10 +5,8 @@ import json
 
 import pytest
 
-from scoring import score
 from simulator.authoring.starter import slug, starter
 from simulator.library import protocol
-from simulator.policies import parse_choices, play_choices
 
 
 def test_new_writes_a_file_that_validates_and_lints_clean(cli, tmp_path):
@@ -16,10 +14,32 @@ def test_new_writes_a_file_that_validates_and_lints_clean(cli, tmp_path):
     status, out, err = cli("new", "Late parcel!", "-o", str(path))
     assert status == 0 and out == "" and str(path) in err
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/scenario.schema.json"
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=scenario.schema.json"
+    # the modeline is relative to the file: the schema it names is there, and the file meets it
+    schema = json.loads((tmp_path / "scenario.schema.json").read_text(encoding="utf-8"))
+    import jsonschema
+
+    from simulator.loader import parse_yaml
+
+    jsonschema.Draft7Validator(schema).validate(parse_yaml(text, str(path)).data)
     assert "id: late_parcel " in text and 'title: "Late parcel!"' in text
     assert cli("validate", str(path)) [:2] == (0, "")
     assert cli("lint", str(path))[:2] == (0, "")
+
+
+def test_new_keeps_a_schema_already_in_the_folder(cli, tmp_path):
+    (tmp_path / "scenario.schema.json").write_text("{}")
+    status, _, err = cli("new", "Second one", "-o", str(tmp_path / "two.yaml"))
+    assert status == 0 and "scenario.schema.json" not in err
+    assert (tmp_path / "scenario.schema.json").read_text() == "{}"
+
+
+def test_the_summary_does_not_claim_the_example_story():
+    from simulator.library import protocols
+    from simulator.loader import load_scenario
+
+    sc = load_scenario(starter("Hotel overbooking"), "h.yaml", set(protocols()))
+    assert "parcel" not in sc.summary.split("(")[0].lower() and "replace" in sc.summary.lower()
 
 
 def test_new_refuses_to_overwrite(cli, tmp_path):
@@ -34,19 +54,19 @@ def test_new_prints_to_stdout_without_o(cli):
     assert status == 0 and out == starter("Anything")
 
 
-def test_the_starters_own_tests_pass():
+def test_the_starters_own_tests_pass(cli, tmp_path):
+    from simulator.authoring.playtest import run_tests
     from simulator.library import protocols
     from simulator.loader import load_scenario
 
     scenario = load_scenario(starter("Late parcel"), "starter.yaml", set(protocols()))
     assert len(scenario.tests) >= 2
-    for t in scenario.tests:
-        state = play_choices(scenario, parse_choices(t.choices), t.seed)
-        result = score(state.transcript(), protocol(t.protocol or scenario.protocol))
-        assert state.outcome == t.expect.outcome, t.name
-        assert result.passed == t.expect.passed, t.name
-        if t.expect.score:
-            assert t.expect.score[0] <= result.total <= t.expect.score[1], t.name
+    runs = run_tests(scenario, protocol)
+    assert [r.diagnostics for r in runs] == [[]] * len(runs)
+    assert {r.passed for r in runs} == {True, False}
+    path = tmp_path / "s.yaml"
+    path.write_text(starter("Late parcel"))
+    assert cli("test", str(path))[:2] == (0, "")
 
 
 def test_run_plays_the_starter(cli, tmp_path):

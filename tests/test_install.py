@@ -50,7 +50,7 @@ def test_installed_copy_lists_protocols_and_scenarios_from_elsewhere(installed, 
 
 
 def test_installed_copy_carries_every_data_file(installed):
-    for folder, pattern in [("scenarios", "*.yaml"), ("scoring/protocols", "*.yaml")]:
+    for folder, pattern in [("scenarios", "*.yaml"), ("scenarios", "*.po"), ("scoring/protocols", "*.yaml")]:
         here = {p.name for p in (ROOT / folder).glob(pattern)}
         there = {p.name for p in (installed / folder).glob(pattern)}
         assert here and here == there, folder

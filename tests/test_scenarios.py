@@ -10,7 +10,8 @@ import pytest
 from scoring import score
 from simulator.actions import Action
 from simulator.library import Library, protocol, protocols
-from simulator.policies import Policy, parse_choices, play_choices, play_policy
+from simulator.authoring.playtest import run_test
+from simulator.policies import Policy, play_policy
 
 LIB = Library()
 ENTRIES = LIB.entries()
@@ -30,21 +31,18 @@ def test_library_loads_without_problems():
 
 @pytest.mark.parametrize("sid,test", list(_cases()))
 def test_scripted_playthrough(sid, test):
+    # the same function `defuse test` and `defuse lint` run, so a trainer sees what CI sees
     sc = ENTRIES[sid].scenario
-    state = play_choices(sc, parse_choices(test.choices), test.seed)
-    played = len(state.turns)
-    assert played == len(test.choices), f"session ended after {played} of {len(test.choices)} choices ({state.outcome})"
-    result = score(state.transcript(), protocol(test.protocol or sc.protocol))
-    e = test.expect
-    if e.outcome is not None:
-        assert state.outcome == e.outcome, f"outcome {state.outcome}, trace {[round(a) for a in state.anger_trace]}"
-    if e.complete is not None:
-        assert state.finished == e.complete
-    if e.passed is not None:
-        assert result.passed == e.passed, f"total {result.total}, feedback: {[f.message for f in result.feedback]}"
-    if e.score is not None:
-        lo, hi = e.score
-        assert lo <= result.total <= hi, f"total {result.total} not in [{lo}, {hi}]"
+    t = sc.tests.index(test)
+    run = run_test(sc, t, test, protocol, path=str(ENTRIES[sid].path))
+    assert run.ok, "\n".join(str(d) for d in run.diagnostics)
+
+
+def test_defuse_test_runs_the_whole_bundled_library(cli):
+    status, out, err = cli("test", "scenarios")
+    n = sum(len(e.scenario.tests) for e in ENTRIES.values())
+    assert (status, out) == (0, "")
+    assert err == f"{n} tests in {len(IDS)} files: {n} passed, 0 failed\n"
 
 
 @pytest.mark.parametrize("sid", IDS)

@@ -31,7 +31,7 @@ def test_autoplay_plays_the_scenario_and_saves_a_screenshot_per_turn(cli, tmp_pa
     raw = {n: pygame.image.tobytes(img, "RGB") for n, img in images.items()}
     assert len(set(raw.values())) == len(raw)
     [session] = sessions()
-    assert session.complete and session.trainee == "Sam" and session.mode == "window"
+    assert session.complete and session.trainee == "Sam" and session.mode == "autoplay"
     assert [t.choice for t in session.turns] == BY_THE_BOOK.split(",")
     assert session.outcome.value == "resolved" and session.passed
     assert not any(t.interrupted for t in session.turns)

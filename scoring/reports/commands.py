@@ -25,9 +25,17 @@ def _day(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _filters(p: argparse.ArgumentParser) -> None:
+def _filters(p: argparse.ArgumentParser, mode: str = "practice") -> None:
+    from simulator.store import MODES
+
     g = p.add_argument_group("filters (all optional, combined with AND)")
-    g.add_argument("--trainee", metavar="NAME", help="only this trainee's sessions")
+    g.add_argument("--trainee", metavar="NAME", help="only this trainee's sessions (any case, surrounding spaces ignored)")
+    g.add_argument(
+        "--mode",
+        choices=MODES,
+        default=mode,
+        help=f"practice sessions, scripted runs (defuse run, autoplay) or all (default: {mode})",
+    )
     g.add_argument("--scenario", metavar="ID", help="only sessions of this scenario")
     g.add_argument("--since", metavar="DATE", type=_day, help="started on or after this day (YYYY-MM-DD, UTC, inclusive)")
     g.add_argument("--until", metavar="DATE", type=_day, help="started on or before this day (YYYY-MM-DD, UTC, inclusive)")
@@ -45,6 +53,7 @@ def _filter_doc(args) -> dict:
         "until": args.until,
         "passed": args.verdict,
         "incomplete": args.incomplete,
+        "mode": args.mode,
         "protocol": getattr(args, "protocol", None),
     }
 
@@ -52,7 +61,14 @@ def _filter_doc(args) -> dict:
 def _store_filters(args) -> dict:
     """The filters the store applies (the verdict is applied after scoring, which may be redone)."""
     until = (date.fromisoformat(args.until) + timedelta(days=1)).isoformat() if args.until else None
-    return {"trainee": args.trainee, "scenario": args.scenario, "since": args.since, "until": until, "complete": False if args.incomplete else None}
+    return {
+        "trainee": args.trainee,
+        "scenario": args.scenario,
+        "since": args.since,
+        "until": until,
+        "complete": False if args.incomplete else None,
+        "mode": args.mode,
+    }
 
 
 def _selected(store, args, override=None):
@@ -388,12 +404,12 @@ def register(sub, common) -> None:
     p.add_argument("--homepage", default=_homepage(), metavar="URL", help="the account homePage naming trainees")
     p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
     p.add_argument("--json", action="store_true")
-    _filters(p)
+    _filters(p, mode="all")
     p.set_defaults(func=cmd_lrs_push)
 
     p = sub.add_parser("export-sessions", parents=[common], help="write sessions to a file for another machine")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
-    _filters(p)
+    _filters(p, mode="all")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", parents=[common], help="merge exported sessions into this machine's store")

@@ -110,6 +110,7 @@ class _Session(_Strict):
     score: _Score | None = None
     turns: list[_Turn]
     turn_times: list[str] = Field(default_factory=list)
+    language: str | None = Field(None, max_length=35)
 
 
 class _Export(_Strict):
@@ -167,5 +168,5 @@ def _stored(s: _Session) -> StoredSession:
         mode=s.mode, started_at=s.started_at, ended_at=s.ended_at, outcome=s.outcome, complete=s.complete,
         anger_start=s.anger_start, anger_end=s.anger_end, total=s.total, passed=s.passed,
         score=s.score.model_dump() if s.score is not None else None, turns=turns,
-        turn_times=tuple(s.turn_times),
+        turn_times=tuple(s.turn_times), language=s.language,
     )

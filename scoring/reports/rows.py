@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from simulator.store import SessionSummary, Store, StoredSession
 
-__all__ = ["Judged", "judged", "row", "summary_row", "table", "COLUMNS", "FORMULA_START", "neutralise", "duration_seconds", "anger_curve"]
+__all__ = ["missed_steps", "shown_order", "Judged", "judged", "row", "summary_row", "table", "COLUMNS", "FORMULA_START", "neutralise", "duration_seconds", "anger_curve"]
 
 # One spreadsheet column per entry, in order; `row` fills them.
 COLUMNS = (
@@ -24,6 +24,7 @@ COLUMNS = (
     "duration_s",
     "outcome",
     "complete",
+    "mode",
     "protocol",
     "total",
     "passed",
@@ -37,10 +38,22 @@ COLUMNS = (
     "interruptions",
     "turns",
     "sequence",
+    "missed",
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
 FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
+def missed_steps(score: dict) -> list[str]:
+    """The protocol steps a session did not perform (a step that did not apply is not missed)."""
+    return [st["id"] for st in score["steps"] if not st["performed"] and st.get("applies", True) is not False]
+
+
+def shown_order(order: float | None, sequence) -> float | None:
+    """The order component as a report shows it: none when fewer than two steps were done,
+    since one step cannot be out of order and a 1.00 there would flatter the session."""
+    return None if order is None or len(sequence) < 2 else order
 
 
 def neutralise(value):
@@ -114,11 +127,12 @@ def row(j: Judged) -> dict:
         "duration_s": None if dur is None else round(dur, 1),
         "outcome": s.outcome.value if s.outcome else "incomplete",
         "complete": s.complete,
+        "mode": s.mode,
         "protocol": sc["protocol"],
         "total": sc["total"],
         "passed": bool(sc["passed"]),
         "coverage": c.get("coverage"),
-        "order": c.get("order"),
+        "order": shown_order(c.get("order"), sc["sequence"]),
         "conduct": c.get("conduct"),
         "outcome_score": c.get("outcome"),
         "anger_start": round(curve[0], 2),
@@ -127,6 +141,7 @@ def row(j: Judged) -> dict:
         "interruptions": sum(1 for t in s.turns if t.interrupted),
         "turns": len(s.turns),
         "sequence": " > ".join(sc["sequence"]),
+        "missed": ", ".join(missed_steps(sc)),
     }
 
 
@@ -143,11 +158,12 @@ def summary_row(sm: SessionSummary) -> dict:
         "duration_s": None if dur is None else round(dur, 1),
         "outcome": sm.outcome.value if sm.outcome else "incomplete",
         "complete": sm.complete,
+        "mode": sm.mode,
         "protocol": sm.protocol,
         "total": sm.total,
         "passed": bool(sm.passed),
         "coverage": c["coverage"],
-        "order": c["order"],
+        "order": shown_order(c["order"], sm.sequence),
         "conduct": c["conduct"],
         "outcome_score": c["outcome"],
         "anger_start": round(sm.anger_start, 2),
@@ -156,6 +172,7 @@ def summary_row(sm: SessionSummary) -> dict:
         "interruptions": sm.interruptions,
         "turns": sm.turn_count,
         "sequence": " > ".join(sm.sequence),
+        "missed": ", ".join(sm.missed),
     }
 
 

@@ -1,11 +1,11 @@
 """Subcommands this package adds to `defuse` (see simulator.cli): validate, lint, schema,
-graph, analyze, new. Thin: parse, call the module that does the job, print or write."""
+graph, analyze, new, test. Thin: parse, call the module that does the job, print or write."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..cli import emit_json, fail, library_from
+from ..cli import emit_json, fail, library_from, protocols_parser
 from .analyze import GAMING_LIMIT
 
 __all__ = ["register"]
@@ -13,16 +13,21 @@ __all__ = ["register"]
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
-    p = sub.add_parser("validate", help="check scenario (or protocol) files; every error as path:line:col: CODE message")
+    p = sub.add_parser("validate", parents=[protocols_parser()], help="check scenario (or protocol) files; every error as path:line:col: CODE message")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
     p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("lint", help="validate, then warn about reachability, dead ends, gameable or unwinnable scoring")
+    p = sub.add_parser("lint", parents=[protocols_parser()], help="validate, then warn about reachability, dead ends, gameable or unwinnable scoring")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
     p.add_argument("--json", action="store_true", help="a JSON list of diagnostics")
     p.add_argument("--warn-only", action="store_true", help="exit 0 when there are warnings but no errors")
     p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("test", parents=[protocols_parser()], help="play every scenario's own `tests:` block; each failure as path:line:col: T001 message")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched for *.yaml, *.yml)")
+    p.add_argument("--json", action="store_true", help="one JSON document: every test's result and every diagnostic")
+    p.set_defaults(func=cmd_test)
 
     p = sub.add_parser("schema", help="the JSON Schema (draft-07) of scenario files, for editors")
     p.add_argument("-o", "--output", metavar="FILE", help="write it here instead of printing it")
@@ -102,7 +107,9 @@ def cmd_validate(args) -> int:
 
 def cmd_lint(args) -> int:
     from ..library import protocol
+    from ..translations import stale_translations
     from .lint import lint
+    from .playtest import run_tests
     from .validate import check_paths
 
     checked = check_paths(args.paths)
@@ -112,11 +119,47 @@ def cmd_lint(args) -> int:
     for c in checked:
         diags.extend(c.diagnostics)
         if c.scenario is not None and c.document is not None:
-            diags.extend(lint(c.scenario, c.document, protocol(c.scenario.protocol)))
+            found = lint(c.scenario, c.document, protocol(c.scenario.protocol))
+            found += [d for r in run_tests(c.scenario, protocol, c.document) for d in r.diagnostics]
+            diags.extend(sorted(found))
+            diags.extend(stale_translations(c.path, c.scenario))
     _report(diags, args.json)
     _summary(diags, len(checked))
     errors = any(d.severity.value == "error" for d in diags)
     return 1 if errors or (diags and not args.warn_only) else 0
+
+
+def cmd_test(args) -> int:
+    from ..library import protocol
+    from .playtest import run_tests
+    from .validate import check_paths
+
+    checked = check_paths(args.paths)
+    if not checked:
+        return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
+    diags, results, untested = [], [], []
+    for c in checked:
+        diags.extend(c.diagnostics)
+        if c.kind != "scenario" or c.scenario is None:
+            continue
+        runs = run_tests(c.scenario, protocol, c.document)
+        if not runs:
+            untested.append(c.path)
+        for r in runs:
+            diags.extend(r.diagnostics)
+            results.append({"path": c.path, **r.to_dict()})
+    if args.json:
+        emit_json({"tests": results, "untested": untested, "diagnostics": [d.to_dict() for d in diags]})
+    else:
+        for d in diags:
+            print(d)
+    failed = sum(not r["ok"] for r in results)
+    n = len(results)
+    note = f"; no tests in {', '.join(untested)}" if untested else ""
+    problems = len(diags) - sum(len(r["diagnostics"]) for r in results)
+    broken = f"; {problems} file error{'s' if problems != 1 else ''}" if problems else ""
+    sys.stderr.write(f"{n} test{'s' if n != 1 else ''} in {len(checked)} file{'s' if len(checked) != 1 else ''}: {n - failed} passed, {failed} failed{broken}{note}\n")
+    return 1 if diags else 0
 
 
 def cmd_schema(args) -> int:
@@ -197,14 +240,21 @@ def _print_analysis(r: dict) -> None:
 
 
 def cmd_new(args) -> int:
-    from .starter import starter
+    from .schema import render, scenario_schema
+    from .starter import SCHEMA_FILE, starter
 
     text = starter(args.name)
     if args.output:
         problem = _write(args.output, text.encode("utf-8"), overwrite=False)
         if problem:
             return fail(problem)
-        sys.stderr.write(f"wrote {args.output}: edit it, then `defuse validate {args.output}` and `defuse lint {args.output}`\n")
+        # the modeline names the schema beside the file: write it there unless one is already
+        schema = Path(args.output).parent / SCHEMA_FILE
+        also = ""
+        if not schema.exists():
+            problem = _write(str(schema), render(scenario_schema()).encode("utf-8"), overwrite=False)
+            also = f" (and {schema} for your editor)" if problem is None else f" ({problem}: completion in your editor needs it)"
+        sys.stderr.write(f"wrote {args.output}{also}: edit it, then `defuse validate {args.output}`, `defuse lint {args.output}` and `defuse test {args.output}`\n")
         return 0
     sys.stdout.write(text)
     return 0

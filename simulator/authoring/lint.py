@@ -20,7 +20,8 @@ of the file it is about. What each check claims, precisely:
   calms most now (`greedy-calm`), random play, or repeating one action (`always:ACTION`);
   seeds 0 to 99 (the engine-played greedy trainees, seeds 0 to 9);
 - W112: more than a fifth of the options keep a pinned place (`pin:`): the shuffle that
-  stops pattern-pressing has little left to shuffle.
+  stops pattern-pressing has little left to shuffle;
+- W113: unquoted text with ` #` in it: YAML dropped the rest of the line as a comment.
 
 A scenario silences codes with `lint: {ignore: [W107]}`.
 """
@@ -41,6 +42,7 @@ from .analyze import GAMING_LIMIT
 from .batch import simulate
 from .reach import explore
 from .search import passing_path
+from .textcheck import cut_text
 
 __all__ = ["lint", "MAX_WORDS", "GAMING_SEEDS"]
 
@@ -117,6 +119,7 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
             why = f"the best score, {b.total:.1f}, misses a critical step or breaks the safety rule"
         warn(("protocol",), "W110", f"no reachable path passes {protocol.id!r}: {why} (via {', '.join(b.choices)})")
 
+    found += cut_text(doc, Severity.WARNING)
     ignored = set(scenario.lint.ignore)
     return sorted(d for d in found if d.code not in ignored)
 

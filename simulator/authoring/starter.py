@@ -2,13 +2,17 @@
 
 The template is a complete, small conversation (a late parcel) written to be edited: the
 comments explain each key, and its `tests:` block proves the good path passes and a poor
-one fails. Returns text; the command layer writes it.
+one fails. Its first line points editors at `scenario.schema.json` in the same folder,
+which the command layer writes beside the file (`SCHEMA_FILE`), so completion works
+wherever the trainer keeps their scenarios. Returns text; the command layer writes it.
 """
 from __future__ import annotations
 
 import re
 
-__all__ = ["starter", "slug"]
+__all__ = ["starter", "slug", "SCHEMA_FILE"]
+
+SCHEMA_FILE = "scenario.schema.json"  # written next to the new scenario; the modeline names it
 
 
 def slug(name: str) -> str:
@@ -24,17 +28,20 @@ def _yaml_str(text: str) -> str:
 
 def starter(name: str) -> str:
     title = " ".join(name.split()) or "My scenario"
-    return TEMPLATE.replace("@ID@", slug(name)).replace("@TITLE@", _yaml_str(title[:120]))
+    title = title[:120]
+    return TEMPLATE.replace("@ID@", slug(name)).replace("@TITLE@", _yaml_str(title)).replace("@SCHEMA@", SCHEMA_FILE)
 
 
 TEMPLATE = """\
-# yaml-language-server: $schema=../schema/scenario.schema.json
+# yaml-language-server: $schema=@SCHEMA@
 # ^ Lets VS Code (YAML extension) and other yaml-language-server editors check and complete
-#   this file as you type. Point it at a copy of the schema: `defuse schema -o scenario.schema.json`.
+#   this file as you type, with the schema in this folder (`defuse new -o` writes it beside
+#   the file; `defuse schema -o @SCHEMA@` writes it again after an upgrade).
 #
 # A starter scenario. Edit it, then:
 #   defuse validate this.yaml        every error, with its line
 #   defuse lint this.yaml            unreachable nodes, dead ends, gameable scoring...
+#   defuse test this.yaml            plays the `tests:` at the end and checks what they expect
 #   defuse graph this.yaml -o g.svg  the branch graph (.dot/.mmd need nothing extra)
 #   defuse analyze this.yaml         simulated trainees: who passes, where they lose
 #   defuse play this.yaml --text --debug   playtest it yourself
@@ -43,9 +50,9 @@ format_version: 1
 id: @ID@                     # stable id; keep it once trainees have played the scenario
 revision: 1                  # bump it whenever you change the content
 title: @TITLE@
-summary: >-
-  A customer's parcel is a week late and nobody has told them why. They want to be heard
-  first, then they want the parcel.
+summary: >-                  # shown in the picker before the call: say who calls and why
+  Replace with one or two sentences on the situation. (The example conversation below is
+  a customer whose parcel is a week late; rewrite it as your own.)
 setting: phone               # phone | chat | in_person
 industry: parcel delivery
 goals:
@@ -159,12 +166,12 @@ nodes:
     line: {id: hung_up.line, text: "Forget it. I'll never order from you again."}
     end: customer_left
 
-tests:                       # scripted playthroughs; `defuse validate` checks the option ids
+tests:                       # scripted playthroughs: `defuse test this.yaml` plays them and checks `expect`
   - name: by the book
     choices: [let_them_finish, ask_where, sorry, resend, note_it]
     expect: {outcome: resolved, passed: true, score: [80, 100]}
   - name: brushes them off
-    choices: [order_number!, not_our_fault, shrug, wait_more]
+    choices: [let_them_finish, not_our_fault, shrug, wait_more]
     expect: {outcome: customer_left, passed: false}
 lint:
   ignore: []                 # lint codes to silence for this scenario, e.g. [W107]

@@ -24,6 +24,7 @@ def register(sub, common) -> None:
         "--seed", type=int, default=None,
         help="the session's seed (the order the options are shown in, the customer's noise); each session draws a fresh one unless given",
     )
+    p.add_argument("--lang", metavar="CODE", help="play the scenario's translation into this language (e.g. de), with a voice for it")
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
@@ -51,6 +52,15 @@ def has_display() -> bool:
 
 
 def cmd_play(args) -> int:
+    if args.lang:
+        from ..translations import check_language
+
+        check_language(args.lang)
+        if args.scenario:  # no such translation, or a broken one: one clear error before anything opens
+            from ..cli import library_from
+            from ..translations import localize
+
+            localize(library_from(args).get(args.scenario), args.lang)
     if args.text:
         from .terminal import run as run_terminal
 

@@ -94,7 +94,7 @@ class Conversation:
 
     def speech_job(self) -> SpeechJob:
         line = self.node.line
-        return SpeechJob(line.id, line.speech or line.text, voice_for(self.recorder.scenario.persona.voice, self.state.anger))
+        return SpeechJob(line.id, line.speech or line.text, voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language))
 
     def speech_jobs(self) -> list[SpeechJob]:
         """Every customer line of the scenario at its starting band, then the other bands."""
@@ -105,7 +105,7 @@ class Conversation:
         for anger in [start] + order:
             for n in sc.nodes:
                 if not n.narration:
-                    jobs.append(SpeechJob(n.line.id, n.line.speech or n.line.text, voice_for(sc.persona.voice, anger)))
+                    jobs.append(SpeechJob(n.line.id, n.line.speech or n.line.text, voice_for(sc.persona.voice, anger, self.recorder.language)))
         return list(dict.fromkeys(jobs))
 
     def begin_line(self, now: float, duration: float | None = None) -> None:
@@ -117,7 +117,7 @@ class Conversation:
         elif duration is not None:
             self.duration = duration + _PAUSE
         else:
-            rate = voice_for(self.recorder.scenario.persona.voice, self.state.anger).rate
+            rate = voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language).rate
             self.duration = speaking_time(self.node.line.text, rate)
 
     def elapsed(self, now: float) -> float:

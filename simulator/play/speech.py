@@ -8,7 +8,8 @@ worker's stdout goes to /dev/null because pyttsx3 prints "Audio saved to ...".
 
 WAVs are cached under the user cache folder, keyed by the line id, the text and the voice
 settings, so a line is never rendered twice. When the engine cannot start (no espeak-ng),
-the speaker says so once in `notice` and the window carries on with captions only.
+or a translated scenario asks for a language the engine has no voice for, the speaker says
+so once in `notice` and the window carries on with captions only.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from ..model import Band, Voice, band_of
 
-__all__ = ["VoiceSettings", "voice_for", "Speaker", "SpeechJob", "cache_dir", "cache_path", "wav_duration", "pyttsx3_engine"]
+__all__ = ["VoiceSettings", "voice_for", "has_voice", "Speaker", "SpeechJob", "cache_dir", "cache_path", "wav_duration", "pyttsx3_engine"]
 
 # Rate and loudness climb with anger: one step per band above calm.
 _RATE_STEP = 0.08
@@ -40,16 +41,21 @@ class VoiceSettings:
     rate: int
     pitch: int
     volume: float
+    language: str | None = None  # a translation's language: the engine must have a voice for it
 
 
-def voice_for(voice: Voice, anger: float) -> VoiceSettings:
+def voice_for(voice: Voice, anger: float, language: str | None = None) -> VoiceSettings:
     """The persona's voice as it sounds at this anger: faster and louder the angrier they are.
 
     Anger is taken by band, not by exact value, so a scenario needs at most four renders of
-    a line however the conversation goes.
+    a line however the conversation goes. In a translation (`language`), the voice is the
+    one the persona names for that language, else espeak-ng's voice of that language code.
     """
     step = _BAND_INDEX[band_of(anger)]
-    name = voice.voice or "en"
+    if language:
+        name = voice.languages.get(language) or language.lower().replace("_", "-")
+    else:
+        name = voice.voice or "en"
     if voice.gender == "female" and "+" not in name:
         name += "+f3"  # espeak-ng's variants give a female timbre to any language voice
     elif voice.gender == "male" and "+" not in name:
@@ -60,7 +66,28 @@ def voice_for(voice: Voice, anger: float) -> VoiceSettings:
         rate=int(round(voice.rate * (1 + _RATE_STEP * step))),
         pitch=min(99, voice.pitch + _PITCH_STEP * step),
         volume=round(min(1.0, volume), 3),
+        language=language or None,
     )
+
+
+def has_voice(engine, name: str) -> bool | None:
+    """Whether the engine knows the voice `name` (variants like "+f3" aside); None when it
+    cannot list its voices. espeak-ng voices answer to their file ("gmw/de" or "de"), their
+    name ("German") and their languages (["de"])."""
+    base = name.split("+", 1)[0].strip().lower()
+    try:
+        voices = engine.getProperty("voices")
+    except Exception:
+        return None
+    for v in voices or ():
+        vid = str(getattr(v, "id", "") or "").lower()
+        names = {vid, vid.rsplit("/", 1)[-1], str(getattr(v, "name", "") or "").lower()}
+        for lang in getattr(v, "languages", None) or ():
+            text = lang.decode("utf-8", "ignore") if isinstance(lang, bytes) else str(lang)
+            names.add(text.lstrip("\x05").strip().lower())
+        if base in names:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,10 @@ def _worker(jobs, results, make_engine) -> None:
             break
         key, text, settings, path = job
         part = path + ".part"
+        if settings.get("language") and has_voice(engine, settings.get("voice") or "") is False:
+            # speaking German lines with an English voice would be worse than captions
+            results.put(("novoice", key + "\t" + settings["language"] + "\t" + (settings.get("voice") or "")))
+            continue
         try:
             if settings.get("voice"):
                 try:
@@ -276,6 +307,10 @@ class Speaker:
                 self.available = True
             elif kind == "unavailable":
                 self._give_up("No speech engine was found (install espeak-ng for the voice): captions only.")
+            elif kind == "novoice":
+                _, language, voice = (payload.split("\t") + ["", ""])[:3]
+                voice = voice.split("+", 1)[0]
+                self._give_up(f"The speech engine has no voice for the language {language!r} (voice {voice!r}): captions only.")
             elif kind in ("done", "failed"):
                 key = payload.split("\t", 1)[0]
                 if kind == "done":

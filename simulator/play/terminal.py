@@ -5,6 +5,8 @@ before it ends counts as cutting in (the engine decides what that means, so keep
 never does). Each turn is committed through a `Recorder`, so quitting, Ctrl-C or a lost
 connection leaves the session saved as incomplete. With --debug, a trainer sees after
 each choice how anger moved, what the choice counted as and which way it routed.
+With --lang (or `l` in the picker) a translated scenario is played; with --debug, the
+lines still shown in the source language are listed when the session starts.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..diagnostics import DefuseError
 from ..library import Library, protocol
 from ..model import Option, Scenario
 from ..session import Recorder, fresh_seed
+from ..translations import NoTranslation, check_language, library_languages, localize
 from .text_console import Console, words_per_minute
 from .text_profile import clean_name, remember_name, remembered_name
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
@@ -38,7 +41,12 @@ def play(args, console: Console | None = None) -> int:
     """Play as the arguments say, on `console` (default: this terminal); returns the exit status."""
     library = library_from(args)
     chosen = protocol(args.protocol) if args.protocol else None  # an unknown id fails before anything starts
+    language = getattr(args, "lang", None)
+    if language:
+        check_language(language)
     entry = library.get(args.scenario) if args.scenario else None
+    if entry is not None and language:
+        localize(entry, language)  # no translation, or a broken one, fails before anything starts
     store = None if args.no_save else open_store(args)
     try:
         game = TextGame(
@@ -50,7 +58,10 @@ def play(args, console: Console | None = None) -> int:
             seed=args.seed,
             debug=args.debug,
             pace=getattr(args, "pace", None),
+            language=language,
         )
+        if entry is not None:
+            game.entries[entry.scenario.id] = entry
         return game.main(entry.scenario if entry else None)
     finally:
         if store is not None:
@@ -60,7 +71,7 @@ def play(args, console: Console | None = None) -> int:
 class TextGame:
     """One terminal sitting: the name, the picker, sessions, debriefs, retries."""
 
-    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=None, debug=False, pace=None):
+    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=None, debug=False, pace=None, language=None):
         self.console = console
         self.library = library
         self.store = store
@@ -69,6 +80,8 @@ class TextGame:
         self.seed = seed
         self.debug = debug
         self.pace = pace
+        self.language = language  # None: each scenario in the language it is written in
+        self.entries: dict = {}  # scenario id -> library entry (where its translations are)
         self.recorder: Recorder | None = None
 
     # ------------------------------------------------------------ the sitting
@@ -147,18 +160,51 @@ class TextGame:
         if not scenarios:
             self.console.write("No scenarios are installed.")
             return None
+        self.entries.update((e.scenario.id, e) for e in self.library.entries().values())
+        languages = library_languages(self.library)
         c = self.console
         c.write("")
         c.write("Scenarios:")
         c.lines(picker_lines(scenarios, c.style))
         while True:
-            text = c.ask(f"Choose a scenario (1-{len(scenarios)}), or q to quit: ")
+            lang = f", l for the language (now {self.language or 'as written'})" if languages else ""
+            text = c.ask(f"Choose a scenario (1-{len(scenarios)}){lang}, or q to quit: ")
             if text.lower() in QUIT:
                 return None
+            if languages and text.lower() in ("l", "lang", "language"):
+                self._choose_language(languages)
+                continue
             picked = _pick_by(text, scenarios, lambda s: s.id)
             if picked is not None:
                 return picked
             c.write(f"Please type a number from 1 to {len(scenarios)}.")
+
+    def _choose_language(self, languages: list[str]) -> None:
+        c = self.console
+        choices = ["as written"] + languages
+        c.lines([f"  {i}. {name}" for i, name in enumerate(choices, start=1)])
+        while True:
+            text = c.ask(f"Language (1-{len(choices)}): ").strip()
+            picked = _pick_by(text, choices, lambda s: s)
+            if picked is not None:
+                self.language = None if picked == "as written" else picked
+                c.write(f"Scenarios will be played {'as written' if self.language is None else 'in ' + self.language}.")
+                return
+            c.write(f"Please type a number from 1 to {len(choices)}.")
+
+    def _translated(self, scenario: Scenario) -> tuple[Scenario, str | None]:
+        """The scenario in the chosen language, when it has that translation."""
+        entry = self.entries.get(scenario.id)
+        if not self.language or entry is None or entry.scenario is not scenario:
+            return scenario, None
+        try:
+            done = localize(entry, self.language)
+        except NoTranslation:
+            self.console.lines(wrap(f"({scenario.title} is not translated into {self.language}: it is played as written.)", self.console.style.width))
+            return scenario, None
+        if self.debug and done.missing:
+            self.console.lines(wrap(f"[debug] not translated into {self.language}, shown as written: {', '.join(done.missing)}", self.console.style.width))
+        return done.scenario, self.language
 
     def _next(self) -> str:
         c = self.console
@@ -175,8 +221,9 @@ class TextGame:
     # ------------------------------------------------------------ one session
 
     def _session(self, scenario: Scenario) -> None:
+        scenario, language = self._translated(scenario)
         proto = self.protocol or protocol(scenario.protocol)
-        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text")
+        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text", language=language)
         self.recorder = rec
         c, w = self.console, self.console.style.width
         c.write("")

@@ -48,6 +48,8 @@ class App:
         self.running = True
         self.scene = None
         self.pending_scenario: str | None = None  # named on the command line, played once the name is known
+        self.language: str | None = getattr(args, "lang", None)  # None: scenarios as written
+        self.language_notice: str | None = None  # a scenario played as written for want of a translation
         # Scripted runs are silent: their clock is simulated, so audio could never keep pace.
         voiced = not (args.no_speech or autoplaying)
         self.playback = Playback() if voiced else None
@@ -81,7 +83,28 @@ class App:
                 out.append((f"Preparing the voice: {done} of {total} lines", False))
         if self.playback is not None and self.playback.notice:
             out.append((self.playback.notice, True))
+        if self.language_notice:
+            out.append((self.language_notice, True))
         return out
+
+    def languages(self) -> list[str]:
+        from ..translations import library_languages
+
+        return library_languages(self.library)
+
+    def localized(self, entry):
+        """The entry's scenario in the chosen language when it has that translation, else as written."""
+        from ..translations import NoTranslation, localize
+
+        self.language_notice = None
+        if not self.language:
+            return entry.scenario, None
+        try:
+            done = localize(entry, self.language)
+        except NoTranslation:
+            self.language_notice = f"{entry.scenario.title} has no {self.language} translation: it is played as written."
+            return entry.scenario, None
+        return done.scenario, self.language
 
     def set_trainee(self, name: str) -> None:
         from .prefs import save_prefs
@@ -101,18 +124,19 @@ class App:
         self.scene = Picker(self)
 
     def play(self, entry) -> None:
+        sc, language = self.localized(entry)
+        self._begin(sc, language)
+
+    def _begin(self, sc, language) -> None:
         from ..session import Recorder, fresh_seed
         from .scenes import RolePlay
 
-        sc = entry.scenario
         proto = self._protocol(self.args.protocol or sc.protocol)
-        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="window")
+        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="autoplay" if self.autoplaying else "window", language=language)
         self.scene = RolePlay(self, rec)
 
     def play_again(self, recorder) -> None:
-        from ..library import Entry
-
-        self.play(Entry(recorder.scenario.id, Path(""), recorder.scenario))
+        self._begin(recorder.scenario, recorder.language)  # already in its language
 
     def debrief(self, recorder) -> None:
         from .scenes import Debrief

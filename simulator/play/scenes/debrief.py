@@ -29,6 +29,9 @@ class Debrief(Scene):
         super().__init__(app)
         self.recorder = recorder
         self.protocols = app.protocol_list()
+        if recorder.scenario.alternates:  # the trainer chose what is worth comparing
+            wanted = recorder.scenario.protocol_ids
+            self.protocols = sorted((p for p in self.protocols if p.id in wanted), key=lambda p: wanted.index(p.id))
         ids = [p.id for p in self.protocols]
         self.index = ids.index(recorder.protocol.id) if recorder.protocol.id in ids else 0
         if recorder.protocol.id not in ids:

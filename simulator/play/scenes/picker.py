@@ -12,6 +12,7 @@ __all__ = ["Picker"]
 
 _SETTINGS = {"phone": "Phone call", "chat": "Chat", "in_person": "In person"}
 _RENAME = object()  # the value of the "change name" button
+_LANGUAGE = object()  # the value of the language button
 
 
 class Picker(Scene):
@@ -22,7 +23,9 @@ class Picker(Scene):
         self.typing = not app.trainee
         self.cards: list[Button] = [Button(e.scenario.title, e, hint=str(i + 1) if i < 9 else "") for i, e in enumerate(self.entries)]
         self.rename = Button("Change name", _RENAME)
-        self.focus.set(self.cards + [self.rename])
+        self.languages = [None] + app.languages()  # None: as written
+        self.language = Button(self._language_label(), _LANGUAGE) if len(self.languages) > 1 else None
+        self.focus.set(self.cards + [self.rename] + ([self.language] if self.language else []))
         self.first_row = 0  # rows of cards scrolled away: the focused card is always in view
         if self.typing:
             pygame.key.start_text_input()
@@ -61,7 +64,15 @@ class Picker(Scene):
         elif isinstance(action, Back):
             self.app.quit()
 
+    def _language_label(self) -> str:
+        return f"Language: {self.app.language or 'as written'}"
+
     def activate(self, button: Button) -> None:
+        if button.value is _LANGUAGE:
+            i = self.languages.index(self.app.language) if self.app.language in self.languages else 0
+            self.app.language = self.languages[(i + 1) % len(self.languages)]
+            button.label = self._language_label()
+            return
         if button.value is _RENAME:
             self.name = self.app.trainee or ""
             self.typing = True
@@ -87,6 +98,8 @@ class Picker(Scene):
         who = f.get(16, bold=True).render(f"Trainee: {self.app.trainee or '—'}", True, COLOURS["text"])
         surface.blit(who, (W - m - who.get_width() - 170, m + 8))
         self.rename.rect = pygame.Rect(W - m - 150, m, 150, 40)
+        if self.language is not None:
+            self.language.rect = pygame.Rect(W - m - 150, m + 46, 150, 34)
 
         top = m + title.get_height() + sub.get_height() + 28
         bottom = H - self.status_height() - 8 - f.get(14).get_linesize()  # a line kept for "more below"
@@ -124,6 +137,8 @@ class Picker(Scene):
         if not self.cards:
             draw_lines(surface, ["No scenarios are installed. Add a folder with --scenarios DIR."], f.get(18), COLOURS["text"], m, top)
         self.rename.draw(surface, f, self.focus.current is self.rename, 15, hovered=self.rename is self.hover)
+        if self.language is not None:
+            self.language.draw(surface, f, self.focus.current is self.language, 14, hovered=self.language is self.hover)
         self.draw_status(surface, "1-9 or Enter pick · Tab/arrows move · Ctrl +/- text size · Esc quit")
         if self.typing:
             self._draw_name_prompt(surface)
