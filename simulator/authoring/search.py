@@ -152,7 +152,7 @@ def _walk(
             new = frozenset(sid for sid, need in steps if sid not in done and acts & need)
             g = groups + (new,) if new else groups
             p = (pending or flagged) and requires not in acts
-            key = (nxt.node, nxt.anger, nxt.counts, g, p, len(nxt.turns), nxt.outcome)
+            key = (nxt.node, nxt.anger, nxt.counts, g, p, len(nxt.turns), nxt.outcome, _facts(nxt))
             if key in seen:
                 continue
             seen.add(key)
@@ -160,12 +160,26 @@ def _walk(
     return w
 
 
+def _facts(state: State) -> tuple:
+    """What the score's conditions and lost steps read from the past, beyond the counts: two
+    states that differ here may score differently from then on, so they are not merged."""
+    t = state.turns
+    return (
+        min(2, sum(u.abuse for u in t)),
+        any(u.beyond_authority for u in t),
+        any(u.threat for u in t),
+        any(u.venting and u.interrupted for u in t),
+        any(u.anger_after >= 75 and u.index >= 3 for u in t),
+    )
+
+
 class _Bound:
     """Bounds on the final total of any playthrough through a state (see adherence.score).
 
-    The upper bound credits every step whose actions some option from here on can still
-    perform, the best ending still reachable from here and anger falling to 0; the lower
-    bound credits only the coverage already earned.
+    The upper bound credits full coverage (a conditional step may yet leave the score, so
+    the share of steps still possible is no bound), the order pairs not yet broken, the
+    conduct left after the penalties already taken, the best ending still reachable from here
+    and anger falling to 0; the lower bound is 0 (a step met so far may still be lost).
     """
 
     def __init__(self, scenario: Scenario, protocol: Protocol):
@@ -188,8 +202,7 @@ class _Bound:
     def upper(self, state: State, groups: tuple) -> float:
         first = {sid: i for i, g in enumerate(groups) for sid in g}
         acts, ends = self.ahead[state.node]
-        can = [sid for sid, need in self.step_actions if sid in first or acts & need]
-        coverage = sum(self.weights[s] for s in can) / self.total_weight
+        coverage = 1.0
         best_end = max([self.outcome_of[e] for e in ends] + [self.left])
         wrong = sum(1 for a, b in self.pairs if a in first and b in first and first[a] > first[b])
         # later steps can at best all be done in order: the discordant pairs stay, diluted by all pairs
@@ -199,10 +212,7 @@ class _Bound:
         return self._total(comps) + 1e-6
 
     def lower(self, groups: tuple) -> float:
-        done = set().union(*groups) if groups else set()
-        coverage = sum(self.weights[s] for s in done) / self.total_weight
-        comps = {"coverage": coverage, "order": 0.0, "conduct": 0.0, "outcome": 0.0}
-        return self._total(comps) - 1e-6
+        return -1e-6
 
 
 def _ahead(scenario: Scenario) -> dict[str, tuple[frozenset, frozenset]]:
