@@ -30,7 +30,7 @@ def test_run_choices_json_contract(cli):
 
 
 def test_run_trailing_bang_marks_an_interruption(cli):
-    status, out, _ = cli("run", "billing_double_charge", "--choices", "quick_see!,calm_down", "--json", "--no-save")
+    status, out, _ = cli("run", "billing_double_charge", "--choices", "quick_see!,her_side", "--json", "--no-save")
     assert status == 0
     turns = json.loads(out)["session"]["turns"]
     assert turns[0]["interrupted"] is True and "interrupt" in turns[0]["actions"]

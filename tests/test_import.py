@@ -62,7 +62,7 @@ def test_export_then_import_reproduces_the_sessions_and_a_second_import_adds_not
     laptop, desk = tmp_path / "laptop.sqlite3", tmp_path / "desk.sqlite3"
     with Store(laptop) as store:
         play(store, "Amira", BY_THE_BOOK)
-        play(store, "Amira", ["quick_see!", "calm_down"])
+        play(store, "Amira", ["quick_see!", "her_side"])
     doc = export(cli, laptop, tmp_path / "amira.json")
     assert doc["format"] == "defuse-sessions" and doc["version"] == 1 and len(doc["sessions"]) == 2
 

@@ -172,7 +172,7 @@ def test_push_stores_every_statement_once_and_a_second_push_sends_nothing(cli, r
     db = tmp_path / "a.sqlite3"
     with Store(db) as store:
         play(store, "Amira", BY_THE_BOOK)
-        play(store, "Ben", ["quick_see!", "calm_down"])
+        play(store, "Ben", ["quick_see!", "her_side"])
     ids = expected_ids(db)
     status, doc, err = push(cli, db, running.endpoint)
     assert status == 0, err
@@ -192,7 +192,7 @@ def test_push_while_the_lrs_is_down_stays_pending_and_is_retried(cli, ralph, run
 
     ralph.stop()
     with Store(db) as store:
-        play(store, "Chloe", ["quick_see!", "calm_down"])
+        play(store, "Chloe", ["quick_see!", "her_side"])
         play(store, "Dev", BY_THE_BOOK)
     status, doc, err = push(cli, db, ralph.endpoint)
     assert status == 1

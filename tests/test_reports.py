@@ -23,7 +23,7 @@ from playthrough import BY_THE_BOOK, play
 
 
 DATA = Path(__file__).parent / "data" / "reports"
-HOSTILE = ["quick_see!", "calm_down"]
+HOSTILE = ["quick_see!", "her_side"]
 FORMULA = '=HYPERLINK("http://x","y")'
 SCRIPT = "<script>alert(1)</script>"
 

@@ -16,7 +16,7 @@ from simulator.store import Store
 
 from playthrough import BY_THE_BOOK, play
 
-HOSTILE = ["quick_see!", "calm_down"]  # performs one step only: 'listen'
+HOSTILE = ["quick_see!", "her_side"]  # performs no step: "I see" said over her is not heard
 
 
 def report(cli, db: Path, tmp_path: Path, fmt: str, *extra: str) -> Path:
@@ -93,7 +93,7 @@ def test_mode_is_a_column_in_json_and_xlsx(cli, mixed, tmp_path):
 def test_order_is_not_shown_for_fewer_than_two_steps(cli, mixed, tmp_path):
     rows = read_csv(report(cli, mixed, tmp_path, "csv"))
     one_step = next(r for r in rows if r["mode"] == "window")
-    assert one_step["sequence"] == "listen" and one_step["order"] == ""
+    assert one_step["sequence"] == "" and one_step["order"] == ""
     full = next(r for r in rows if r["mode"] == "text" and r["complete"] == "true")
     assert float(full["order"]) == 1.0
 
@@ -103,7 +103,7 @@ def test_csv_missed_column_sits_beside_sequence(cli, mixed, tmp_path):
     assert list(rows[0])[-2:] == ["sequence", "missed"]
     one_step = next(r for r in rows if r["mode"] == "window")
     assert one_step["missed"] == (
-        "stay_calm, acknowledge_issue, apologize, identify_root_cause, offer_solutions, take_action, follow_up, document, learn_and_improve"
+        "stay_calm, listen, acknowledge_issue, apologize, identify_root_cause, offer_solutions, take_action, follow_up, document, learn_and_improve"
     )
     full = next(r for r in rows if r["mode"] == "text" and r["complete"] == "true")
     assert full["missed"] == ""

@@ -10,7 +10,7 @@ import pytest
 
 from scoring.reports.rows import judged
 from scoring.reports.xapi import iso_duration, statements
-from simulator.library import protocol
+from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store
 
@@ -29,7 +29,7 @@ def db(tmp_path) -> Path:
     path = tmp_path / "x.sqlite3"
     with Store(path) as store:
         play(store, "Amira", BY_THE_BOOK)
-        play(store, '=HYPERLINK("http://x","y")', ["quick_see!", "calm_down"])
+        play(store, '=HYPERLINK("http://x","y")', ["quick_see!", "her_side"])
         play(store, "Ben", ["breathe_listen", "keep_listening"], finish=False)
     return path
 
@@ -96,7 +96,7 @@ def test_statement_shapes_per_session(cli, db, tmp_path):
             assert "mbox" not in json.dumps(g["actor"])
             ctx = g["context"]
             assert ctx["registration"] == group[0]["context"]["registration"]
-            assert ctx["extensions"]["https://defuse.example/xapi/extensions/scenario"] == {"id": "billing_double_charge", "revision": 1}
+            assert ctx["extensions"]["https://defuse.example/xapi/extensions/scenario"] == {"id": "billing_double_charge", "revision": Library().get("billing_double_charge").scenario.revision}
             assert any(a["id"].endswith("/scenarios/billing_double_charge/revisions/1") for a in ctx["contextActivities"]["grouping"])
         assert group[0]["timestamp"] == s.started_at
         assert [g["timestamp"] for g in group[1 : 1 + len(s.turns)]] == list(s.turn_times)

@@ -21,7 +21,7 @@ def db(tmp_path):
     path = tmp_path / "s.sqlite3"
     with Store(path) as store:
         play(store, "Amira", BY_THE_BOOK)
-        play(store, "Ben\x1b[31m", ["quick_see!", "calm_down"])
+        play(store, "Ben\x1b[31m", ["quick_see!", "her_side"])
         play(store, "Amira", BY_THE_BOOK[:2], finish=False)
     return path
 

@@ -31,7 +31,7 @@ def test_a_finished_session_is_complete_and_scored(tmp_path):
     with Store(tmp_path / "s.db") as store:
         rec = Recorder(sc, protocol(sc.protocol), trainee="Kim", store=store)
         rec.choose("cut_in", interrupted=True)
-        rec.choose("hold_on")
+        rec.choose("her_side")
         got = store.get(rec.session_id)
         assert got.complete and got.outcome.value == "customer_left" and got.passed is False
         assert got.score["protocol"] == "ten_step" and got.total == rec.result.total

@@ -38,7 +38,7 @@ def test_autoplay_plays_the_scenario_and_saves_a_screenshot_per_turn(cli, tmp_pa
 
 
 def test_a_bang_answers_while_the_customer_is_still_speaking(cli, tmp_path):
-    status, _, err = cli("play", "billing_double_charge", "--autoplay", "quick_see!,calm_down", "--trainee", "Sam")
+    status, _, err = cli("play", "billing_double_charge", "--autoplay", "quick_see!,her_side", "--trainee", "Sam")
     assert status == 0, err
     [session] = sessions()
     first = session.turns[0]
@@ -68,7 +68,7 @@ def test_an_unknown_option_id_is_one_clear_line_and_status_1(cli, tmp_path):
 
 
 def test_no_save_leaves_the_database_untouched(cli, tmp_path):
-    status, _, err = cli("play", "billing_double_charge", "--autoplay", "cut_in!,hold_on", "--no-save", "--trainee", "Sam")
+    status, _, err = cli("play", "billing_double_charge", "--autoplay", "cut_in!,her_side", "--no-save", "--trainee", "Sam")
     assert status == 0, err
     assert not os.path.exists(os.environ["DEFUSE_DB"]) or sessions() == []
 
@@ -99,7 +99,7 @@ def test_autoplay_needs_no_display_at_all(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
     shots = tmp_path / "shots"
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--autoplay", "cut_in!,hold_on", "--screenshots", str(shots), "--trainee", "Ci"],
+        [sys.executable, "-m", "simulator", "play", "billing_double_charge", "--autoplay", "cut_in!,her_side", "--screenshots", str(shots), "--trainee", "Ci"],
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
