@@ -259,12 +259,16 @@ def _render(fmt: str, chosen: list, args, now: str) -> bytes:
 def cmd_lrs_push(args) -> int:
     from simulator.cli import emit_json, fail, open_store
 
-    from .lrs import Lrs, LrsError
+    from .lrs import Lrs, LrsError, check_endpoint, printable
     from .xapi import statements
 
-    password = args.password if args.password is not None else os.environ.get("DEFUSE_LRS_PASSWORD")
+    try:
+        check_endpoint(args.endpoint)
+    except ValueError as e:
+        return fail(f"--endpoint {e}", 2)
+    password = _password(args)
     if password is None:
-        return fail("give --password or set DEFUSE_LRS_PASSWORD", 2)
+        return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
     lrs = Lrs(args.endpoint, args.user, password, timeout=args.timeout)
     sent = statements_sent = 0
     errors: list[str] = []
@@ -283,7 +287,7 @@ def cmd_lrs_push(args) -> int:
             try:
                 lrs.send(batch)
             except LrsError as e:
-                errors.append(f"session {sid}: {e}")
+                errors.append(f"session {printable(sid)}: {e}")
                 if e.retry:
                     break  # the store is down or struggling: leave the rest for the next push
                 continue
@@ -295,13 +299,63 @@ def cmd_lrs_push(args) -> int:
     if args.json:
         emit_json(doc)
     else:
-        print(f"sent {sent} session(s) ({statements_sent} statements) to {args.endpoint}; {already} already there; {len(left)} pending")
+        print(f"sent {sent} session(s) ({statements_sent} statements) to {printable(args.endpoint)}; {already} already there; {len(left)} pending")
     for e in errors:
         sys.stderr.write(f"defuse: {e}\n")
     if errors:
         sys.stderr.write(f"defuse: {len(left)} session(s) still pending; run `defuse lrs push` again to retry\n")
         return 1
     return 0
+
+
+def _password(args) -> str | None:
+    """The LRS password: from --password-file, --password, DEFUSE_LRS_PASSWORD, else asked in a terminal."""
+    from simulator.diagnostics import DefuseError
+
+    if args.password_file is not None:
+        path = Path(args.password_file)
+        try:
+            if not path.is_file():
+                raise DefuseError(f"--password-file {args.password_file}: not a regular file")
+            with path.open("rb") as fh:
+                raw = fh.read(4097)
+        except OSError as e:
+            raise DefuseError(f"--password-file {args.password_file}: cannot read it ({e.strerror or e})") from None
+        if len(raw) > 4096:
+            raise DefuseError(f"--password-file {args.password_file}: too long to hold a password")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DefuseError(f"--password-file {args.password_file}: not UTF-8 text") from None
+        first = text.splitlines()[0] if text.splitlines() else ""
+        if not first:
+            raise DefuseError(f"--password-file {args.password_file}: the first line is empty")
+        return first
+    if args.password is not None:
+        return args.password
+    env = os.environ.get("DEFUSE_LRS_PASSWORD")
+    if env is not None:
+        return env
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        try:
+            return getpass.getpass(f"password for {args.user} at the record store: ")
+        except (EOFError, KeyboardInterrupt):
+            return None
+    return None
+
+
+def _seconds(text: str) -> float:
+    from .lrs import MAX_TIMEOUT
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (0 < value <= MAX_TIMEOUT):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_TIMEOUT:.0f}")
+    return value
 
 
 def _judged_one(store, sid):
@@ -394,9 +448,10 @@ def register(sub, common) -> None:
     p = lrs_sub.add_parser("push", parents=[common], help="send the sessions not yet sent; failed sends are retried next time")
     p.add_argument("--endpoint", required=True, metavar="URL", help="the xAPI base, e.g. http://127.0.0.1:8100/xAPI/")
     p.add_argument("--user", required=True, metavar="U")
-    p.add_argument("--password", metavar="P", help="or set DEFUSE_LRS_PASSWORD")
+    p.add_argument("--password-file", metavar="FILE", help="a file whose first line is the password (safer than --password)")
+    p.add_argument("--password", metavar="P", help="visible to other users of this machine: prefer --password-file, DEFUSE_LRS_PASSWORD or the prompt")
     p.add_argument("--homepage", default=_homepage(), metavar="URL", help="the account homePage naming trainees")
-    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="one deadline for each request, whole (default 15, at most 600)")
     p.add_argument("--json", action="store_true")
     _filters(p, mode="all")
     p.set_defaults(func=cmd_lrs_push)
