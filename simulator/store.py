@@ -5,6 +5,7 @@ committed at once, and the row is closed with the outcome and score at the end. 
 or a kill mid-session leaves the turns so far on disk, marked incomplete.
 Times are ISO-8601 UTC text handed in by the caller; the schema version is PRAGMA user_version.
 
+Schema 4 keeps what went wrong (steps missed, kinds of feedback) as columns too.
 Schema 2 adds `lrs_sent` (which state of each session a learning record store already
 holds, per endpoint) and an index by start time; a version 1 file is migrated in place.
 Sessions arriving from another machine are merged by id with `merge`, keeping the more
@@ -27,7 +28,7 @@ from .model import Outcome, Transcript, Turn
 
 __all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
 # autoplay) are not practice and stay out of a class's figures unless asked for.
@@ -126,6 +127,18 @@ ALTER TABLE sessions ADD COLUMN scoring_version INTEGER;
 ALTER TABLE sessions ADD COLUMN scenario_source TEXT;
 ALTER TABLE sessions ADD COLUMN scenario_hash TEXT;
 ALTER TABLE sessions ADD COLUMN language TEXT;
+"""
+
+
+# Version 3 -> 4: what went wrong in each session as columns, kept with the score parts
+# (`missed`: the steps not performed; `mistakes`: each kind of feedback once, "kind:step"),
+# so a class report counts misses and mistakes over 100,000 sessions without parsing a score;
+# and an index holding every column a class report reads, so it never reads the saved scores'
+# pages (a large store is mostly those).
+_SCHEMA_4 = """
+ALTER TABLE sessions ADD COLUMN missed TEXT;
+ALTER TABLE sessions ADD COLUMN mistakes TEXT;
+CREATE INDEX IF NOT EXISTS sessions_report ON sessions(complete, trainee, started_at, id, mode, passed, total, scenario, title, protocol, mistakes);
 """
 
 
@@ -232,6 +245,7 @@ class SessionSummary(NamedTuple):
     last_turn_at: str | None
     mode: str = ""
     missed: tuple[str, ...] = ()  # the saved score's steps not performed (and not left out as not applying)
+    mistakes: tuple[str, ...] = ()  # its kinds of feedback, "kind:step", each once
 
 
 class Store:
@@ -307,6 +321,20 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+        if version < 4:
+            columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+            self.conn.execute("BEGIN")
+            try:
+                for statement in filter(str.strip, _SCHEMA_4.split(";")):
+                    if "ADD COLUMN" not in statement or statement.split("ADD COLUMN")[-1].split()[0] not in columns:
+                        self.conn.execute(statement)
+                rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
+                self.conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*_fault_columns(json.loads(r[1])), r[0]) for r in rows])
+                self.conn.execute("PRAGMA user_version=4")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -370,6 +398,7 @@ class Store:
                     session_id,
                 ),
             )
+            self._save_faults(session_id, score)
 
     def save_score(self, session_id: str, score: dict) -> None:
         with self.conn:
@@ -377,6 +406,11 @@ class Store:
                 "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
                 (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *_score_columns(score), session_id),
             )
+            self._save_faults(session_id, score)
+
+    def _save_faults(self, session_id: str, score: dict | None) -> None:
+        """Keep the `missed` and `mistakes` columns in step with a saved score (inside the caller's transaction)."""
+        self.conn.execute("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", (*_fault_columns(score), session_id))
 
     # ---------------------------------------------------------------- reading
 
@@ -437,8 +471,14 @@ class Store:
                 tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
                 r[12] is not None and r[18] is not None,
                 *r[19:24],
-                tuple(r[24].split(_SEP)) if r[24] else (),
+                tuple(r[24].split(_SEP)[:-1]) if r[24] else (),
+                tuple(r[25].split(_SEP)[:-1]) if r[25] else (),
             )
+
+    def count(self, **filters) -> int:
+        """How many sessions match the filters (as `find` takes them)."""
+        where, args = _where(*(filters.get(k) for k in ("trainee", "scenario", "since", "until", "passed", "complete", "mode")))
+        return self.conn.execute("SELECT COUNT(*) FROM sessions" + where, args).fetchone()[0]
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
         return self._turns_of([session_id]).get(session_id, ((), ()))[0]
@@ -511,6 +551,7 @@ class Store:
                 ),
             )
             self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+            self._save_faults(session.id, session.score)
         return "imported" if ours is None else "updated"
 
     # ---------------------------------------------------------------- learning record store
@@ -567,9 +608,7 @@ class Store:
 
 _SUMMARY_COLUMNS = (
     "id, trainee, scenario, revision, title, protocol, started_at, ended_at, outcome, complete, anger_start, anger_end,"
-    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode,"
-    " (SELECT group_concat(json_extract(value, '$.id'), char(31)) FROM json_each(score_json, '$.steps')"
-    "  WHERE NOT json_extract(value, '$.performed') AND COALESCE(json_extract(value, '$.applies'), 1))"
+    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode, missed, mistakes"
 )
 _SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
 
@@ -599,6 +638,17 @@ def _where(trainee, scenario, since, until, passed, complete, mode=None) -> tupl
             where.append(clause)
             args.append(value)
     return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _fault_columns(score: dict | None) -> tuple[str | None, str | None]:
+    """The steps a score counts as missed, and its kinds of feedback ("kind:step", once each)."""
+    if not score:
+        return (None, None)
+    missed = "".join(
+        st["id"] + _SEP for st in score.get("steps", []) if not st.get("performed") and st.get("applies", True) is not False
+    )
+    kinds = dict.fromkeys(f"{f.get('kind', 'step')}:{f.get('step') or ''}" for f in score.get("feedback", []))
+    return missed, "".join(k + _SEP for k in kinds)
 
 
 def _score_columns(score: dict | None) -> tuple:

@@ -16,6 +16,7 @@ from pathlib import Path
 __all__ = ["register"]
 
 FORMATS = ("csv", "xlsx", "json", "html", "xapi", "pdf")
+LATEST_DETAIL = 3  # --detail latest: this many sessions in full after a trainee's summary page
 
 
 def _day(text: str) -> str:
@@ -198,59 +199,116 @@ def _listing(j) -> dict:
 # ---------------------------------------------------------------- report
 
 
+def progress_bar(args, total: int | None = None, unit: str = "session", desc: str = ""):
+    """Wraps an iterable in a progress bar on stderr, only when stderr is a terminal and not under --json."""
+    quiet = bool(getattr(args, "json", False)) or not sys.stderr.isatty()
+
+    def wrap(iterable):
+        if quiet:
+            return iterable
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    return wrap
+
+
+def _count(store, args) -> int | None:
+    """How many sessions the filters select (for the progress bar), when stderr shows one."""
+    if not sys.stderr.isatty() or getattr(args, "json", False):
+        return None
+    return store.count(**_store_filters(args))
+
+
 def cmd_report(args) -> int:
     from simulator.cli import fail, open_store
+    from simulator.library import protocol
     from simulator.store import utc_now
 
-    if args.format == "pdf" and not args.trainee:
-        return fail("--format pdf is a one-trainee report: give --trainee NAME", 2)
+    if args.detail is not None and args.format != "pdf":
+        return fail("--detail is for --format pdf", 2)
+    if args.latest < 1 or not 0 <= args.threshold < 1:
+        return fail("--latest must be at least 1 and --threshold from 0 to below 1", 2)
     override = _override(args)
     with open_store(args) as store:
-        items = _selected(store, args, override)
-        if args.format in ("csv", "json", "xapi"):
+        bar = progress_bar(args, _count(store, args), desc=f"report {args.format}")
+        filters = _store_filters(args)
+        if args.format in ("csv", "json", "xapi", "html"):
             # streamed: memory stays flat however many sessions there are
             with _output(args.output, binary=False) as out:
                 if args.format == "csv":
-                    from simulator.library import protocol
-
                     from .csv import write_csv
                     from .rows import table
 
-                    n = write_csv(table(store, protocol, override=override, verdict=args.verdict, **_store_filters(args)), out)
+                    n = write_csv(bar(table(store, protocol, override=override, verdict=args.verdict, **filters)), out)
                 elif args.format == "json":
                     from .jsonreport import write_json
 
-                    n = write_json(items, out, generated=utc_now(), filters=_filter_doc(args))
-                else:
+                    n = write_json(bar(_selected(store, args, override)), out, generated=utc_now(), filters=_filter_doc(args))
+                elif args.format == "xapi":
                     from .xapi import write_xapi
 
-                    n = write_xapi(items, out, homepage=args.homepage)
-        else:
-            chosen = list(items)
-            if args.format == "pdf" and not chosen:
-                return fail(f"no sessions for trainee {args.trainee!r} match the filters")
-            data = _render(args.format, chosen, args, utc_now())
+                    n = write_xapi(bar(_selected(store, args, override)), out, homepage=args.homepage)
+                else:
+                    from .html import render_html
+
+                    report = _class_report(store, args, override, bar)
+                    for chunk in render_html(report, generated=utc_now(), filters=_filter_doc(args)):
+                        out.write(chunk)
+                    n = report.sessions + report.unfinished_count
+        elif args.format == "xlsx":
+            from .xlsx import render_xlsx
+
+            chosen = list(bar(_selected(store, args, override)))
+            data = render_xlsx(chosen, _class_report(store, args, override))
             with _output(args.output, binary=True) as out:
                 out.write(data)
             n = len(chosen)
+        else:
+            from .pdf import render_pdf
+
+            report = _class_report(store, args, override, bar)
+            if not report.trainees:
+                who = f"trainee {args.trainee!r}" if args.trainee else "any trainee"
+                return fail(f"no sessions for {who} match the filters")
+            details = {t.name: _details(store, args, override, t.name) for t in report.trainees}
+            data = render_pdf(report, generated=utc_now(), details=details)
+            with _output(args.output, binary=True) as out:
+                out.write(data)
+            n = report.sessions + report.unfinished_count
     if args.output != "-":
         unit = "statement(s)" if args.format == "xapi" else "session(s)"
         sys.stderr.write(f"wrote {args.output}: {n} {unit}\n")
     return 0
 
 
-def _render(fmt: str, chosen: list, args, now: str) -> bytes:
-    if fmt == "xlsx":
-        from .xlsx import render_xlsx
+def _class_report(store, args, override, bar=lambda it: it):
+    from simulator.library import protocol
 
-        return render_xlsx(chosen)
-    if fmt == "html":
-        from .html import render_html
+    from .classview import build
 
-        return render_html(chosen, generated=now, filters=_filter_doc(args)).encode("utf-8")
-    from .pdf import render_pdf
+    return build(store, protocol, override=override, verdict=args.verdict, latest_n=args.latest, threshold=args.threshold, progress=bar, **_store_filters(args))
 
-    return render_pdf(chosen, trainee=args.trainee, generated=now)
+
+def _details(store, args, override, trainee: str) -> list:
+    """The sessions of one trainee whose detail the PDF prints: --detail latest (3), all or none."""
+    from collections import deque
+
+    from simulator.library import protocol
+
+    from .rows import judged
+
+    detail = args.detail or ("latest" if args.trainee else "none")
+    if detail == "none":
+        return []
+    filters = dict(_store_filters(args), trainee=trainee)
+    if detail == "all":
+        items = judged(store.find(**filters), protocol, override)
+        return [j for j in items if j.session.trainee == trainee and (args.verdict is None or j.passed == args.verdict)]
+    # the latest 3: found from the flat summaries, then only those read in full
+    latest = deque((sm.id for sm in store.summaries(**filters) if sm.trainee == trainee), maxlen=LATEST_DETAIL)
+    chosen = [j for j in judged((store.get(sid) for sid in latest), protocol, override) if args.verdict is None or j.passed == args.verdict]
+    return list(reversed(chosen))
 
 
 # ---------------------------------------------------------------- lrs push
@@ -281,7 +339,7 @@ def cmd_lrs_push(args) -> int:
         pending = store.lrs_pending(args.endpoint, ids)
         already = len(ids) - len(pending)
         left = list(pending)
-        for sid in pending:
+        for sid in progress_bar(args, len(pending), desc="push")(pending):
             j = next(_judged_one(store, sid))
             batch = statements(j, args.homepage)
             try:
@@ -376,7 +434,7 @@ def cmd_export(args) -> int:
     from .exchange import write_export
 
     with open_store(args) as store:
-        sessions = (j.session for j in _selected(store, args))
+        sessions = (j.session for j in progress_bar(args, _count(store, args), desc="export")(_selected(store, args)))
         with _output(args.output, binary=False) as out:
             n = write_export(sessions, out, exported=utc_now())
     if args.output != "-":
@@ -408,7 +466,7 @@ def cmd_import(args) -> int:
                 errors.append(str(e))
                 continue
             mine = {"imported": 0, "updated": 0, "skipped": 0}
-            for s in sessions:
+            for s in progress_bar(args, len(sessions), desc=f"import {path}")(sessions):
                 mine[store.merge(s)] += 1
             for k, v in mine.items():
                 counts[k] += v
@@ -428,6 +486,8 @@ def cmd_import(args) -> int:
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
+    from .classview import DEFAULT_LATEST, DEFAULT_THRESHOLD
+
     p = sub.add_parser("sessions", parents=[common], help="list recorded sessions with their scores")
     _filters(p)
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
@@ -439,6 +499,9 @@ def register(sub, common) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it ('-' for stdout)")
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
     p.add_argument("--homepage", default=_homepage(), metavar="URL", help="xapi: the account homePage naming trainees")
+    p.add_argument("--latest", type=int, default=DEFAULT_LATEST, metavar="N", help=f"the coaching grid and the HTML detail use each trainee's latest N finished sessions (default {DEFAULT_LATEST})")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SHARE", help=f"who needs coaching: a step missed in more than this share of those sessions (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--detail", choices=("latest", "all", "none"), help=f"pdf: after each summary page, the latest {LATEST_DETAIL} sessions, all or none (default: latest with --trainee, else none)")
     _filters(p)
     p.set_defaults(func=cmd_report)
 
