@@ -10,8 +10,8 @@ the same store; at 100,000 sessions the old code would run for over an hour.
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 import sys
 import tempfile
 import time
