@@ -14,6 +14,7 @@ complete copy, so importing the same export twice never duplicates anything.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import os
 import sqlite3
 import uuid
@@ -279,17 +280,27 @@ class Store:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: session store schema {version} is newer than this Defuse ({SCHEMA_VERSION})")
-        if version < 1:
-            with self.conn:
-                self.conn.executescript(_SCHEMA)
-                self.conn.execute("PRAGMA user_version=1")
-            version = 1
-        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
-        if version < 2 or "turn_count" not in columns:
-            # (the second test: files from an early schema-2 build that had no score columns yet)
-            # one transaction: a migration cut short leaves the file at version 1, as it was
-            self.conn.execute("BEGIN")
-            try:
+        if version == SCHEMA_VERSION:
+            return
+        # one write transaction for every step: two programs opening a new or old file at once
+        # queue here instead of both adding the same columns, and a migration cut short leaves
+        # the file as it was
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
+                tables = sorted(r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"))
+                if tables and not {"sessions", "turns"} <= set(tables):
+                    raise StoreError(
+                        f"{self.path}: another program's SQLite database (tables: {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''});"
+                        " left untouched: give --db a new file or a Defuse session store"
+                    )
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self.conn.execute(statement)
+                version = 1
+            columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+            if version < 2 or "turn_count" not in columns:
+                # (the second test: files from an early schema-2 build that had no score columns yet)
                 for statement in filter(str.strip, _SCHEMA_2.split(";")):
                     added = statement.split("ADD COLUMN")[-1].split()[0] if "ADD COLUMN" in statement else None
                     if added in columns:
@@ -298,43 +309,30 @@ class Store:
                 rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
                 self.conn.executemany(
                     "UPDATE sessions SET coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
-                    [(*_score_columns(json.loads(r[1])), r[0]) for r in rows],
+                    [(*_score_columns(_saved_score(r[1])), r[0]) for r in rows],
                 )
-                self.conn.execute("PRAGMA user_version=2")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            version = 2
-        if version < 3:
-            turn_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}
-            self.conn.execute("BEGIN")
-            try:
+                version = 2
+            if version < 3:
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+                turn_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}
                 for statement in filter(str.strip, _SCHEMA_3.split(";")):
                     table = statement.split()[2]
                     added = statement.split("ADD COLUMN")[-1].split()[0]
                     if added in (turn_columns if table == "turns" else columns):
                         continue
                     self.conn.execute(statement)
-                self.conn.execute("PRAGMA user_version=3")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-        if version < 4:
-            columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
-            self.conn.execute("BEGIN")
-            try:
+            if version < 4:
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
                 for statement in filter(str.strip, _SCHEMA_4.split(";")):
                     if "ADD COLUMN" not in statement or statement.split("ADD COLUMN")[-1].split()[0] not in columns:
                         self.conn.execute(statement)
                 rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
-                self.conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*_fault_columns(json.loads(r[1])), r[0]) for r in rows])
-                self.conn.execute("PRAGMA user_version=4")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+                self.conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*_fault_columns(_saved_score(r[1])), r[0]) for r in rows])
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -510,48 +508,73 @@ class Store:
 
     # ---------------------------------------------------------------- merging
 
+    @contextmanager
+    def importing(self):
+        """One transaction for a whole import: taken before reading, so two imports queue instead
+        of racing, and rolled back whole if anything in the file is wrong."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"{self.path}: cannot write ({e})") from None
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
     def merge(self, session: StoredSession) -> str:
-        """Add a session from elsewhere: 'imported' (new), 'updated' (ours was less complete) or 'skipped'."""
-        ours = self.get(session.id)
-        if ours is not None and ours.completeness >= session.completeness:
-            return "skipped"
-        times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
+        """Add a session from elsewhere: 'imported' (new), 'updated' (ours was an unfinished earlier
+        state of it), 'skipped' (ours holds it already) or 'conflict' (the two copies disagree: ours
+        is kept). A finished session is never replaced."""
+        if self.conn.in_transaction:
+            return self._merge(session)
         with self.conn:
-            if ours is not None:
-                self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
-                self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
-            self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
-                " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-                " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    session.id,
-                    session.trainee,
-                    session.scenario,
-                    session.revision,
-                    session.title,
-                    session.protocol,
-                    session.seed,
-                    session.mode,
-                    session.started_at,
-                    session.ended_at,
-                    session.outcome.value if session.outcome else None,
-                    int(session.complete),
-                    session.anger_start,
-                    session.anger_end,
-                    session.total,
-                    None if session.passed is None else int(session.passed),
-                    json.dumps(session.score) if session.score is not None else None,
-                    *_score_columns(session.score),
-                    len(session.turns),
-                    max([session.anger_start] + [t.anger_after for t in session.turns]),
-                    sum(1 for t in session.turns if t.interrupted),
-                    times[-1] if times else None,
-                    session.language,
-                ),
-            )
-            self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
-            self._save_faults(session.id, session.score)
+            return self._merge(session)
+
+    def _merge(self, session: StoredSession) -> str:
+        ours = self.get(session.id)
+        if ours is not None:
+            verdict = _compare(ours, session)
+            if verdict != "update":
+                return verdict
+        times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
+        if ours is not None:
+            self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
+            self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
+        self.conn.execute(
+            "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
+            " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
+            " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                session.id,
+                session.trainee,
+                session.scenario,
+                session.revision,
+                session.title,
+                session.protocol,
+                session.seed,
+                session.mode,
+                session.started_at,
+                session.ended_at,
+                session.outcome.value if session.outcome else None,
+                int(session.complete),
+                session.anger_start,
+                session.anger_end,
+                # the verdict has one source: the score itself (the columns only mirror it)
+                session.score["total"] if session.score else None,
+                int(bool(session.score["passed"])) if session.score else None,
+                json.dumps(session.score) if session.score is not None else None,
+                *_score_columns(session.score),
+                len(session.turns),
+                max([session.anger_start] + [t.anger_after for t in session.turns]),
+                sum(1 for t in session.turns if t.interrupted),
+                times[-1] if times else None,
+                session.language,
+            ),
+        )
+        self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+        self._save_faults(session.id, session.score)
         return "imported" if ours is None else "updated"
 
     # ---------------------------------------------------------------- learning record store
@@ -599,7 +622,7 @@ class Store:
             anger_end=row["anger_end"],
             total=row["total"],
             passed=None if row["passed"] is None else bool(row["passed"]),
-            score=json.loads(row["score_json"]) if row["score_json"] else None,
+            score=_saved_score(row["score_json"]),
             turns=turns[0],
             turn_times=turns[1],
             language=row["language"],
@@ -611,6 +634,27 @@ _SUMMARY_COLUMNS = (
     " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode, missed, mistakes"
 )
 _SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
+
+
+def _same_turn(a: Turn, b: Turn) -> bool:
+    return (a.index, a.node, a.choice, a.interrupted, a.actions) == (b.index, b.node, b.choice, b.interrupted, b.actions)
+
+
+def _compare(ours: StoredSession, theirs: StoredSession) -> str:
+    """What to do with another copy of a session we hold: 'skipped', 'update' or 'conflict'."""
+    same = (ours.trainee, ours.scenario, ours.revision, ours.protocol, ours.started_at) == (
+        theirs.trainee, theirs.scenario, theirs.revision, theirs.protocol, theirs.started_at)
+    shared = min(len(ours.turns), len(theirs.turns))
+    if not same or not all(_same_turn(a, b) for a, b in zip(ours.turns[:shared], theirs.turns[:shared])):
+        return "conflict"
+    if ours.complete:
+        # ours is final: theirs may be the same or an earlier state of it, nothing else
+        if theirs.complete:
+            return "skipped" if len(theirs.turns) == len(ours.turns) and theirs.outcome == ours.outcome else "conflict"
+        return "skipped" if len(theirs.turns) <= len(ours.turns) else "conflict"
+    if len(theirs.turns) < len(ours.turns):
+        return "skipped"
+    return "update" if theirs.completeness > ours.completeness else "skipped"
 
 
 def _where(trainee, scenario, since, until, passed, complete, mode=None) -> tuple[str, list]:
@@ -649,6 +693,33 @@ def _fault_columns(score: dict | None) -> tuple[str | None, str | None]:
     )
     kinds = dict.fromkeys(f"{f.get('kind', 'step')}:{f.get('step') or ''}" for f in score.get("feedback", []))
     return missed, "".join(k + _SEP for k in kinds)
+
+
+def _saved_score(text: str | None) -> dict | None:
+    """A saved score, or None (to be scored again from the turns) when it is missing or unreadable."""
+    if not text:
+        return None
+    try:
+        score = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(score, dict) or not isinstance(score.get("passed"), bool) or not isinstance(score.get("protocol"), str):
+        return None
+    total = score.get("total")
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or not (0 <= total <= 100):  # also refuses NaN
+        return None
+    components = score.get("components")
+    if not isinstance(components, dict) or not all(v is None or (isinstance(v, (int, float)) and 0 <= v <= 1) for v in components.values()):
+        return None
+    if not isinstance(score.get("steps"), list) or not isinstance(score.get("sequence"), list) or not isinstance(score.get("feedback"), list):
+        return None
+    for step in score["steps"]:
+        if not isinstance(step, dict) or not isinstance(step.get("id"), str) or not isinstance(step.get("title"), str):
+            return None
+        turn = step.get("turn")
+        if step.get("performed") and (isinstance(turn, bool) or not isinstance(turn, int)):
+            return None  # a step performed at no turn
+    return score
 
 
 def _score_columns(score: dict | None) -> tuple:

@@ -72,13 +72,13 @@ def _store_filters(args) -> dict:
     }
 
 
-def _selected(store, args, override=None):
-    """The filtered sessions with their scores, streamed oldest first."""
+def _selected(store, args, override=None, problems: list[str] | None = None):
+    """The filtered sessions with their scores, streamed oldest first (unscorable ones go to `problems`)."""
     from simulator.library import protocol
 
     from .rows import judged
 
-    for j in judged(store.find(**_store_filters(args)), protocol, override):
+    for j in judged(store.find(**_store_filters(args)), protocol, override, problems):
         if args.verdict is None or j.passed == args.verdict:
             yield j
 
@@ -121,24 +121,38 @@ def cmd_sessions(args) -> int:
     from simulator.cli import emit_json, open_store
 
     override = _override(args)
+    problems: list[str] = []
     with open_store(args) as store:
         if override is None:
-            items = list(_listings(store, args))
+            items = list(_listings(store, args, problems))
         else:
-            items = [_listing(j) for j in _selected(store, args, override)]
+            items = [_listing(j) for j in _selected(store, args, override, problems)]
     if args.json:
         emit_json(items)
-        return 0
+        return _left_out(problems)
     if not items:
         print("no sessions match")
-        return 0
+        return _left_out(problems)
     print(f"{'session':<8}  {'started (UTC)':<20} {'trainee':<18} {'scenario':<26} {'outcome':<13} {'total':>6}  verdict")
     for d in items:
         verdict = ("PASS" if d["passed"] else "FAIL") if d["complete"] else "incomplete"
         scen = f"{d['scenario']} r{d['revision']}"
-        print(f"{d['id'][:8]:<8}  {d['started_at']:<20} {_clip(d['trainee'], 18):<18} {_clip(scen, 26):<26} {d['outcome'] or '-':<13} {d['total']:>6.1f}  {verdict}")
+        print(f"{_clip(d['id'], 8):<8}  {_clip(d['started_at'], 20):<20} {_clip(d['trainee'], 18):<18} {_clip(scen, 26):<26} {d['outcome'] or '-':<13} {_total(d['total'])}  {verdict}")
     print(f"{len(items)} session(s), {sum(1 for d in items if d['passed'])} passed")
-    return 0
+    return _left_out(problems)
+
+
+def _total(value) -> str:
+    return f"{value:>6.1f}" if isinstance(value, (int, float)) else f"{'-':>6}"
+
+
+def _left_out(problems: list[str]) -> int:
+    """Report the sessions a listing or report had to leave out; 1 if there were any."""
+    for p in problems:
+        sys.stderr.write(f"defuse: {p}\n")
+    if problems:
+        sys.stderr.write(f"defuse: {len(problems)} session(s) left out; everything else was written\n")
+    return 1 if problems else 0
 
 
 def _clip(text: str, width: int) -> str:
@@ -146,17 +160,20 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _listings(store, args):
+def _listings(store, args, problems: list[str]):
     """Listing entries from the summary scan; only a session without a saved score is read in full."""
     from simulator.library import protocol
 
-    from .rows import judged
+    from .rows import judged, unusable
 
     for sm in store.summaries(**_store_filters(args)):
+        if why := unusable(sm):
+            problems.append(why)
+            continue
         if not sm.scored:
-            j = next(judged([store.get(sm.id)], protocol))
-            if args.verdict is None or j.passed == args.verdict:
-                yield _listing(j)
+            for j in judged([store.get(sm.id)], protocol, None, problems):
+                if args.verdict is None or j.passed == args.verdict:
+                    yield _listing(j)
             continue
         if args.verdict is not None and bool(sm.passed) != args.verdict:
             continue
@@ -230,6 +247,7 @@ def cmd_report(args) -> int:
     if args.latest < 1 or not 0 <= args.threshold < 1:
         return fail("--latest must be at least 1 and --threshold from 0 to below 1", 2)
     override = _override(args)
+    problems: list[str] = []
     with open_store(args) as store:
         bar = progress_bar(args, _count(store, args), desc=f"report {args.format}")
         filters = _store_filters(args)
@@ -240,15 +258,15 @@ def cmd_report(args) -> int:
                     from .csv import write_csv
                     from .rows import table
 
-                    n = write_csv(bar(table(store, protocol, override=override, verdict=args.verdict, **filters)), out)
+                    n = write_csv(bar(table(store, protocol, override=override, verdict=args.verdict, problems=problems, **filters)), out)
                 elif args.format == "json":
                     from .jsonreport import write_json
 
-                    n = write_json(bar(_selected(store, args, override)), out, generated=utc_now(), filters=_filter_doc(args))
+                    n = write_json(bar(_selected(store, args, override, problems)), out, generated=utc_now(), filters=_filter_doc(args))
                 elif args.format == "xapi":
                     from .xapi import write_xapi
 
-                    n = write_xapi(bar(_selected(store, args, override)), out, homepage=args.homepage)
+                    n = write_xapi(bar(_selected(store, args, override, problems)), out, homepage=args.homepage)
                 else:
                     from .html import render_html
 
@@ -259,7 +277,7 @@ def cmd_report(args) -> int:
         elif args.format == "xlsx":
             from .xlsx import render_xlsx
 
-            chosen = list(bar(_selected(store, args, override)))
+            chosen = list(bar(_selected(store, args, override, problems)))
             data = render_xlsx(chosen, _class_report(store, args, override))
             with _output(args.output, binary=True) as out:
                 out.write(data)
@@ -279,7 +297,7 @@ def cmd_report(args) -> int:
     if args.output != "-":
         unit = "statement(s)" if args.format == "xapi" else "session(s)"
         sys.stderr.write(f"wrote {args.output}: {n} {unit}\n")
-    return 0
+    return _left_out(problems)
 
 
 def _class_report(store, args, override, bar=lambda it: it):
@@ -335,12 +353,16 @@ def cmd_lrs_push(args) -> int:
             # no verdict to compute: the ids come from one scan, without reading any turns
             ids = [sm.id for sm in store.summaries(**_store_filters(args))]
         else:
-            ids = [j.session.id for j in _selected(store, args)]
+            ids = [j.session.id for j in _selected(store, args, None, errors)]
         pending = store.lrs_pending(args.endpoint, ids)
         already = len(ids) - len(pending)
         left = list(pending)
         for sid in progress_bar(args, len(pending), desc="push")(pending):
-            j = next(_judged_one(store, sid))
+            unscorable: list[str] = []
+            j = next(_judged_one(store, sid, unscorable), None)
+            if j is None:
+                errors.extend(unscorable)
+                continue
             batch = statements(j, args.homepage)
             try:
                 lrs.send(batch)
@@ -416,12 +438,12 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _judged_one(store, sid):
+def _judged_one(store, sid, problems: list[str]):
     from simulator.library import protocol
 
     from .rows import judged
 
-    return judged([store.get(sid)], protocol)
+    return judged([store.get(sid)], protocol, None, problems)
 
 
 # ---------------------------------------------------------------- import / export
@@ -433,52 +455,84 @@ def cmd_export(args) -> int:
 
     from .exchange import write_export
 
+    problems: list[str] = []
     with open_store(args) as store:
-        sessions = (j.session for j in progress_bar(args, _count(store, args), desc="export")(_selected(store, args)))
+        if args.verdict is None:
+            sessions = store.find(**_store_filters(args))  # exported as they are: no need to judge them
+        else:
+            sessions = (j.session for j in _selected(store, args, None, problems))
+        sessions = progress_bar(args, _count(store, args), desc="export")(sessions)
         with _output(args.output, binary=False) as out:
             n = write_export(sessions, out, exported=utc_now())
     if args.output != "-":
         sys.stderr.write(f"wrote {args.output}: {n} session(s)\n")
-    return 0
+    return _left_out(problems)
 
 
 def cmd_import(args) -> int:
     from simulator.cli import emit_json, open_store
-    from simulator.diagnostics import DefuseError, ScenarioError
-    from simulator.library import read_bytes
+    from simulator.diagnostics import DefuseError
+    from simulator.library import UnknownName, protocol
+    from simulator.files import open_regular
 
-    from .exchange import MAX_IMPORT_BYTES, read_export
+    from .exchange import ExchangeError, iter_export, label, rescored, session_from
 
-    counts = {"imported": 0, "updated": 0, "skipped": 0}
-    files, errors = [], []
+    counts = {"imported": 0, "updated": 0, "skipped": 0, "conflicts": 0}
+    files, errors, warnings = [], [], []
     with open_store(args) as store:
         for path in args.files:
+            mine = {"imported": 0, "updated": 0, "skipped": 0, "conflicts": 0}
+            problems: list[str] = []
+            clashes: list[str] = []
             try:
-                p = Path(path)
-                if p.is_file() and p.stat().st_size > MAX_IMPORT_BYTES:
-                    raise DefuseError(f"{path}: too large to be a session export")
-                raw = p.read_bytes() if p.is_file() else read_bytes(p)
-                sessions = read_export(raw, path)
-            except ScenarioError as e:
-                errors.append(str(e).splitlines()[0])
+                with open_regular(path) as fh, store.importing():
+                    for n, raw in iter_export(fh, path):
+                        try:
+                            s = rescored(session_from(raw, n, path), protocol)
+                        except UnknownName:
+                            problems.append(f"{path}: {label(raw, n)}: protocol: {raw['protocol']!r} is not installed here, so the session cannot be scored")
+                            continue
+                        except ExchangeError as e:
+                            problems.append(str(e))
+                            continue
+                        if problems:
+                            continue  # the file is refused whole: checking goes on, writing stops
+                        verdict = store.merge(s)
+                        if verdict == "conflict":
+                            mine["conflicts"] += 1
+                            clashes.append(f"{path}: {label(raw, n)}: differs from the copy here{' (finished)' if store.get(s.id).complete else ''}; kept ours, skipped this one")
+                        else:
+                            mine[verdict] += 1
+                    if problems:
+                        raise _Refused()
+            except _Refused:
+                errors.extend(problems[:_MAX_LINES])
+                if len(problems) > _MAX_LINES:
+                    errors.append(f"{path}: {len(problems) - _MAX_LINES} more problem(s)")
+                errors.append(f"{path}: nothing imported from this file")
                 continue
             except DefuseError as e:
-                errors.append(str(e))
+                errors.append(str(e).splitlines()[0])
                 continue
-            mine = {"imported": 0, "updated": 0, "skipped": 0}
-            for s in progress_bar(args, len(sessions), desc=f"import {path}")(sessions):
-                mine[store.merge(s)] += 1
             for k, v in mine.items():
                 counts[k] += v
+            warnings.extend(clashes)
             files.append({"file": path, **mine})
     if args.json:
-        emit_json({**counts, "files": files, "errors": errors})
+        emit_json({**counts, "files": files, "errors": errors, "conflicts_found": warnings})
     else:
         for f in files:
-            print(f"{f['file']}: {f['imported']} imported, {f['updated']} updated (more complete copy), {f['skipped']} skipped (already here)")
-    for e in errors:
+            print(f"{f['file']}: {f['imported']} imported, {f['updated']} updated (more complete copy), {f['skipped']} skipped (already here), {f['conflicts']} conflicting")
+    for e in errors + warnings:
         sys.stderr.write(f"defuse: {e}\n")
-    return 1 if errors else 0
+    return 1 if errors or warnings else 0
+
+
+class _Refused(Exception):
+    """A file with a bad session: its transaction is rolled back."""
+
+
+_MAX_LINES = 20  # problems listed per refused file
 
 
 # ---------------------------------------------------------------- parser
