@@ -62,7 +62,7 @@ def _session_view(j: Judged) -> dict:
         {
             "title": st["title"],
             "critical": st["critical"],
-            "performed": st["performed"],
+            "performed": bool(st["performed"]) and isinstance(st["turn"], int),
             "applies": st.get("applies", True) is not False,
             "turn": st["turn"],
             "said": turns[st["turn"]].said if st["performed"] and st["turn"] in turns else "",

@@ -35,6 +35,21 @@ def _fonts() -> tuple[Path, Path] | None:
     return (regular, bold) if regular.is_file() and bold.is_file() else None
 
 
+_COVERED: set[int] = set()
+
+
+def _covered() -> set[int]:
+    """The characters the bundled font can draw (read once from its cmap)."""
+    if not _COVERED:
+        from fontTools.ttLib import TTFont
+
+        fonts = _fonts()
+        if fonts:
+            for path in fonts:
+                _COVERED.update(TTFont(str(path), lazy=True).getBestCmap())
+    return _COVERED
+
+
 class _Doc:
     """fpdf2 with the font chosen once and text made printable for it."""
 
@@ -61,6 +76,16 @@ class _Doc:
     def text(self, s: str) -> str:
         s = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in s)
         if self.unicode:
+            missing = sorted({ch for ch in s if ch != "\n" and ord(ch) not in _covered()})
+            if missing:
+                # fpdf2 would leave these out without a word: a name must never silently vanish
+                from simulator.diagnostics import DefuseError
+
+                shown = "".join(missing[:10]) + ("..." if len(missing) > 10 else "")
+                raise DefuseError(
+                    f"the PDF font (DejaVu Sans) has no letters for {shown!r} in {s.strip()[:60]!r}:"
+                    " the PDF would leave them out; use --format html, which shows every script"
+                )
             return s
         s = s.replace("→", "->").replace("✓", "x").replace("✗", "-").replace("–", "-").replace("—", "-").replace("’", "'").replace("•", "-")
         return s.encode("latin-1", "replace").decode("latin-1")

@@ -7,6 +7,7 @@ formula character is neutralised too, so a cell copied into another sheet stays 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections import Counter
 from typing import Iterable
@@ -26,15 +27,28 @@ def sheet_names(trainees: Iterable[str]) -> dict[str, str]:
     used = set(_RESERVED)
     for t in trainees:
         base = _BAD_SHEET_CHARS.sub("_", t).strip("'").strip() or "trainee"
-        base = base[:31]
+        base = _cut16(base, 31)
         name, n = base, 2
         while name.lower() in used:
             suffix = f" ({n})"
-            name = base[: 31 - len(suffix)] + suffix
+            name = _cut16(base, 31 - len(suffix)) + suffix
             n += 1
         used.add(name.lower())
         names[t] = name
     return names
+
+
+def _cut16(text: str, units: int) -> str:
+    """The longest start of the text that fits in this many UTF-16 code units (how Excel counts),
+    never cutting a character in two."""
+    out, used = [], 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > units:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out).rstrip("'").rstrip() or "trainee"
 
 
 def render_xlsx(items: list[Judged], report: ClassReport | None = None) -> bytes:
@@ -211,6 +225,9 @@ def _cell(ws, r: int, c: int, value, fmt) -> None:
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value)
     elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt if isinstance(value, float) else None)
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_blank(r, c, None)  # a cell cannot hold NaN or infinity
+        else:
+            ws.write_number(r, c, value, fmt if isinstance(value, float) else None)
     else:
         ws.write_string(r, c, neutralise(str(value)))
