@@ -113,7 +113,7 @@ def cmd_run(args) -> int:
     proto = protocol(args.protocol or scenario.protocol)
     store = None if args.no_save else open_store(args)
     try:
-        rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted")
+        rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted", source=(entry.source, entry.digest))
         if args.choices is not None:
             for option_id, early in parse_choices(args.choices):
                 if rec.finished:

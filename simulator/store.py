@@ -187,6 +187,8 @@ class StoredSession:
     turns: tuple[Turn, ...]
     turn_times: tuple[str, ...] = ()  # when each turn was committed (ISO-8601 UTC)
     language: str | None = None  # the language it was played in (None: the scenario's own)
+    scenario_source: str | None = None  # the file it was played from: `bundled:FILE` or a path
+    scenario_hash: str | None = None  # sha256 of that file's bytes
 
     def transcript(self) -> Transcript:
         end = self.anger_end if self.anger_end is not None else (self.turns[-1].anger_after if self.turns else self.anger_start)
@@ -211,6 +213,8 @@ class StoredSession:
             "total": self.total,
             "passed": self.passed,
             "language": self.language,
+            "scenario_source": self.scenario_source,
+            "scenario_hash": self.scenario_hash,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -359,13 +363,17 @@ class Store:
         started_at: str | None = None,
         session_id: str | None = None,
         language: str | None = None,
+        scenario_source: str | None = None,
+        scenario_hash: str | None = None,
     ) -> str:
         sid = session_id or str(uuid.uuid4())
         with self.conn:
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language),
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language,"
+                " scenario_source, scenario_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language,
+                 scenario_source, scenario_hash),
             )
         return sid
 
@@ -545,7 +553,8 @@ class Store:
         self.conn.execute(
             "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
             " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-            " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " turn_count, anger_peak, interruptions, last_turn_at, language, scenario_source, scenario_hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 session.id,
                 session.trainee,
@@ -571,6 +580,8 @@ class Store:
                 sum(1 for t in session.turns if t.interrupted),
                 times[-1] if times else None,
                 session.language,
+                session.scenario_source,
+                session.scenario_hash,
             ),
         )
         self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
@@ -626,6 +637,8 @@ class Store:
             turns=turns[0],
             turn_times=turns[1],
             language=row["language"],
+            scenario_source=row["scenario_source"],
+            scenario_hash=row["scenario_hash"],
         )
 
 

@@ -134,6 +134,8 @@ class _Session(_Strict):
     turns: list[_Turn] = Field(max_length=MAX_TURNS)
     turn_times: list[When] = Field(default_factory=list, max_length=MAX_TURNS)
     language: Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_printable)] | None = None
+    scenario_source: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_utf8), AfterValidator(_printable)] | None = None
+    scenario_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 def _doc(s: StoredSession) -> dict:
@@ -358,5 +360,5 @@ def _stored(s: _Session) -> StoredSession:
         id=s.id, trainee=s.trainee, scenario=s.scenario, revision=s.revision, title=s.title, protocol=s.protocol, seed=s.seed,
         mode=s.mode, started_at=s.started_at, ended_at=s.ended_at, outcome=s.outcome, complete=s.complete,
         anger_start=s.anger_start, anger_end=s.anger_end, total=None, passed=None, score=None, turns=turns,
-        turn_times=tuple(s.turn_times), language=s.language,
+        turn_times=tuple(s.turn_times), language=s.language, scenario_source=s.scenario_source, scenario_hash=s.scenario_hash,
     )
