@@ -257,6 +257,7 @@ def build(
     latest_n: int = DEFAULT_LATEST,
     threshold: float = DEFAULT_THRESHOLD,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
+    problems: list[str] | None = None,
     **filters,
 ) -> ClassReport:
     """The class report for the sessions matching `filters` (as Store.summaries takes them)."""
@@ -266,13 +267,13 @@ def build(
     unscored = store.conn.execute(f"SELECT COUNT(*) FROM sessions{where} AND mistakes IS NULL", args).fetchone()[0]  # (kept with every saved score)
     if override is not None or unscored:
         # re-scoring, or a finished session without a saved score (an old import): read and score every session
-        return _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters)
-    return _build_sql(store, protocol_of, where, args, latest_n, threshold, progress, filters)
+        return _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters, problems)
+    return _build_sql(store, protocol_of, where, args, latest_n, threshold, progress, filters, problems)
 
 
-def _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters) -> ClassReport:
+def _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters, problems=None) -> ClassReport:
     b = _Builder(latest_n)
-    for j in progress(judged(store.find(**filters), protocol_of, override)):
+    for j in progress(judged(store.find(**filters), protocol_of, override, problems)):
         if not j.session.complete:
             b.open(j.session)
         elif verdict is None or j.passed == verdict:
@@ -280,7 +281,7 @@ def _build_full(store, protocol_of, override, verdict, latest_n, threshold, prog
     return b.done(protocol_of, threshold)
 
 
-def _build_sql(store, protocol_of, where: str, args: list, latest_n: int, threshold: float, progress, filters) -> ClassReport:
+def _build_sql(store, protocol_of, where: str, args: list, latest_n: int, threshold: float, progress, filters, problems=None) -> ClassReport:
     """Aggregates from SQLite over the covering index `sessions_report`; only the latest N per trainee read in full."""
     from simulator.store import _where
 
@@ -343,7 +344,7 @@ def _build_sql(store, protocol_of, where: str, args: list, latest_n: int, thresh
     for other, n in unfinished_by.items():  # trainees with unfinished sessions only
         trainees.append(TraineeProgress(other, unfinished=n))
     for t in trainees:
-        t.latest = [next(judged([store.get(sid)], protocol_of)) for sid in latest_ids.get(t.name, ())]
+        t.latest = [j for sid in latest_ids.get(t.name, ()) for j in judged([store.get(sid)], protocol_of, None, problems)]
     return _finish(r, trainees, mistakes, protocol_of, threshold)
 
 

@@ -270,7 +270,7 @@ def cmd_report(args) -> int:
                 else:
                     from .html import render_html
 
-                    report = _class_report(store, args, override, bar)
+                    report = _class_report(store, args, override, bar, problems)
                     for chunk in render_html(report, generated=utc_now(), filters=_filter_doc(args)):
                         out.write(chunk)
                     n = report.sessions + report.unfinished_count
@@ -278,7 +278,7 @@ def cmd_report(args) -> int:
             from .xlsx import render_xlsx
 
             chosen = list(bar(_selected(store, args, override, problems)))
-            data = render_xlsx(chosen, _class_report(store, args, override))
+            data = render_xlsx(chosen, _class_report(store, args, override, problems=[]))
             with _output(args.output, binary=True) as out:
                 out.write(data)
             n = len(chosen)
@@ -300,12 +300,12 @@ def cmd_report(args) -> int:
     return _left_out(problems)
 
 
-def _class_report(store, args, override, bar=lambda it: it):
+def _class_report(store, args, override, bar=lambda it: it, problems: list[str] | None = None):
     from simulator.library import protocol
 
     from .classview import build
 
-    return build(store, protocol, override=override, verdict=args.verdict, latest_n=args.latest, threshold=args.threshold, progress=bar, **_store_filters(args))
+    return build(store, protocol, override=override, verdict=args.verdict, latest_n=args.latest, threshold=args.threshold, progress=bar, problems=problems, **_store_filters(args))
 
 
 def _details(store, args, override, trainee: str) -> list:

@@ -1,6 +1,6 @@
 -- Rows that once took a whole report down, written over sessions played for real (by trainee).
 -- A protocol that is not installed, and no saved score to fall back on:
-UPDATE sessions SET protocol = 'made_up', score_json = NULL, total = NULL, passed = NULL WHERE trainee = 'Unknown';
+UPDATE sessions SET protocol = 'made_up', score_json = NULL, total = NULL, passed = NULL, missed = NULL, mistakes = NULL WHERE trainee = 'Unknown';
 -- An anger that is not a finite number:
 UPDATE sessions SET anger_start = 9e999 WHERE trainee = 'Infinite';
 UPDATE turns SET anger_after = 9e999 WHERE session_id IN (SELECT id FROM sessions WHERE trainee = 'Infinite') AND idx = 1;
