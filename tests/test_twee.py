@@ -160,7 +160,7 @@ def test_twee_to_yaml_and_back_through_the_command_line(cli, tmp_path):
     assert cli("convert", "clinic_calms_early", "-o", str(story))[0] == 0
     back = tmp_path / "clinic.yaml"
     assert cli("convert", str(story), "-o", str(back))[0] == 0
-    assert Library().get(str(back)).scenario.model_dump() == Library().get("clinic_calms_early").scenario.model_dump()
+    assert Library().load_path(back).model_dump() == Library().get("clinic_calms_early").scenario.model_dump()
     status, out, _ = cli("convert", "clinic_calms_early")
     assert status == 0 and out == story.read_text(encoding="utf-8")
 
