@@ -23,7 +23,7 @@ from scoring.reports.csv import write_csv  # noqa: E402
 from scoring.reports.rows import judged, row, table  # noqa: E402
 from simulator.library import Library, protocol  # noqa: E402
 from simulator.session import Recorder  # noqa: E402
-from simulator.store import Store, _score_columns, _turn_row  # noqa: E402
+from simulator.store import Store, _TURN_INSERT, _score_columns, _turn_row  # noqa: E402
 
 CHOICES = ["breathe_listen", "keep_listening", "paraphrase", "apologize"]
 
@@ -74,7 +74,7 @@ def _insert(store: Store, sessions: list, turns: list) -> None:
             " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sessions,
         )
-        store.conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", turns)
+        store.conn.executemany(_TURN_INSERT, turns)
 
 
 def export(path: Path, per_session_queries: bool = False) -> tuple[float, int]:

@@ -15,7 +15,10 @@ from typing import Callable
 from .actions import Action, parse_action
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
 
-__all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "protocols_parser", "open_store", "library_from"]
+__all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "protocols_parser", "open_store", "library_from", "trainee_arg", "seed_arg", "MAX_SEED", "MAX_NAME"]
+
+MAX_SEED = 2**63 - 1  # seeds are kept in a 64-bit column
+MAX_NAME = 60  # characters of a trainee's name
 
 
 def emit_json(doc) -> None:
@@ -25,6 +28,27 @@ def emit_json(doc) -> None:
 def fail(message: str, status: int = 1) -> int:
     sys.stderr.write(f"defuse: {message}\n")
     return status
+
+
+def trainee_arg(text: str) -> str:
+    """A trainee's name as it is recorded: printable, spaces collapsed, not empty (argparse type)."""
+    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
+    if not name:
+        raise argparse.ArgumentTypeError("a trainee name cannot be empty")
+    if len(name) > MAX_NAME:
+        raise argparse.ArgumentTypeError(f"a trainee name has at most {MAX_NAME} characters")
+    return name
+
+
+def seed_arg(text: str) -> int:
+    """A seed: a whole number from 0 to 2**63-1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED}")
+    return value
 
 
 def protocols_parser() -> argparse.ArgumentParser:
@@ -89,7 +113,7 @@ def cmd_run(args) -> int:
     proto = protocol(args.protocol or scenario.protocol)
     store = None if args.no_save else open_store(args)
     try:
-        rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted")
+        rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted", source=(entry.source, entry.digest))
         if args.choices is not None:
             for option_id, early in parse_choices(args.choices):
                 if rec.finished:
@@ -279,9 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--choices", metavar="ID,ID!,...", help="option ids in order; a trailing ! = chosen while the customer spoke")
     how.add_argument("--policy", metavar="NAME", help="protocol | random | always:ACTION")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
-    p.add_argument("--trainee", default="scripted", metavar="NAME")
+    p.add_argument("--trainee", type=trainee_arg, default="scripted", metavar="NAME")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_run)

@@ -7,6 +7,7 @@ This is the shell around the pure loaders: it is the part that touches the disk.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,8 +15,9 @@ from importlib import resources
 from pathlib import Path
 
 from .diagnostics import DefuseError, Diagnostic, ScenarioError
-from .loader import MAX_BYTES, load_scenario
+from .loader import MAX_BYTES, load_scenario, parse_yaml
 from .model import Scenario
+from .scenario_index import build_index
 
 __all__ = [
     "Library",
@@ -132,12 +134,26 @@ class Entry:
     id: str
     path: Path
     scenario: Scenario
+    digest: str = ""  # sha256 of the file's bytes, recorded with every session played from it
+
+    @property
+    def source(self) -> str:
+        """Where the scenario came from, as sessions record it: `bundled:FILE` or the file's absolute path."""
+        try:
+            return "bundled:" + self.path.resolve().relative_to(bundled_scenario_dir().resolve()).as_posix()
+        except ValueError:
+            return str(self.path.resolve())
 
 
 class Library:
-    """The scenarios a user can play: the bundled ones plus the trainer's folders."""
+    """The scenarios a user can play: the bundled ones plus the trainer's folders.
 
-    def __init__(self, extra_dirs: list[str | Path] | None = None, include_bundled: bool = True):
+    An id belongs to exactly one file: two files with one id are a clash (E029), reported for
+    both and never resolved by taking one of them. The folders are indexed by id once, and the
+    index is cached by each file's time and size, so playing one scenario parses one file.
+    """
+
+    def __init__(self, extra_dirs: list[str | Path] | None = None, include_bundled: bool = True, cache: Path | None | bool = None):
         dirs: list[Path] = []
         if include_bundled:
             dirs.append(bundled_scenario_dir())
@@ -146,34 +162,116 @@ class Library:
         dirs += [Path(d) for d in extra_dirs or []]
         self.dirs = dirs
         self._entries: dict[str, Entry] | None = None
+        self._index: dict[str, list[Path]] | None = None
+        self._nameless: list[Path] = []
+        self._refused: list[ScenarioError] = []
+        self._cache_path = _cache_file() if cache is None else (cache or None)
         self.problems: list[ScenarioError] = []
 
     def load_path(self, path: str | Path) -> Scenario:
         return load_scenario(read_bytes(path), str(path), set(_protocol_table()))
 
+    def index(self) -> dict[str, list[Path]]:
+        """Every scenario id in the library with the file(s) that hold it (more than one: a clash)."""
+        if self._index is None:
+            self._index, self._nameless, self._refused = build_index(self.dirs, self._cache_path, _declared_id)
+        return self._index
+
+    def clash(self, sid: str, path: Path | None = None) -> ScenarioError | None:
+        """E029 if the id is held by more than one file (or by a file other than `path`)."""
+        holders = [p for p in self.index().get(sid, []) if path is None or not _same_file(p, path)]
+        if path is None and len(holders) < 2 or path is not None and not holders:
+            return None
+        where = path if path is not None else holders[-1]
+        others = [p for p in holders if where is None or not _same_file(p, where)]
+        line, col = _id_position(where)
+        return ScenarioError([Diagnostic(str(where), line, col, "E029", f"scenario id {sid!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")])
+
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             found: dict[str, Entry] = {}
-            for d in self.dirs:
-                for path in _scenario_files(Path(d)):
-                    try:
-                        sc = self.load_path(path)
-                    except ScenarioError as e:
-                        self.problems.append(e)
-                        continue
-                    found.setdefault(sc.id, Entry(sc.id, path, sc))
+            for sid, paths in sorted(self.index().items(), key=lambda kv: (str(kv[1][0]), kv[0])):
+                if len(paths) > 1:
+                    for p in paths:
+                        self.problems.append(self.clash(sid, p))
+                    continue
+                try:
+                    found[sid] = self._load_entry(paths[0])
+                except ScenarioError as e:
+                    self.problems.append(e)
+            for path in self._nameless:  # files without a readable id: load them for their errors
+                try:
+                    self.load_path(path)
+                except ScenarioError as e:
+                    self.problems.append(e)
+            self.problems.extend(self._refused)
             self._entries = found
         return self._entries
 
+    def _load_entry(self, path: Path) -> Entry:
+        raw = read_bytes(path)
+        sc = load_scenario(raw, str(path), set(_protocol_table()))
+        return Entry(sc.id, path, sc, hashlib.sha256(raw).hexdigest())
+
     def get(self, name: str) -> Entry:
-        """A scenario by id, or by path to a YAML file."""
-        if name.endswith((".yaml", ".yml")) or os.sep in name or Path(name).is_file():
+        """A scenario by id, or by path to a YAML file (a bare name never means a file here)."""
+        if name.endswith((".yaml", ".yml")) or os.sep in name or (os.altsep and os.altsep in name):
             path = Path(name)
-            return _entry(path, self.load_path(path))
-        entries = self.entries()
-        if name not in entries:
-            raise UnknownName(f"unknown scenario {name!r} (installed: {', '.join(sorted(entries)) or 'none'})")
-        return entries[name]
+            entry = self._load_entry(path)
+            clash = self.clash(entry.id, path)
+            if clash is not None:
+                raise clash
+            return entry
+        if self._entries is not None and name in self._entries:
+            return self._entries[name]
+        paths = self.index().get(name)
+        if not paths:
+            raise UnknownName(f"unknown scenario {name!r} (installed: {', '.join(sorted(self.index())) or 'none'})")
+        if len(paths) > 1:
+            raise self.clash(name, paths[-1])
+        return self._load_entry(paths[0])
+
+
+def _declared_id(path: Path) -> str | None:
+    """The id a scenario file declares (None if it cannot be read or declares none)."""
+    try:
+        raw = read_bytes(path)
+    except ScenarioError:
+        return None
+    data = parse_yaml(raw, str(path)).data
+    sid = data.get("id") if isinstance(data, dict) else None
+    return sid if isinstance(sid, str) and sid else None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def _id_position(path: Path) -> tuple[int, int]:
+    """Line and column of the top-level `id:` value (1, 1 if it cannot be found)."""
+    try:
+        with open(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if n > 5000:
+                    break
+                if raw.startswith(b"id:"):
+                    rest = raw[3:]
+                    return n, 4 + (len(rest) - len(rest.lstrip(b" \t")))
+    except OSError:
+        pass
+    return 1, 1
+
+
+def _cache_file() -> Path | None:
+    try:
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("defuse", appauthor=False)) / "scenario-index.json"
+    except Exception:  # noqa: BLE001 - no cache is only slower
+        return None
 
 
 def _scenario_files(folder: Path) -> list[Path]:

@@ -36,6 +36,7 @@ class Recorder:
         store: Store | None = None,
         mode: str = "",
         language: str | None = None,
+        source: tuple[str, str] | None = None,
     ):
         self.scenario = scenario
         self.protocol = protocol
@@ -56,6 +57,9 @@ class Recorder:
                 seed=seed,
                 mode=mode,
                 language=language,
+                # where the scenario came from (its file) and a hash of that file
+                scenario_source=source[0] if source else None,
+                scenario_hash=source[1] if source else None,
             )
 
     @property

@@ -5,6 +5,7 @@ committed at once, and the row is closed with the outcome and score at the end. 
 or a kill mid-session leaves the turns so far on disk, marked incomplete.
 Times are ISO-8601 UTC text handed in by the caller; the schema version is PRAGMA user_version.
 
+Schema 4 keeps what went wrong (steps missed, kinds of feedback) as columns too.
 Schema 2 adds `lrs_sent` (which state of each session a learning record store already
 holds, per endpoint) and an index by start time; a version 1 file is migrated in place.
 Sessions arriving from another machine are merged by id with `merge`, keeping the more
@@ -13,6 +14,7 @@ complete copy, so importing the same export twice never duplicates anything.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import os
 import sqlite3
 import uuid
@@ -27,7 +29,7 @@ from .model import Outcome, Transcript, Turn
 
 __all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
 # autoplay) are not practice and stay out of a class's figures unless asked for.
@@ -129,6 +131,18 @@ ALTER TABLE sessions ADD COLUMN language TEXT;
 """
 
 
+# Version 3 -> 4: what went wrong in each session as columns, kept with the score parts
+# (`missed`: the steps not performed; `mistakes`: each kind of feedback once, "kind:step"),
+# so a class report counts misses and mistakes over 100,000 sessions without parsing a score;
+# and an index holding every column a class report reads, so it never reads the saved scores'
+# pages (a large store is mostly those).
+_SCHEMA_4 = """
+ALTER TABLE sessions ADD COLUMN missed TEXT;
+ALTER TABLE sessions ADD COLUMN mistakes TEXT;
+CREATE INDEX IF NOT EXISTS sessions_report ON sessions(complete, trainee, started_at, id, mode, passed, total, scenario, title, protocol, mistakes);
+"""
+
+
 class StoreError(DefuseError):
     """The session file cannot be used (newer schema, not a database)."""
 
@@ -173,6 +187,8 @@ class StoredSession:
     turns: tuple[Turn, ...]
     turn_times: tuple[str, ...] = ()  # when each turn was committed (ISO-8601 UTC)
     language: str | None = None  # the language it was played in (None: the scenario's own)
+    scenario_source: str | None = None  # the file it was played from: `bundled:FILE` or a path
+    scenario_hash: str | None = None  # sha256 of that file's bytes
 
     def transcript(self) -> Transcript:
         end = self.anger_end if self.anger_end is not None else (self.turns[-1].anger_after if self.turns else self.anger_start)
@@ -197,6 +213,8 @@ class StoredSession:
             "total": self.total,
             "passed": self.passed,
             "language": self.language,
+            "scenario_source": self.scenario_source,
+            "scenario_hash": self.scenario_hash,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -232,6 +250,7 @@ class SessionSummary(NamedTuple):
     last_turn_at: str | None
     mode: str = ""
     missed: tuple[str, ...] = ()  # the saved score's steps not performed (and not left out as not applying)
+    mistakes: tuple[str, ...] = ()  # its kinds of feedback, "kind:step", each once
 
 
 class Store:
@@ -265,17 +284,27 @@ class Store:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: session store schema {version} is newer than this Defuse ({SCHEMA_VERSION})")
-        if version < 1:
-            with self.conn:
-                self.conn.executescript(_SCHEMA)
-                self.conn.execute("PRAGMA user_version=1")
-            version = 1
-        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
-        if version < 2 or "turn_count" not in columns:
-            # (the second test: files from an early schema-2 build that had no score columns yet)
-            # one transaction: a migration cut short leaves the file at version 1, as it was
-            self.conn.execute("BEGIN")
-            try:
+        if version == SCHEMA_VERSION:
+            return
+        # one write transaction for every step: two programs opening a new or old file at once
+        # queue here instead of both adding the same columns, and a migration cut short leaves
+        # the file as it was
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
+                tables = sorted(r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"))
+                if tables and not {"sessions", "turns"} <= set(tables):
+                    raise StoreError(
+                        f"{self.path}: another program's SQLite database (tables: {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''});"
+                        " left untouched: give --db a new file or a Defuse session store"
+                    )
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self.conn.execute(statement)
+                version = 1
+            columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+            if version < 2 or "turn_count" not in columns:
+                # (the second test: files from an early schema-2 build that had no score columns yet)
                 for statement in filter(str.strip, _SCHEMA_2.split(";")):
                     added = statement.split("ADD COLUMN")[-1].split()[0] if "ADD COLUMN" in statement else None
                     if added in columns:
@@ -284,29 +313,30 @@ class Store:
                 rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
                 self.conn.executemany(
                     "UPDATE sessions SET coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=? WHERE id=?",
-                    [(*_score_columns(json.loads(r[1])), r[0]) for r in rows],
+                    [(*_score_columns(_saved_score(r[1])), r[0]) for r in rows],
                 )
-                self.conn.execute("PRAGMA user_version=2")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            version = 2
-        if version < 3:
-            turn_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}
-            self.conn.execute("BEGIN")
-            try:
+                version = 2
+            if version < 3:
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+                turn_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}
                 for statement in filter(str.strip, _SCHEMA_3.split(";")):
                     table = statement.split()[2]
                     added = statement.split("ADD COLUMN")[-1].split()[0]
                     if added in (turn_columns if table == "turns" else columns):
                         continue
                     self.conn.execute(statement)
-                self.conn.execute("PRAGMA user_version=3")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+            if version < 4:
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(sessions)")}
+                for statement in filter(str.strip, _SCHEMA_4.split(";")):
+                    if "ADD COLUMN" not in statement or statement.split("ADD COLUMN")[-1].split()[0] not in columns:
+                        self.conn.execute(statement)
+                rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
+                self.conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*_fault_columns(_saved_score(r[1])), r[0]) for r in rows])
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -333,13 +363,17 @@ class Store:
         started_at: str | None = None,
         session_id: str | None = None,
         language: str | None = None,
+        scenario_source: str | None = None,
+        scenario_hash: str | None = None,
     ) -> str:
         sid = session_id or str(uuid.uuid4())
         with self.conn:
             self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language),
+                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, anger_start, anger_peak, language,"
+                " scenario_source, scenario_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, trainee, scenario, revision, title, protocol, seed, mode, started_at or utc_now(), anger_start, anger_start, language,
+                 scenario_source, scenario_hash),
             )
         return sid
 
@@ -371,6 +405,7 @@ class Store:
                     session_id,
                 ),
             )
+            self._save_faults(session_id, score)
 
     def save_score(self, session_id: str, score: dict) -> None:
         with self.conn:
@@ -379,6 +414,11 @@ class Store:
                 " scoring_version=? WHERE id=?",
                 (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *_score_columns(score), score.get("scoring_version"), session_id),
             )
+            self._save_faults(session_id, score)
+
+    def _save_faults(self, session_id: str, score: dict | None) -> None:
+        """Keep the `missed` and `mistakes` columns in step with a saved score (inside the caller's transaction)."""
+        self.conn.execute("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", (*_fault_columns(score), session_id))
 
     # ---------------------------------------------------------------- reading
 
@@ -441,17 +481,24 @@ class Store:
                 None if r[13] is None else bool(r[13]),
                 {"coverage": r[14], "order": r[15], "conduct": r[16], "outcome": r[17]},
                 tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
-                r[12] is not None and r[18] is not None and (scoring_version is None or r[25] == scoring_version),
+                r[12] is not None and r[18] is not None and (scoring_version is None or r[26] == scoring_version),
                 *r[19:24],
-                tuple(r[24].split(_SEP)) if r[24] else (),
+                tuple(r[24].split(_SEP)[:-1]) if r[24] else (),
+                tuple(r[25].split(_SEP)[:-1]) if r[25] else (),
             )
 
-    def outdated_scores(self, scoring_version: int) -> int:
-        """How many sessions keep a score saved under other scoring rules than `scoring_version`."""
-        row = self.conn.execute(
-            "SELECT COUNT(*) FROM sessions WHERE score_json IS NOT NULL AND (scoring_version IS NULL OR scoring_version != ?)", (scoring_version,)
-        ).fetchone()
-        return int(row[0])
+    def outdated_ids(self, scoring_version: int) -> list[str]:
+        """The sessions that keep a score saved under other scoring rules than `scoring_version`."""
+        rows = self.conn.execute(
+            "SELECT id FROM sessions WHERE score_json IS NOT NULL AND (scoring_version IS NULL OR scoring_version != ?) ORDER BY started_at, id",
+            (scoring_version,),
+        )
+        return [r[0] for r in rows]
+
+    def count(self, **filters) -> int:
+        """How many sessions match the filters (as `find` takes them)."""
+        where, args = _where(*(filters.get(k) for k in ("trainee", "scenario", "since", "until", "passed", "complete", "mode")))
+        return self.conn.execute("SELECT COUNT(*) FROM sessions" + where, args).fetchone()[0]
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
         return self._turns_of([session_id]).get(session_id, ((), ()))[0]
@@ -483,47 +530,76 @@ class Store:
 
     # ---------------------------------------------------------------- merging
 
+    @contextmanager
+    def importing(self):
+        """One transaction for a whole import: taken before reading, so two imports queue instead
+        of racing, and rolled back whole if anything in the file is wrong."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"{self.path}: cannot write ({e})") from None
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
     def merge(self, session: StoredSession) -> str:
-        """Add a session from elsewhere: 'imported' (new), 'updated' (ours was less complete) or 'skipped'."""
-        ours = self.get(session.id)
-        if ours is not None and ours.completeness >= session.completeness:
-            return "skipped"
-        times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
+        """Add a session from elsewhere: 'imported' (new), 'updated' (ours was an unfinished earlier
+        state of it), 'skipped' (ours holds it already) or 'conflict' (the two copies disagree: ours
+        is kept). A finished session is never replaced."""
+        if self.conn.in_transaction:
+            return self._merge(session)
         with self.conn:
-            if ours is not None:
-                self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
-                self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
-            self.conn.execute(
-                "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
-                " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-                " turn_count, anger_peak, interruptions, last_turn_at, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    session.id,
-                    session.trainee,
-                    session.scenario,
-                    session.revision,
-                    session.title,
-                    session.protocol,
-                    session.seed,
-                    session.mode,
-                    session.started_at,
-                    session.ended_at,
-                    session.outcome.value if session.outcome else None,
-                    int(session.complete),
-                    session.anger_start,
-                    session.anger_end,
-                    session.total,
-                    None if session.passed is None else int(session.passed),
-                    json.dumps(session.score) if session.score is not None else None,
-                    *_score_columns(session.score),
-                    len(session.turns),
-                    max([session.anger_start] + [t.anger_after for t in session.turns]),
-                    sum(1 for t in session.turns if t.interrupted),
-                    times[-1] if times else None,
-                    session.language,
-                ),
-            )
-            self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+            return self._merge(session)
+
+    def _merge(self, session: StoredSession) -> str:
+        ours = self.get(session.id)
+        if ours is not None:
+            verdict = _compare(ours, session)
+            if verdict != "update":
+                return verdict
+        times = session.turn_times if len(session.turn_times) == len(session.turns) else (session.started_at,) * len(session.turns)
+        if ours is not None:
+            self.conn.execute("DELETE FROM turns WHERE session_id=?", (session.id,))
+            self.conn.execute("DELETE FROM sessions WHERE id=?", (session.id,))
+        self.conn.execute(
+            "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
+            " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
+            " turn_count, anger_peak, interruptions, last_turn_at, language, scenario_source, scenario_hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                session.id,
+                session.trainee,
+                session.scenario,
+                session.revision,
+                session.title,
+                session.protocol,
+                session.seed,
+                session.mode,
+                session.started_at,
+                session.ended_at,
+                session.outcome.value if session.outcome else None,
+                int(session.complete),
+                session.anger_start,
+                session.anger_end,
+                # the verdict has one source: the score itself (the columns only mirror it)
+                session.score["total"] if session.score else None,
+                int(bool(session.score["passed"])) if session.score else None,
+                json.dumps(session.score) if session.score is not None else None,
+                *_score_columns(session.score),
+                len(session.turns),
+                max([session.anger_start] + [t.anger_after for t in session.turns]),
+                sum(1 for t in session.turns if t.interrupted),
+                times[-1] if times else None,
+                session.language,
+                session.scenario_source,
+                session.scenario_hash,
+            ),
+        )
+        self.conn.executemany(_TURN_INSERT, [_turn_row(session.id, t, at) for t, at in zip(session.turns, times)])
+        self._save_faults(session.id, session.score)
         return "imported" if ours is None else "updated"
 
     # ---------------------------------------------------------------- learning record store
@@ -571,20 +647,41 @@ class Store:
             anger_end=row["anger_end"],
             total=row["total"],
             passed=None if row["passed"] is None else bool(row["passed"]),
-            score=json.loads(row["score_json"]) if row["score_json"] else None,
+            score=_saved_score(row["score_json"]),
             turns=turns[0],
             turn_times=turns[1],
             language=row["language"],
+            scenario_source=row["scenario_source"],
+            scenario_hash=row["scenario_hash"],
         )
 
 
 _SUMMARY_COLUMNS = (
     "id, trainee, scenario, revision, title, protocol, started_at, ended_at, outcome, complete, anger_start, anger_end,"
-    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode,"
-    " (SELECT group_concat(json_extract(value, '$.id'), char(31)) FROM json_each(score_json, '$.steps')"
-    "  WHERE NOT json_extract(value, '$.performed') AND COALESCE(json_extract(value, '$.applicable'), 1))"
+    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode, missed, mistakes"
 )
 _SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
+
+
+def _same_turn(a: Turn, b: Turn) -> bool:
+    return (a.index, a.node, a.choice, a.interrupted, a.actions) == (b.index, b.node, b.choice, b.interrupted, b.actions)
+
+
+def _compare(ours: StoredSession, theirs: StoredSession) -> str:
+    """What to do with another copy of a session we hold: 'skipped', 'update' or 'conflict'."""
+    same = (ours.trainee, ours.scenario, ours.revision, ours.protocol, ours.started_at) == (
+        theirs.trainee, theirs.scenario, theirs.revision, theirs.protocol, theirs.started_at)
+    shared = min(len(ours.turns), len(theirs.turns))
+    if not same or not all(_same_turn(a, b) for a, b in zip(ours.turns[:shared], theirs.turns[:shared])):
+        return "conflict"
+    if ours.complete:
+        # ours is final: theirs may be the same or an earlier state of it, nothing else
+        if theirs.complete:
+            return "skipped" if len(theirs.turns) == len(ours.turns) and theirs.outcome == ours.outcome else "conflict"
+        return "skipped" if len(theirs.turns) <= len(ours.turns) else "conflict"
+    if len(theirs.turns) < len(ours.turns):
+        return "skipped"
+    return "update" if theirs.completeness > ours.completeness else "skipped"
 
 
 def _where(trainee, scenario, since, until, passed, complete, mode=None) -> tuple[str, list]:
@@ -612,6 +709,44 @@ def _where(trainee, scenario, since, until, passed, complete, mode=None) -> tupl
             where.append(clause)
             args.append(value)
     return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _fault_columns(score: dict | None) -> tuple[str | None, str | None]:
+    """The steps a score counts as missed, and its kinds of feedback ("kind:step", once each)."""
+    if not score:
+        return (None, None)
+    missed = "".join(
+        st["id"] + _SEP for st in score.get("steps", []) if not st.get("performed") and st.get("applicable", True) is not False
+    )
+    kinds = dict.fromkeys(f"{f.get('kind', 'step')}:{f.get('step') or ''}" for f in score.get("feedback", []))
+    return missed, "".join(k + _SEP for k in kinds)
+
+
+def _saved_score(text: str | None) -> dict | None:
+    """A saved score, or None (to be scored again from the turns) when it is missing or unreadable."""
+    if not text:
+        return None
+    try:
+        score = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(score, dict) or not isinstance(score.get("passed"), bool) or not isinstance(score.get("protocol"), str):
+        return None
+    total = score.get("total")
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or not (0 <= total <= 100):  # also refuses NaN
+        return None
+    components = score.get("components")
+    if not isinstance(components, dict) or not all(v is None or (isinstance(v, (int, float)) and 0 <= v <= 1) for v in components.values()):
+        return None
+    if not isinstance(score.get("steps"), list) or not isinstance(score.get("sequence"), list) or not isinstance(score.get("feedback"), list):
+        return None
+    for step in score["steps"]:
+        if not isinstance(step, dict) or not isinstance(step.get("id"), str) or not isinstance(step.get("title"), str):
+            return None
+        turn = step.get("turn")
+        if step.get("performed") and (isinstance(turn, bool) or not isinstance(turn, int)):
+            return None  # a step performed at no turn
+    return score
 
 
 def _score_columns(score: dict | None) -> tuple:

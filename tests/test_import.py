@@ -135,7 +135,7 @@ def test_a_bad_file_gets_one_clear_line_and_the_good_ones_still_import(cli, tmp_
     status, counts, err = do_import(cli, tmp_path / "desk.sqlite3", bad, good)
     assert status == 1
     assert err == expected
-    assert counts["imported"] == 1 and counts["errors"] == [expected.removeprefix("defuse: ").rstrip("\n")]
+    assert counts["imported"] == 1 and counts["errors"] == [line.removeprefix("defuse: ") for line in expected.splitlines()]
 
 
 def test_a_missing_file_is_a_clear_error(cli, tmp_path):

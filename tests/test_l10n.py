@@ -364,7 +364,8 @@ class RecordingEngine:
             w.setsampwidth(2)
             w.setframerate(8000)
             w.writeframes(b"\0\0" * 800)
-        Path(path[: -len(".wav.part")] + ".json").write_text(json.dumps({"text": text, **self.props}), encoding="utf-8")
+        if path.endswith(".wav.part"):  # a line's render (not the worker's warm-up word)
+            Path(path[: -len(".wav.part")] + ".json").write_text(json.dumps({"text": text, **self.props}), encoding="utf-8")
 
 
 def recording_engine():
@@ -447,3 +448,24 @@ def test_the_language_travels_with_sessions_through_export_and_import(cli, tmp_p
     assert status == 0
     doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert sorted(str(s["language"]) for s in doc["sessions"]) == ["None", "de"]
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_espeak_ng_renders_a_german_line_of_the_clinic(tmp_path):
+    # the scenario's first line, and a long one: pyttsx3's espeak driver would drop it as the
+    # first render of the worker, were it not for the worker's warm-up word
+    job = _german_conversation().speech_job()
+    assert job.text.startswith("Entschuldigung. Entschuldigung!") and job.settings.voice == "de+f3"
+    speaker = Speaker(tmp_path)
+    try:
+        speaker.request(job)
+        speaker.wait(60)
+        if speaker.available is False and "No speech engine" in (speaker.notice or ""):
+            pytest.skip(f"the speech engine did not start: {speaker.notice}")
+        assert speaker.notice is None
+        path = speaker.path_if_ready(job)
+        assert path is not None
+        with wave.open(str(path), "rb") as w:
+            assert w.getnframes() / w.getframerate() > 5  # the whole sentence, not an error beep
+    finally:
+        speaker.close()

@@ -256,7 +256,8 @@ class _Scripted(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(b"[]" if code < 300 else b'{"detail": "scripted"}')
+        ids = [st["id"] for st in self.bodies[-1]]
+        self.wfile.write(json.dumps(ids).encode() if code < 300 else b'{"detail": "scripted"}')
 
     def log_message(self, *args):
         pass

@@ -177,8 +177,8 @@ def xlsx_parts(path: Path) -> dict[str, str]:
 def test_xlsx_sheets_and_neutralised_strings(cli, db, tmp_path):
     parts = xlsx_parts(report(cli, db, tmp_path, "xlsx"))
     sheets = [html.unescape(n) for n in re.findall(r'<sheet name="([^"]*)"', parts["xl/workbook.xml"])]
-    assert sheets[0] == "Sessions" and sheets[-1] == "Feedback"
-    assert len(sheets) == 2 + 3  # three trainees
+    assert sheets[0] == "Sessions" and sheets[-3:] == ["Grid", "Progress", "Feedback"]
+    assert len(sheets) == 4 + 3  # three trainees
     for name in sheets:
         assert 0 < len(name) <= 31 and not re.search(r"[\[\]:*?/\\]", name)
     assert "Amira" in sheets
@@ -240,19 +240,19 @@ def test_html_is_self_contained_and_escaped(cli, tmp_path):
     assert "&lt;b&gt;twice&lt;/b&gt;" in page and "<b>twice" not in page  # the scenario title
     # nothing is fetched: no external script, style, font or image
     assert not re.search(r"<link|<img|<iframe|@import|url\((?!#)|src=", page, re.I)  # url(#id) is a clip path inside the SVG
-    assert page.count("<svg") == 1 + 2  # pass rate, and one anger curve per session
+    # pass rate per scenario, the class by week, and per trainee a progress line and an anger curve per session
+    assert page.count("<svg") == 1 + 1 + 2 + 2
     assert "Pass rate per scenario" in page and "Most common mistakes" in page
     assert "@media print" in page and "break-before: page" in page
 
 
 def test_html_is_deterministic(cli, db, tmp_path):
+    from scoring.reports.classview import build
     from scoring.reports.html import render_html
-    from scoring.reports.rows import judged
 
     with Store(db) as store:
-        items = list(judged(store.find(), protocol))
-    a = render_html(items, generated="2026-01-01T00:00:00Z", filters={})
-    b = render_html(items, generated="2026-01-01T00:00:00Z", filters={})
+        a = "".join(render_html(build(store, protocol), generated="2026-01-01T00:00:00Z", filters={}))
+        b = "".join(render_html(build(store, protocol), generated="2026-01-01T00:00:00Z", filters={}))
     assert a == b
 
 
@@ -274,8 +274,9 @@ def test_html_mistakes_count_sessions(db):
 def test_pdf_is_a_one_trainee_report(cli, db, tmp_path):
     data = report(cli, db, tmp_path, "pdf", "--trainee", "Amira").read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
-    assert len(re.findall(rb"/Type /Page\b", data)) >= 1
-    assert b"/Subtype /Image" in data  # the anger curves
+    # a summary page, then the detail of the latest sessions (both of Amira's) on the next pages
+    assert len(re.findall(rb"/Type /Page\b", data)) == 3
+    assert b"/Subtype /Image" not in data  # charts are drawn as lines, not pictures
 
 
 def test_pdf_prints_any_name(cli, db, tmp_path):
@@ -284,20 +285,22 @@ def test_pdf_prints_any_name(cli, db, tmp_path):
 
 
 def test_pdf_needs_a_trainee_with_sessions(cli, db, tmp_path):
-    status, _, err = cli("report", "--db", str(db), "--format", "pdf", "-o", str(tmp_path / "r.pdf"))
-    assert status == 2 and "--trainee" in err
     status, _, err = cli("report", "--db", str(db), "--format", "pdf", "-o", str(tmp_path / "r.pdf"), "--trainee", "Nobody")
     assert status == 1 and "Nobody" in err and not (tmp_path / "r.pdf").exists()
 
 
 def test_pdf_without_the_bundled_font_falls_back_to_latin1(db, monkeypatch):
     from scoring.reports import pdf
+    from scoring.reports.classview import build
     from scoring.reports.rows import judged
 
     monkeypatch.setattr(pdf, "_fonts", lambda: None)
     with Store(db) as store:
-        items = list(judged(store.find(trainee=SCRIPT), protocol))
-    data = pdf.render_pdf(items, trainee="Zoë → ✓ 漢字", generated="2026-01-01T00:00:00Z")
+        with store.conn:
+            store.conn.execute("UPDATE sessions SET trainee=? WHERE trainee=?", ("Zoë → ✓ 漢字", SCRIPT))
+        report = build(store, protocol, trainee="Zoë → ✓ 漢字")
+        items = list(judged(store.find(trainee="Zoë → ✓ 漢字"), protocol))
+    data = pdf.render_pdf(report, generated="2026-01-01T00:00:00Z", details={"Zoë → ✓ 漢字": items})
     assert data.startswith(b"%PDF-") and b"Helvetica" in data
 
 

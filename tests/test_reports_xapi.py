@@ -136,3 +136,20 @@ def test_an_unfinished_session_keeps_its_statement_ids_once_finished(tmp_path):
 @pytest.mark.parametrize("seconds,text", [(0, "PT0S"), (59.6, "PT1M"), (252, "PT4M12S"), (3600, "PT1H"), (3725, "PT1H2M5S")])
 def test_iso_duration(seconds, text):
     assert iso_duration(seconds) == text
+
+
+def test_statements_hold_no_empty_values_even_for_an_unnamed_session_with_no_step_done(tmp_path):
+    """Strict record stores refuse empty values: an order with no step done has no response,
+    and a session recorded before names were required is sent as 'anonymous'."""
+    from ralph.models.xapi.base.statements import BaseXapiStatement
+
+    with Store(tmp_path / "e.sqlite3") as store:
+        play(store, "", ["her_side"])
+        (j,) = judged(store.find(), protocol)
+    assert j.score["sequence"] == []
+    stmts = statements(j)
+    for s in stmts:
+        BaseXapiStatement(**s)
+    assert {s["actor"]["account"]["name"] for s in stmts} == {"anonymous"}
+    (order,) = [s for s in stmts if s["object"]["id"].endswith("/order")]
+    assert "response" not in order["result"]

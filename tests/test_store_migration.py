@@ -47,7 +47,7 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     with Store(v1) as store:
         sessions = list(store.find())
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-    assert SCHEMA_VERSION == 3 and user_version(v1) == 3
+    assert SCHEMA_VERSION == 4 and user_version(v1) == 4
     assert {"lrs_sent", "sessions_by_start"} <= tables
 
     con = sqlite3.connect(v1)
@@ -60,6 +60,11 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     # the saved score's parts become columns; the unscored session has none
     assert backfilled[0][:5] == ("Amira", 1.0, 1.0, 1.0, 1.0) and backfilled[0][5].split("\x1f")[:2] == ["stay_calm", "listen"]
     assert backfilled[1] == ("Ben", None, None, None, None, None)
+    # version 4: what went wrong, from the saved score (Amira followed the book: nothing missed, no mistake)
+    con = sqlite3.connect(v1)
+    faults = con.execute("SELECT trainee, missed, mistakes FROM sessions ORDER BY trainee").fetchall()
+    con.close()
+    assert faults == [("Amira", "", ""), ("Ben", None, None)]
     con = sqlite3.connect(v1)
     totals = con.execute("SELECT trainee, turn_count, anger_peak, interruptions, last_turn_at FROM sessions ORDER BY trainee").fetchall()
     con.close()

@@ -160,7 +160,7 @@ def test_twee_to_yaml_and_back_through_the_command_line(cli, tmp_path):
     assert cli("convert", "clinic_calms_early", "-o", str(story))[0] == 0
     back = tmp_path / "clinic.yaml"
     assert cli("convert", str(story), "-o", str(back))[0] == 0
-    assert Library().get(str(back)).scenario.model_dump() == Library().get("clinic_calms_early").scenario.model_dump()
+    assert Library().load_path(back).model_dump() == Library().get("clinic_calms_early").scenario.model_dump()
     status, out, _ = cli("convert", "clinic_calms_early")
     assert status == 0 and out == story.read_text(encoding="utf-8")
 
@@ -196,3 +196,16 @@ def test_an_unclosed_tag_block_and_a_duplicate_passage_are_located():
 def test_scenario_of_a_converted_draft_never_crashes_the_loader():
     doc, _ = _back(Path(ROOT / TWEE / "twine_export.twee").read_text(encoding="utf-8"))
     assert scenario_of(parse_yaml(document_to_yaml(doc), "d.yaml"), set(protocols())) is None
+
+
+def test_text_a_passage_cannot_show_exactly_still_comes_back_exactly():
+    sc = Library().get("clinic_calms_early").scenario
+    data = sc.model_dump(mode="json", exclude_defaults=True)
+    data["format_version"] = 1
+    data["nodes"][0]["line"]["text"] = "First line.\n\n\n\nAfter blank lines, with [[brackets]] and a trailing newline\n"
+    data["nodes"][0]["options"][0]["text"] = "A choice -> with an arrow | and a bar"
+    odd = type(sc).model_validate(data)
+    doc, diags = _back(scenario_to_twee(odd))
+    assert diags == []
+    back = load_scenario(document_to_yaml(doc), "back.yaml", set(protocols()))
+    assert back.model_dump() == odd.model_dump()

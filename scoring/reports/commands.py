@@ -16,6 +16,7 @@ from pathlib import Path
 __all__ = ["register"]
 
 FORMATS = ("csv", "xlsx", "json", "html", "xapi", "pdf")
+LATEST_DETAIL = 3  # --detail latest: this many sessions in full after a trainee's summary page
 
 
 def _day(text: str) -> str:
@@ -71,13 +72,13 @@ def _store_filters(args) -> dict:
     }
 
 
-def _selected(store, args, override=None):
-    """The filtered sessions with their scores, streamed oldest first."""
+def _selected(store, args, override=None, problems: list[str] | None = None):
+    """The filtered sessions with their scores, streamed oldest first (unscorable ones go to `problems`)."""
     from simulator.library import protocol
 
     from .rows import judged
 
-    for j in judged(store.find(**_store_filters(args)), protocol, override):
+    for j in judged(store.find(**_store_filters(args)), protocol, override, problems):
         if args.verdict is None or j.passed == args.verdict:
             yield j
 
@@ -120,24 +121,38 @@ def cmd_sessions(args) -> int:
     from simulator.cli import emit_json, open_store
 
     override = _override(args)
+    problems: list[str] = []
     with open_store(args) as store:
         if override is None:
-            items = list(_listings(store, args))
+            items = list(_listings(store, args, problems))
         else:
-            items = [_listing(j) for j in _selected(store, args, override)]
+            items = [_listing(j) for j in _selected(store, args, override, problems)]
     if args.json:
         emit_json(items)
-        return 0
+        return _left_out(problems)
     if not items:
         print("no sessions match")
-        return 0
+        return _left_out(problems)
     print(f"{'session':<8}  {'started (UTC)':<20} {'trainee':<18} {'scenario':<26} {'outcome':<13} {'total':>6}  verdict")
     for d in items:
         verdict = ("PASS" if d["passed"] else "FAIL") if d["complete"] else "incomplete"
         scen = f"{d['scenario']} r{d['revision']}"
-        print(f"{d['id'][:8]:<8}  {d['started_at']:<20} {_clip(d['trainee'], 18):<18} {_clip(scen, 26):<26} {d['outcome'] or '-':<13} {d['total']:>6.1f}  {verdict}")
+        print(f"{_clip(d['id'], 8):<8}  {_clip(d['started_at'], 20):<20} {_clip(d['trainee'], 18):<18} {_clip(scen, 26):<26} {d['outcome'] or '-':<13} {_total(d['total'])}  {verdict}")
     print(f"{len(items)} session(s), {sum(1 for d in items if d['passed'])} passed")
-    return 0
+    return _left_out(problems)
+
+
+def _total(value) -> str:
+    return f"{value:>6.1f}" if isinstance(value, (int, float)) else f"{'-':>6}"
+
+
+def _left_out(problems: list[str]) -> int:
+    """Report the sessions a listing or report had to leave out; 1 if there were any."""
+    for p in problems:
+        sys.stderr.write(f"defuse: {p}\n")
+    if problems:
+        sys.stderr.write(f"defuse: {len(problems)} session(s) left out; everything else was written\n")
+    return 1 if problems else 0
 
 
 def _clip(text: str, width: int) -> str:
@@ -145,17 +160,20 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _listings(store, args):
+def _listings(store, args, problems: list[str]):
     """Listing entries from the summary scan; only a session without a saved score is read in full."""
     from simulator.library import protocol
 
-    from .rows import judged
+    from .rows import judged, unusable
 
     for sm in store.summaries(**_store_filters(args)):
+        if why := unusable(sm):
+            problems.append(why)
+            continue
         if not sm.scored:
-            j = next(judged([store.get(sm.id)], protocol))
-            if args.verdict is None or j.passed == args.verdict:
-                yield _listing(j)
+            for j in judged([store.get(sm.id)], protocol, None, problems):
+                if args.verdict is None or j.passed == args.verdict:
+                    yield _listing(j)
             continue
         if args.verdict is not None and bool(sm.passed) != args.verdict:
             continue
@@ -198,65 +216,143 @@ def _listing(j) -> dict:
 # ---------------------------------------------------------------- report
 
 
+def progress_bar(args, total: int | None = None, unit: str = "session", desc: str = ""):
+    """Wraps an iterable in a progress bar on stderr, only when stderr is a terminal and not under --json."""
+    quiet = bool(getattr(args, "json", False)) or not sys.stderr.isatty()
+
+    def wrap(iterable):
+        if quiet:
+            return iterable
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    return wrap
+
+
+def _count(store, args) -> int | None:
+    """How many sessions the filters select (for the progress bar), when stderr shows one."""
+    if not sys.stderr.isatty() or getattr(args, "json", False):
+        return None
+    return store.count(**_store_filters(args))
+
+
+def refresh_scores(store, protocol_of, problems: list[str]) -> int:
+    """Re-score, from their turns, the sessions whose saved score predates the current rules,
+    so every report (and every aggregate computed in SQL) judges all sessions alike. A saved
+    score is a cache of a pure function of the turns, so replacing it loses nothing; a store
+    opened read-only keeps its scores, and the row-by-row reports re-score as they read."""
+    from scoring import SCORING_VERSION, score
+
+    ids = store.outdated_ids(SCORING_VERSION)
+    done = 0
+    for sid in ids:
+        s = store.get(sid)
+        try:
+            result = score(s.transcript(), protocol_of(s.protocol)).to_dict()
+            store.save_score(sid, result)
+        except Exception as e:  # an unknown protocol, a read-only file: leave that score as it was
+            problems.append(f"session {sid}: kept its score from older rules ({e})")
+            continue
+        done += 1
+    return done
+
+
 def cmd_report(args) -> int:
     from simulator.cli import fail, open_store
+    from simulator.library import protocol
     from simulator.store import utc_now
 
-    if args.format == "pdf" and not args.trainee:
-        return fail("--format pdf is a one-trainee report: give --trainee NAME", 2)
+    if args.detail is not None and args.format != "pdf":
+        return fail("--detail is for --format pdf", 2)
+    if args.latest < 1 or not 0 <= args.threshold < 1:
+        return fail("--latest must be at least 1 and --threshold from 0 to below 1", 2)
     override = _override(args)
+    problems: list[str] = []
     with open_store(args) as store:
-        items = _selected(store, args, override)
-        if args.format in ("csv", "json", "xapi"):
+        refreshed = refresh_scores(store, protocol, problems) if override is None else 0
+        bar = progress_bar(args, _count(store, args), desc=f"report {args.format}")
+        filters = _store_filters(args)
+        if args.format in ("csv", "json", "xapi", "html"):
             # streamed: memory stays flat however many sessions there are
             with _output(args.output, binary=False) as out:
                 if args.format == "csv":
-                    from simulator.library import protocol
-
                     from .csv import write_csv
                     from .rows import table
 
-                    n = write_csv(table(store, protocol, override=override, verdict=args.verdict, **_store_filters(args)), out)
+                    n = write_csv(bar(table(store, protocol, override=override, verdict=args.verdict, problems=problems, **filters)), out)
                 elif args.format == "json":
                     from .jsonreport import write_json
 
-                    n = write_json(items, out, generated=utc_now(), filters=_filter_doc(args))
-                else:
+                    n = write_json(bar(_selected(store, args, override, problems)), out, generated=utc_now(), filters=_filter_doc(args))
+                elif args.format == "xapi":
                     from .xapi import write_xapi
 
-                    n = write_xapi(items, out, homepage=args.homepage)
-        else:
-            chosen = list(items)
-            if args.format == "pdf" and not chosen:
-                return fail(f"no sessions for trainee {args.trainee!r} match the filters")
-            data = _render(args.format, chosen, args, utc_now())
+                    n = write_xapi(bar(_selected(store, args, override, problems)), out, homepage=args.homepage)
+                else:
+                    from .html import render_html
+
+                    report = _class_report(store, args, override, bar, problems)
+                    for chunk in render_html(report, generated=utc_now(), filters=_filter_doc(args)):
+                        out.write(chunk)
+                    n = report.sessions + report.unfinished_count
+        elif args.format == "xlsx":
+            from .xlsx import render_xlsx
+
+            chosen = list(bar(_selected(store, args, override, problems)))
+            data = render_xlsx(chosen, _class_report(store, args, override, problems=[]))
             with _output(args.output, binary=True) as out:
                 out.write(data)
             n = len(chosen)
+        else:
+            from .pdf import render_pdf
+
+            report = _class_report(store, args, override, bar)
+            if not report.trainees:
+                who = f"trainee {args.trainee!r}" if args.trainee else "any trainee"
+                return fail(f"no sessions for {who} match the filters")
+            details = {t.name: _details(store, args, override, t.name) for t in report.trainees}
+            data = render_pdf(report, generated=utc_now(), details=details)
+            with _output(args.output, binary=True) as out:
+                out.write(data)
+            n = report.sessions + report.unfinished_count
+    if refreshed:
         from scoring import SCORING_VERSION
 
-        outdated = store.outdated_scores(SCORING_VERSION) if override is None else 0
-    if outdated:
-        # saved scores are kept as they were; the report shows each session under today's rules
-        sys.stderr.write(f"note: {outdated} session(s) were scored under older rules and are re-scored here with the current ones (scoring version {SCORING_VERSION})\n")
+        sys.stderr.write(f"note: {refreshed} session(s) were scored under older rules and are re-scored here with the current ones (scoring version {SCORING_VERSION})\n")
     if args.output != "-":
         unit = "statement(s)" if args.format == "xapi" else "session(s)"
         sys.stderr.write(f"wrote {args.output}: {n} {unit}\n")
-    return 0
+    return _left_out(problems)
 
 
-def _render(fmt: str, chosen: list, args, now: str) -> bytes:
-    if fmt == "xlsx":
-        from .xlsx import render_xlsx
+def _class_report(store, args, override, bar=lambda it: it, problems: list[str] | None = None):
+    from simulator.library import protocol
 
-        return render_xlsx(chosen)
-    if fmt == "html":
-        from .html import render_html
+    from .classview import build
 
-        return render_html(chosen, generated=now, filters=_filter_doc(args)).encode("utf-8")
-    from .pdf import render_pdf
+    return build(store, protocol, override=override, verdict=args.verdict, latest_n=args.latest, threshold=args.threshold, progress=bar, problems=problems, **_store_filters(args))
 
-    return render_pdf(chosen, trainee=args.trainee, generated=now)
+
+def _details(store, args, override, trainee: str) -> list:
+    """The sessions of one trainee whose detail the PDF prints: --detail latest (3), all or none."""
+    from collections import deque
+
+    from simulator.library import protocol
+
+    from .rows import judged
+
+    detail = args.detail or ("latest" if args.trainee else "none")
+    if detail == "none":
+        return []
+    filters = dict(_store_filters(args), trainee=trainee)
+    if detail == "all":
+        items = judged(store.find(**filters), protocol, override)
+        return [j for j in items if j.session.trainee == trainee and (args.verdict is None or j.passed == args.verdict)]
+    # the latest 3: found from the flat summaries, then only those read in full
+    latest = deque((sm.id for sm in store.summaries(**filters) if sm.trainee == trainee), maxlen=LATEST_DETAIL)
+    chosen = [j for j in judged((store.get(sid) for sid in latest), protocol, override) if args.verdict is None or j.passed == args.verdict]
+    return list(reversed(chosen))
 
 
 # ---------------------------------------------------------------- lrs push
@@ -265,12 +361,16 @@ def _render(fmt: str, chosen: list, args, now: str) -> bytes:
 def cmd_lrs_push(args) -> int:
     from simulator.cli import emit_json, fail, open_store
 
-    from .lrs import Lrs, LrsError
+    from .lrs import Lrs, LrsError, check_endpoint, printable
     from .xapi import statements
 
-    password = args.password if args.password is not None else os.environ.get("DEFUSE_LRS_PASSWORD")
+    try:
+        check_endpoint(args.endpoint)
+    except ValueError as e:
+        return fail(f"--endpoint {e}", 2)
+    password = _password(args)
     if password is None:
-        return fail("give --password or set DEFUSE_LRS_PASSWORD", 2)
+        return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
     lrs = Lrs(args.endpoint, args.user, password, timeout=args.timeout)
     sent = statements_sent = 0
     errors: list[str] = []
@@ -279,17 +379,21 @@ def cmd_lrs_push(args) -> int:
             # no verdict to compute: the ids come from one scan, without reading any turns
             ids = [sm.id for sm in store.summaries(**_store_filters(args))]
         else:
-            ids = [j.session.id for j in _selected(store, args)]
+            ids = [j.session.id for j in _selected(store, args, None, errors)]
         pending = store.lrs_pending(args.endpoint, ids)
         already = len(ids) - len(pending)
         left = list(pending)
-        for sid in pending:
-            j = next(_judged_one(store, sid))
+        for sid in progress_bar(args, len(pending), desc="push")(pending):
+            unscorable: list[str] = []
+            j = next(_judged_one(store, sid, unscorable), None)
+            if j is None:
+                errors.extend(unscorable)
+                continue
             batch = statements(j, args.homepage)
             try:
                 lrs.send(batch)
             except LrsError as e:
-                errors.append(f"session {sid}: {e}")
+                errors.append(f"session {printable(sid)}: {e}")
                 if e.retry:
                     break  # the store is down or struggling: leave the rest for the next push
                 continue
@@ -301,7 +405,7 @@ def cmd_lrs_push(args) -> int:
     if args.json:
         emit_json(doc)
     else:
-        print(f"sent {sent} session(s) ({statements_sent} statements) to {args.endpoint}; {already} already there; {len(left)} pending")
+        print(f"sent {sent} session(s) ({statements_sent} statements) to {printable(args.endpoint)}; {already} already there; {len(left)} pending")
     for e in errors:
         sys.stderr.write(f"defuse: {e}\n")
     if errors:
@@ -310,12 +414,62 @@ def cmd_lrs_push(args) -> int:
     return 0
 
 
-def _judged_one(store, sid):
+def _password(args) -> str | None:
+    """The LRS password: from --password-file, --password, DEFUSE_LRS_PASSWORD, else asked in a terminal."""
+    from simulator.diagnostics import DefuseError
+
+    if args.password_file is not None:
+        path = Path(args.password_file)
+        try:
+            if not path.is_file():
+                raise DefuseError(f"--password-file {args.password_file}: not a regular file")
+            with path.open("rb") as fh:
+                raw = fh.read(4097)
+        except OSError as e:
+            raise DefuseError(f"--password-file {args.password_file}: cannot read it ({e.strerror or e})") from None
+        if len(raw) > 4096:
+            raise DefuseError(f"--password-file {args.password_file}: too long to hold a password")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DefuseError(f"--password-file {args.password_file}: not UTF-8 text") from None
+        first = text.splitlines()[0] if text.splitlines() else ""
+        if not first:
+            raise DefuseError(f"--password-file {args.password_file}: the first line is empty")
+        return first
+    if args.password is not None:
+        return args.password
+    env = os.environ.get("DEFUSE_LRS_PASSWORD")
+    if env is not None:
+        return env
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        try:
+            return getpass.getpass(f"password for {args.user} at the record store: ")
+        except (EOFError, KeyboardInterrupt):
+            return None
+    return None
+
+
+def _seconds(text: str) -> float:
+    from .lrs import MAX_TIMEOUT
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (0 < value <= MAX_TIMEOUT):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_TIMEOUT:.0f}")
+    return value
+
+
+def _judged_one(store, sid, problems: list[str]):
     from simulator.library import protocol
 
     from .rows import judged
 
-    return judged([store.get(sid)], protocol)
+    return judged([store.get(sid)], protocol, None, problems)
 
 
 # ---------------------------------------------------------------- import / export
@@ -327,52 +481,84 @@ def cmd_export(args) -> int:
 
     from .exchange import write_export
 
+    problems: list[str] = []
     with open_store(args) as store:
-        sessions = (j.session for j in _selected(store, args))
+        if args.verdict is None:
+            sessions = store.find(**_store_filters(args))  # exported as they are: no need to judge them
+        else:
+            sessions = (j.session for j in _selected(store, args, None, problems))
+        sessions = progress_bar(args, _count(store, args), desc="export")(sessions)
         with _output(args.output, binary=False) as out:
             n = write_export(sessions, out, exported=utc_now())
     if args.output != "-":
         sys.stderr.write(f"wrote {args.output}: {n} session(s)\n")
-    return 0
+    return _left_out(problems)
 
 
 def cmd_import(args) -> int:
     from simulator.cli import emit_json, open_store
-    from simulator.diagnostics import DefuseError, ScenarioError
-    from simulator.library import read_bytes
+    from simulator.diagnostics import DefuseError
+    from simulator.library import UnknownName, protocol
+    from simulator.files import open_regular
 
-    from .exchange import MAX_IMPORT_BYTES, read_export
+    from .exchange import ExchangeError, iter_export, label, rescored, session_from
 
-    counts = {"imported": 0, "updated": 0, "skipped": 0}
-    files, errors = [], []
+    counts = {"imported": 0, "updated": 0, "skipped": 0, "conflicts": 0}
+    files, errors, warnings = [], [], []
     with open_store(args) as store:
         for path in args.files:
+            mine = {"imported": 0, "updated": 0, "skipped": 0, "conflicts": 0}
+            problems: list[str] = []
+            clashes: list[str] = []
             try:
-                p = Path(path)
-                if p.is_file() and p.stat().st_size > MAX_IMPORT_BYTES:
-                    raise DefuseError(f"{path}: too large to be a session export")
-                raw = p.read_bytes() if p.is_file() else read_bytes(p)
-                sessions = read_export(raw, path)
-            except ScenarioError as e:
-                errors.append(str(e).splitlines()[0])
+                with open_regular(path) as fh, store.importing():
+                    for n, raw in iter_export(fh, path):
+                        try:
+                            s = rescored(session_from(raw, n, path), protocol)
+                        except UnknownName:
+                            problems.append(f"{path}: {label(raw, n)}: protocol: {raw['protocol']!r} is not installed here, so the session cannot be scored")
+                            continue
+                        except ExchangeError as e:
+                            problems.append(str(e))
+                            continue
+                        if problems:
+                            continue  # the file is refused whole: checking goes on, writing stops
+                        verdict = store.merge(s)
+                        if verdict == "conflict":
+                            mine["conflicts"] += 1
+                            clashes.append(f"{path}: {label(raw, n)}: differs from the copy here{' (finished)' if store.get(s.id).complete else ''}; kept ours, skipped this one")
+                        else:
+                            mine[verdict] += 1
+                    if problems:
+                        raise _Refused()
+            except _Refused:
+                errors.extend(problems[:_MAX_LINES])
+                if len(problems) > _MAX_LINES:
+                    errors.append(f"{path}: {len(problems) - _MAX_LINES} more problem(s)")
+                errors.append(f"{path}: nothing imported from this file")
                 continue
             except DefuseError as e:
-                errors.append(str(e))
+                errors.append(str(e).splitlines()[0])
                 continue
-            mine = {"imported": 0, "updated": 0, "skipped": 0}
-            for s in sessions:
-                mine[store.merge(s)] += 1
             for k, v in mine.items():
                 counts[k] += v
+            warnings.extend(clashes)
             files.append({"file": path, **mine})
     if args.json:
-        emit_json({**counts, "files": files, "errors": errors})
+        emit_json({**counts, "files": files, "errors": errors, "conflicts_found": warnings})
     else:
         for f in files:
-            print(f"{f['file']}: {f['imported']} imported, {f['updated']} updated (more complete copy), {f['skipped']} skipped (already here)")
-    for e in errors:
+            print(f"{f['file']}: {f['imported']} imported, {f['updated']} updated (more complete copy), {f['skipped']} skipped (already here), {f['conflicts']} conflicting")
+    for e in errors + warnings:
         sys.stderr.write(f"defuse: {e}\n")
-    return 1 if errors else 0
+    return 1 if errors or warnings else 0
+
+
+class _Refused(Exception):
+    """A file with a bad session: its transaction is rolled back."""
+
+
+_MAX_LINES = 20  # problems listed per refused file
 
 
 # ---------------------------------------------------------------- parser
@@ -380,6 +566,8 @@ def cmd_import(args) -> int:
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
+    from .classview import DEFAULT_LATEST, DEFAULT_THRESHOLD
+
     p = sub.add_parser("sessions", parents=[common], help="list recorded sessions with their scores")
     _filters(p)
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
@@ -391,6 +579,9 @@ def register(sub, common) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it ('-' for stdout)")
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
     p.add_argument("--homepage", default=_homepage(), metavar="URL", help="xapi: the account homePage naming trainees")
+    p.add_argument("--latest", type=int, default=DEFAULT_LATEST, metavar="N", help=f"the coaching grid and the HTML detail use each trainee's latest N finished sessions (default {DEFAULT_LATEST})")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SHARE", help=f"who needs coaching: a step missed in more than this share of those sessions (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--detail", choices=("latest", "all", "none"), help=f"pdf: after each summary page, the latest {LATEST_DETAIL} sessions, all or none (default: latest with --trainee, else none)")
     _filters(p)
     p.set_defaults(func=cmd_report)
 
@@ -400,9 +591,10 @@ def register(sub, common) -> None:
     p = lrs_sub.add_parser("push", parents=[common], help="send the sessions not yet sent; failed sends are retried next time")
     p.add_argument("--endpoint", required=True, metavar="URL", help="the xAPI base, e.g. http://127.0.0.1:8100/xAPI/")
     p.add_argument("--user", required=True, metavar="U")
-    p.add_argument("--password", metavar="P", help="or set DEFUSE_LRS_PASSWORD")
+    p.add_argument("--password-file", metavar="FILE", help="a file whose first line is the password (safer than --password)")
+    p.add_argument("--password", metavar="P", help="visible to other users of this machine: prefer --password-file, DEFUSE_LRS_PASSWORD or the prompt")
     p.add_argument("--homepage", default=_homepage(), metavar="URL", help="the account homePage naming trainees")
-    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="one deadline for each request, whole (default 15, at most 600)")
     p.add_argument("--json", action="store_true")
     _filters(p, mode="all")
     p.set_defaults(func=cmd_lrs_push)

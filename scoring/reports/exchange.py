@@ -1,122 +1,141 @@
 """Moving sessions between machines: the export document and reading it back.
 
 An export is {"format": "defuse-sessions", "version": 1, "exported": ISO, "sessions": [...]},
-each session with its turns, their commit times and its saved score. Reading checks every
-field (nothing in the file is trusted or executed) and gives StoredSession values, which
-`Store.merge` adds without duplicates.
+each session with its turns, their commit times and the score it had. Reading streams the
+file one session at a time (memory stays flat in the file's size) and checks every field
+against a range (nothing in the file is trusted or executed). The score in the file is not
+read: `rescored` judges each session again from its turns, so a forged total or verdict
+never reaches the store.
 """
 from __future__ import annotations
 
+import codecs
 import json
-from typing import Iterable, Literal, TextIO
+import math
+from datetime import datetime
+from typing import Annotated, BinaryIO, Iterable, Iterator, Literal, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.actions import Action
 from simulator.diagnostics import DefuseError
 from simulator.model import Outcome, Turn
 from simulator.store import StoredSession
 
-__all__ = ["write_export", "read_export", "ExchangeError", "EXPORT_FORMAT", "MAX_IMPORT_BYTES"]
+__all__ = [
+    "write_export",
+    "read_export",
+    "iter_export",
+    "session_from",
+    "label",
+    "rescored",
+    "ExchangeError",
+    "EXPORT_FORMAT",
+    "MAX_SESSION_BYTES",
+    "MAX_TURNS",
+    "MAX_TEXT",
+]
 
 EXPORT_FORMAT = "defuse-sessions"
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
+MAX_SESSION_BYTES = 64 * 1024 * 1024  # one session's JSON; a real one is a few kilobytes
+MAX_TURNS = 10_000
+MAX_TEXT = 20_000  # characters of a line, an answer or a trainee's own words
+MAX_ID = 200  # characters of an id (session, scenario, protocol, node, line, option)
+MAX_NAME = 200  # characters of a trainee's name or a scenario title
+MAX_REVISION = 10**9
+MAX_SEED = 2**63 - 1
+MAX_ELAPSED = 86_400.0  # seconds since a line began: a day
+_CHUNK = 1 << 20
 
 
 class ExchangeError(DefuseError):
-    """A file that is not a readable session export."""
+    """A file that is not a readable session export, or a session in it with a bad field."""
+
+
+def _utf8(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("holds a lone surrogate (not text)") from None
+    return text
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("holds a control character")
+    return text
+
+
+def _when(text: str) -> str:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("is not an ISO-8601 time") from None
+    return text
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_utf8)]
+Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_utf8), AfterValidator(_printable)]
+Ident = Annotated[str, Field(min_length=1, max_length=MAX_ID), AfterValidator(_utf8), AfterValidator(_printable)]
+OptIdent = Annotated[str, Field(max_length=MAX_ID), AfterValidator(_utf8), AfterValidator(_printable)]
+def _named(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty (a trainee needs a name)")
+    return text
+
+
+Trainee = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_utf8), AfterValidator(_printable), AfterValidator(_named)]
+When = Annotated[str, Field(max_length=40), AfterValidator(_when)]
+Anger = Annotated[float, Field(ge=0, le=100)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class _Turn(_Strict):
-    index: int = Field(ge=1)
-    node: str
-    line: str
-    text: str
-    choice: str
-    said: str
-    actions: list[Action]
+    index: int = Field(ge=1, le=MAX_TURNS)
+    node: Ident
+    line: OptIdent
+    text: Text
+    choice: Ident
+    said: Text
+    actions: list[Action] = Field(max_length=50)
     interrupted: bool
-    anger_before: float
-    anger_after: float
-    elapsed: float | None = None
+    anger_before: Anger
+    anger_after: Anger
+    elapsed: Annotated[float, Field(ge=0, le=MAX_ELAPSED)] | None = None
     restarted_vent: bool = False
     threat: bool = False
     abuse: bool = False
-    goto: str = ""
+    goto: OptIdent = ""
     venting: bool = False
     beyond_authority: bool = False
     narration: bool = False
-    shown: list[str] = Field(default_factory=list)
-    words: str | None = None
-
-
-class _Step(_Strict):
-    id: str
-    title: str
-    critical: bool
-    performed: bool
-    turn: int | None = None
-    applicable: bool = True
-    status: Literal["met", "missed", "lost", "kept", "broken", "not needed"] | None = None
-    kind: Literal["do", "avoid"] = "do"
-    at: int | None = None
-
-
-class _Feedback(_Strict):
-    step: str | None = None
-    turn: int | None = None
-    message: str
-    kind: Literal["step", "order", "conduct", "safety", "outcome"] = "step"
-
-
-class _Score(_Strict):
-    """A saved score: typed, because its numbers land in spreadsheet cells and LRS results."""
-
-    protocol: str
-    total: float = Field(ge=0, le=100)
-    passed: bool
-    pass_mark: float = Field(ge=0, le=100)
-    components: dict[Literal["coverage", "order", "conduct", "outcome"], float | None]
-    steps: list[_Step]
-    feedback: list[_Feedback]
-    safety_broken: bool = False
-    critical_missed: list[str] = Field(default_factory=list)
-    sequence: list[str]
-    ending_accepted: bool = True
-    scoring_version: int | None = None
+    shown: list[Ident] = Field(default_factory=list, max_length=100)
+    words: Text | None = None
 
 
 class _Session(_Strict):
-    id: str = Field(min_length=1, max_length=100)
-    trainee: str
-    scenario: str
-    revision: int
-    title: str = ""
-    protocol: str
-    seed: int = 0
-    mode: str = ""
-    started_at: str
-    ended_at: str | None = None
+    id: Ident
+    trainee: Trainee
+    scenario: Ident
+    revision: int = Field(ge=1, le=MAX_REVISION)
+    title: Name = ""
+    protocol: Ident
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    mode: OptIdent = ""
+    started_at: When
+    ended_at: When | None = None
     outcome: Outcome | None = None
     complete: bool
-    anger_start: float
-    anger_end: float | None = None
-    total: float | None = None
-    passed: bool | None = None
-    score: _Score | None = None
-    turns: list[_Turn]
-    turn_times: list[str] = Field(default_factory=list)
-    language: str | None = Field(None, max_length=35)
-
-
-class _Export(_Strict):
-    format: Literal["defuse-sessions"]
-    version: Literal[1]
-    sessions: list[_Session]
+    anger_start: Anger
+    anger_end: Anger | None = None
+    turns: list[_Turn] = Field(max_length=MAX_TURNS)
+    turn_times: list[When] = Field(default_factory=list, max_length=MAX_TURNS)
+    language: Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_printable)] | None = None
+    scenario_source: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_utf8), AfterValidator(_printable)] | None = None
+    scenario_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 def _doc(s: StoredSession) -> dict:
@@ -137,24 +156,198 @@ def write_export(sessions: Iterable[StoredSession], out: TextIO, *, exported: st
     return n
 
 
-def read_export(raw: bytes, path: str) -> list[StoredSession]:
-    """The sessions of an export file, or ExchangeError with one line saying what is wrong."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ExchangeError(f"{path}: not a session export: the file is not UTF-8 text") from None
-    except json.JSONDecodeError as e:
-        raise ExchangeError(f"{path}:{e.lineno}:{e.colno}: not a session export: invalid JSON ({e.msg})") from None
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+# ---------------------------------------------------------------- reading
+
+
+class _Scanner:
+    """Reads one JSON document from a binary stream a value at a time, keeping only what is unread."""
+
+    def __init__(self, fh: BinaryIO, path: str):
+        self.fh, self.path = fh, path
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf, self.pos, self.eof = "", 0, False
+        self.line, self.line_start = 1, 0  # line number of buf[0] and offset of its start (may be negative)
+        self.json = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        raw = self.fh.read(_CHUNK)
+        try:
+            text = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            raise ExchangeError(f"{self.path}: not a session export: the file is not UTF-8 text") from None
+        if not raw:
+            self.eof = True
+        # drop what has been read, keeping line numbers right
+        done = self.buf[: self.pos]
+        newlines = done.count("\n")
+        if newlines:
+            self.line += newlines
+            self.line_start = done.rfind("\n") + 1
+        self.line_start -= self.pos
+        self.buf, self.pos = self.buf[self.pos :] + text, 0
+        return bool(raw)
+
+    def where(self, pos: int | None = None) -> tuple[int, int]:
+        pos = self.pos if pos is None else pos
+        before = self.buf[:pos]
+        n = before.count("\n")
+        if n:
+            return self.line + n, pos - before.rfind("\n")
+        return self.line, pos - self.line_start + 1
+
+    def bad(self, msg: str, pos: int | None = None) -> ExchangeError:
+        line, col = self.where(pos)
+        return ExchangeError(f"{self.path}:{line}:{col}: not a session export: invalid JSON ({msg})")
+
+    def peek(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def take(self, ch: str, what: str) -> None:
+        if self.peek() != ch:
+            raise self.bad(f"Expecting {what}")
+        self.pos += 1
+
+    def value(self, limit: int = MAX_SESSION_BYTES):
+        self.peek()
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise ExchangeError(f"{self.path}: not a session export: nested too deeply") from None
+            except json.JSONDecodeError as e:
+                if len(self.buf) - self.pos > limit:
+                    raise ExchangeError(f"{self.path}:{self.where()[0]}: not a session export: one value is over {limit // (1024 * 1024)} MiB") from None
+                if self._more():
+                    continue
+                raise self.bad(e.msg, e.pos) from None
+            if end >= len(self.buf) and not self.eof:
+                # a number at the end of the buffer may go on in the next chunk
+                if self._more():
+                    continue
+            self.pos = end
+            return value
+
+
+def iter_export(fh: BinaryIO, path: str) -> Iterator[tuple[int, object]]:
+    """(position, raw session) for each session of an export, streamed; the header is checked
+    as it comes and once more at the end (ExchangeError for a file that is not an export)."""
+    sc = _Scanner(fh, path)
+    header: dict = {}
+    if sc.peek() != "{":
+        if sc.peek() == "":
+            raise ExchangeError(f"{path}: not a session export: the file is empty")
+        sc.value()  # a valid JSON document that is not an object, or a located syntax error
         raise ExchangeError(f"{path}: not a session export (expected \"format\": \"{EXPORT_FORMAT}\")")
+    sc.pos += 1
+    n = 0
+    first = True
+    while True:
+        if sc.peek() == "}":
+            sc.pos += 1
+            break
+        if not first:
+            sc.take(",", "',' delimiter")
+        first = False
+        if sc.peek() != '"':
+            raise sc.bad("Expecting property name enclosed in double quotes")
+        key = sc.value(limit=4096)
+        sc.take(":", "':' delimiter")
+        if key != "sessions":
+            header[key] = sc.value(limit=1 << 16)
+            _check_header(header, path, final=False)
+            continue
+        _check_header(header, path, final=False)
+        sc.take("[", "'[' (the list of sessions)")
+        if sc.peek() == "]":
+            sc.pos += 1
+            header["sessions"] = True
+            continue
+        while True:
+            n += 1
+            yield n, sc.value()
+            if sc.peek() == ",":
+                sc.pos += 1
+                continue
+            sc.take("]", "',' or ']'")
+            break
+        header["sessions"] = True
+    if sc.peek() != "":
+        raise sc.bad("Extra data")
+    _check_header(header, path, final=True)
+
+
+def _check_header(header: dict, path: str, final: bool) -> None:
+    if "format" in header or final:
+        if header.get("format") != EXPORT_FORMAT:
+            raise ExchangeError(f"{path}: not a session export (expected \"format\": \"{EXPORT_FORMAT}\")")
+    if "version" in header or final:
+        if header.get("version") != 1 or isinstance(header.get("version"), bool):
+            raise ExchangeError(f"{path}: bad session export at version: Input should be 1 (got {_short(header.get('version'))})")
+    if final and "sessions" not in header:
+        raise ExchangeError(f"{path}: bad session export at sessions: Field required")
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def label(raw: object, n: int) -> str:
+    """How a message names the n-th session of a file: its position and, if it has one, its id."""
+    sid = raw.get("id") if isinstance(raw, dict) else None
+    return f"session {n}" + (f" ({_short(sid)})" if isinstance(sid, str) and sid else "")
+
+
+def session_from(raw: object, n: int, path: str) -> StoredSession:
+    """A checked session, or ExchangeError naming the session and the field."""
+    name = label(raw, n)
+    if not isinstance(raw, dict):
+        raise ExchangeError(f"{path}: {name}: not an object")
     try:
-        doc = _Export.model_validate(data)
+        s = _Session.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = f"unknown value {err['input']!r}" if err["type"] == "enum" else err["msg"]
-        raise ExchangeError(f"{path}: bad session export at {where}: {msg}") from None
-    return [_stored(s) for s in doc.sessions]
+        where = ".".join(str(p) for p in err["loc"]) or "session"
+        msg = f"unknown value {_short(err['input'])}" if err["type"] == "enum" else err["msg"].removeprefix("Value error, ")
+        raise ExchangeError(f"{path}: {name}: {where}: {msg}") from None
+    for i, t in enumerate(s.turns, start=1):
+        if t.index != i:
+            raise ExchangeError(f"{path}: {name}: turns.{i - 1}.index: is {t.index}, expected {i} (turns are numbered 1, 2, 3, ... in order)")
+    if s.turn_times and len(s.turn_times) != len(s.turns):
+        raise ExchangeError(f"{path}: {name}: turn_times: {len(s.turn_times)} times for {len(s.turns)} turns")
+    if s.complete != (s.outcome is not None):
+        raise ExchangeError(f"{path}: {name}: outcome: a finished session has an outcome and an unfinished one none")
+    if s.complete and s.ended_at is None:
+        raise ExchangeError(f"{path}: {name}: ended_at: a finished session has an end time")
+    return _stored(s)
+
+
+def rescored(session: StoredSession, protocol_of) -> StoredSession:
+    """The session with its score judged again from its turns (the file's own score is never used)."""
+    from dataclasses import replace
+
+    from scoring import score
+
+    result = score(session.transcript(), protocol_of(session.protocol)).to_dict()
+    total = float(result["total"])
+    if not math.isfinite(total):  # pragma: no cover - the scorer bounds its total
+        raise ExchangeError(f"session {session.id}: the score is not a number")
+    return replace(session, score=result, total=total, passed=bool(result["passed"]))
+
+
+def read_export(raw: bytes, path: str) -> list[StoredSession]:
+    """Every session of an export held in memory (tests and small files); see `iter_export`."""
+    import io
+
+    return [session_from(doc, n, path) for n, doc in iter_export(io.BytesIO(raw), path)]
 
 
 def _stored(s: _Session) -> StoredSession:
@@ -166,7 +359,6 @@ def _stored(s: _Session) -> StoredSession:
     return StoredSession(
         id=s.id, trainee=s.trainee, scenario=s.scenario, revision=s.revision, title=s.title, protocol=s.protocol, seed=s.seed,
         mode=s.mode, started_at=s.started_at, ended_at=s.ended_at, outcome=s.outcome, complete=s.complete,
-        anger_start=s.anger_start, anger_end=s.anger_end, total=s.total, passed=s.passed,
-        score=s.score.model_dump() if s.score is not None else None, turns=turns,
-        turn_times=tuple(s.turn_times), language=s.language,
+        anger_start=s.anger_start, anger_end=s.anger_end, total=None, passed=None, score=None, turns=turns,
+        turn_times=tuple(s.turn_times), language=s.language, scenario_source=s.scenario_source, scenario_hash=s.scenario_hash,
     )

@@ -1,18 +1,20 @@
 """The class report as one self-contained HTML page (inline CSS and SVG, nothing fetched).
 
-The page is filled by a Jinja2 template with autoescaping on: every trainee name, scenario
-title, line of dialogue and feedback line is escaped; only the SVG charts, which
-matplotlib escapes itself, are inserted as markup.
+Built from a `ClassReport` (aggregates, not every session in full) and streamed: the page
+is written piece by piece as the template renders. The template autoescapes: every trainee
+name, scenario title, line of dialogue and feedback line is escaped; only the charts, whose
+text `svg` escapes itself, are inserted as markup.
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from functools import lru_cache
+from typing import Iterator
 
-from .charts import anger_svg, pass_rate_svg
-from .rows import Judged, anger_curve, duration_seconds
+from .classview import ClassReport, Grid, mistake_labels
+from .rows import Judged, anger_curve, duration_seconds, shown_order
+from .svg import anger_svg, bars_svg, progress_svg, weeks_svg
 
-__all__ = ["render_html", "mistakes"]
+__all__ = ["render_html", "mistakes", "heat"]
 
 
 @lru_cache(maxsize=1)
@@ -25,27 +27,25 @@ def _env():
     return Environment(loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def _mistake_labels(score: dict) -> set[str]:
-    """What went wrong in one session, named so that the same mistake counts once per session."""
-    titles = {s["id"]: s["title"] for s in score["steps"]}
-    labels = set()
-    for f in score["feedback"]:
-        kind, step = f["kind"], f["step"] or ""
-        if kind == "step":
-            labels.add(f"Missed: {titles.get(step, step)}")
-        elif kind == "order":
-            labels.add(f"Out of order: {titles.get(step, step)}")
-        elif kind == "conduct":
-            labels.add(f"Harmful move: {step.removeprefix('conduct:').replace('_', ' ')}")
-        elif kind == "safety":
-            labels.add("Safety rule broken")
-    return labels
-
-
 def mistakes(items: list[Judged], top: int = 10) -> list[tuple[str, int]]:
-    """The most common mistakes: (label, sessions with it), most frequent first."""
-    counts = Counter(label for j in items for label in _mistake_labels(j.score))
+    """The most common mistakes of these sessions: (label, sessions with it), most frequent first."""
+    from collections import Counter
+
+    counts = Counter(label for j in items for label in mistake_labels(j.score))
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
+def heat(share: float | None) -> str:
+    """The background of a grid cell: white when nothing is missed, deep red when everything is."""
+    if share is None:
+        return "#f5f7f9"
+    # from #e8f4ec (all done) through #fbe9c8 to #e06666 (all missed)
+    stops = ((0.0, (232, 244, 236)), (0.5, (251, 233, 200)), (1.0, (224, 102, 102)))
+    for (a, ca), (b, cb) in zip(stops, stops[1:]):
+        if share <= b:
+            t = (share - a) / (b - a)
+            return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb))
+    return "#e06666"
 
 
 def _minutes(seconds: float | None) -> str:
@@ -62,18 +62,23 @@ def _session_view(j: Judged) -> dict:
         {
             "title": st["title"],
             "critical": st["critical"],
-            "performed": st["performed"],
+            "performed": bool(st["performed"]) and isinstance(st["turn"], int),
+            "applies": st.get("applicable", True) is not False,
             "turn": st["turn"],
             "said": turns[st["turn"]].said if st["performed"] and st["turn"] in turns else "",
         }
         for st in sc["steps"]
     ]
     curve = anger_curve(s)
+    components = dict(sc["components"])
+    if "order" in components:
+        components["order"] = shown_order(components["order"], sc["sequence"])
     return {
         "id": s.id,
         "title": s.title or s.scenario,
         "scenario": s.scenario,
         "revision": s.revision,
+        "mode": s.mode,
         "started": s.started_at.replace("T", " ").removesuffix("Z"),
         "duration": _minutes(duration_seconds(s)),
         "outcome": s.outcome.value.replace("_", " ") if s.outcome else "incomplete",
@@ -82,62 +87,74 @@ def _session_view(j: Judged) -> dict:
         "total": sc["total"],
         "pass_mark": sc["pass_mark"],
         "passed": bool(sc["passed"]),
-        "components": {k: v for k, v in sc["components"].items()},
+        "components": components,
         "anger": {"start": curve[0], "peak": max(curve), "end": curve[-1]},
         "interruptions": sum(1 for t in s.turns if t.interrupted),
-        "chart": anger_svg(curve),
+        "chart": _markup(anger_svg(curve)),
         "steps": steps,
         "feedback": [f["message"] for f in sc["feedback"]],
         "turns": [{"text": t.text, "said": t.said, "interrupted": t.interrupted, "anger_before": t.anger_before, "anger_after": t.anger_after} for t in s.turns],
     }
 
 
-def render_html(items: list[Judged], *, generated: str, filters: dict, title: str = "Class report") -> str:
-    by_trainee: dict[str, list[Judged]] = defaultdict(list)
-    by_scenario: dict[tuple[str, str], list[Judged]] = defaultdict(list)
-    for j in items:
-        by_trainee[j.session.trainee].append(j)
-        by_scenario[(j.session.scenario, j.session.title or j.session.scenario)].append(j)
-
-    trainees = []
-    for name in sorted(by_trainee, key=str.casefold):
-        js = by_trainee[name]
-        totals = [j.score["total"] for j in js]
-        trainees.append(
+def _grid_view(g: Grid) -> dict:
+    rows = []
+    for name, cells in g.rows:
+        rows.append(
             {
-                "name": name,
-                "anchor": f"t{len(trainees) + 1}",
-                "sessions": len(js),
-                "passed": sum(j.passed for j in js),
-                "mean": sum(totals) / len(totals),
-                "best": max(totals),
-                "last": js[-1].session.started_at[:10],
-                "views": [_session_view(j) for j in js],
+                "trainee": name,
+                "cells": [
+                    {
+                        "sessions": c.sessions,
+                        "done": c.done,
+                        "in_order": c.in_order,
+                        "missed": c.missed,
+                        "colour": heat(c.missed_share),
+                    }
+                    for c in cells
+                ],
             }
         )
-    scenarios = [
-        {"id": sid, "title": t, "sessions": len(js), "passed": sum(j.passed for j in js), "mean": sum(j.score["total"] for j in js) / len(js)}
-        for (sid, t), js in sorted(by_scenario.items())
-    ]
-    totals = [j.score["total"] for j in items]
-    summary = {
-        "sessions": len(items),
-        "trainees": len(by_trainee),
-        "passed": sum(j.passed for j in items),
-        "mean": sum(totals) / len(totals) if totals else 0.0,
-        "incomplete": sum(1 for j in items if not j.session.complete),
-    }
-    chart = pass_rate_svg([(s["id"], s["passed"], s["sessions"]) for s in scenarios]) if scenarios else ""
+    return {"protocol": g.protocol, "title": g.title, "steps": g.steps, "rows": rows, "coaching": g.coaching}
+
+
+def _trainee_views(report: ClassReport):
+    """Per trainee, lazily: the detail of their latest sessions is built only as the page reaches it."""
+    for n, t in enumerate(report.trainees, 1):
+        pass_mark = t.latest[-1].score["pass_mark"] if t.latest else None
+        earlier = t.sessions - len(t.latest)
+        earlier_sum = t.sum_total - sum(j.score["total"] for j in t.latest)
+        yield {
+            "name": t.name,
+            "anchor": f"t{n}",
+            "sessions": t.sessions,
+            "passed": t.passed,
+            "unfinished": t.unfinished,
+            "mean": t.mean,
+            "first": t.first,
+            "latest": t.latest_total,
+            "best": t.best,
+            "trend": t.trend,
+            "last": t.last_at[:10],
+            "chart": _markup(progress_svg(t.points, t.sessions, pass_mark=pass_mark)) if t.sessions else "",
+            "earlier": earlier,
+            "earlier_mean": earlier_sum / earlier if earlier else None,
+            "views": (_session_view(j) for j in reversed(t.latest)),
+        }
+
+
+def render_html(report: ClassReport, *, generated: str, filters: dict, title: str = "Class report") -> Iterator[str]:
+    """The page, in pieces (join them, or write each as it comes)."""
     shown_filters = {k: v for k, v in filters.items() if v not in (None, False)}
-    return _env().get_template("report.html.j2").render(
+    return _env().get_template("report.html.j2").generate(
         title=title,
         generated=generated.replace("T", " ").removesuffix("Z") + " UTC",
         filters=shown_filters,
-        summary=summary,
-        scenarios=scenarios,
-        pass_chart=_markup(chart),
-        mistakes=mistakes(items),
-        trainees=[dict(t, views=[dict(v, chart=_markup(v["chart"])) for v in t["views"]]) for t in trainees],
+        r=report,
+        pass_chart=_markup(bars_svg([(s["title"], s["passed"], s["sessions"]) for s in report.scenarios])) if report.scenarios else "",
+        weeks_chart=_markup(weeks_svg(report.weeks)) if report.weeks else "",
+        grids=[_grid_view(g) for g in report.grids],
+        trainees=_trainee_views(report),
     )
 
 

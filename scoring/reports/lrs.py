@@ -1,18 +1,37 @@
 """Sending statements to an xAPI learning record store over HTTP (standard library only).
 
-One POST per session, so a session is either wholly stored or still pending. A record
-store that already holds a statement id answers 204 (same statement) or 409 (it keeps its
-copy): both mean the statement is there, so a retried send never duplicates anything.
+`Lrs.send(statements)` is one POST of a list of statements with one deadline for the whole
+request (connect, send, headers and body), and it succeeds only when the answer proves the
+statements are stored:
+
+- 200 with the JSON array of statement ids xAPI requires, every id one we sent, none twice
+  (an LRS lists only the ids it newly stored; the others it already held);
+- 204 (it already held them all) or 409 (it holds an id and keeps its copy); a 409 on a
+  list is retried one statement at a time so the new ones still land.
+
+Anything else is an `LrsError` with a one-line message: a redirect is never followed (the
+request carries credentials, and a redirected POST arrives as a GET that stores nothing),
+a 200 that is not the id array (a captive portal's HTML page) is not a success, and a slow,
+short or malformed answer is an error, never a traceback. The caller marks a session sent
+only when `send` returns.
 """
 from __future__ import annotations
 
 import base64
+import http.client
 import json
-import urllib.error
-import urllib.request
+import math
+import socket
+import threading
+import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-__all__ = ["Lrs", "LrsError", "statements_url"]
+__all__ = ["Lrs", "LrsError", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
+
+MAX_TIMEOUT = 600.0  # seconds: the longest deadline `--timeout` accepts
+MAX_ANSWER_BYTES = 1024 * 1024  # an answer listing statement ids is far smaller than this
+_DETAIL = 200  # characters of an error body quoted in a message
 
 
 class LrsError(Exception):
@@ -21,6 +40,34 @@ class LrsError(Exception):
     def __init__(self, message: str, retry: bool):
         super().__init__(message)
         self.retry = retry
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """Text safe to print on one terminal line: control characters escaped, optionally cut."""
+    out = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    if limit is not None and len(out) > limit:
+        out = out[: limit - 1] + "…"
+    return out
+
+
+def check_endpoint(endpoint: str) -> str:
+    """The endpoint if it is a usable http(s) URL without credentials, else ValueError saying why."""
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError as e:
+        raise ValueError(f"not a URL ({e})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError("has no host")
+    if parts.username is not None or parts.password is not None:
+        # the URL would be printed in messages and is visible to other users on the command line
+        raise ValueError("must not hold a user name or password: give --user and --password-file instead")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    del port
+    return endpoint
 
 
 def statements_url(endpoint: str) -> str:
@@ -35,36 +82,138 @@ class Lrs:
     password: str
     timeout: float = 15.0
 
-    def _request(self, body: bytes) -> int:
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        req = urllib.request.Request(
-            statements_url(self.endpoint),
-            data=body,
-            method="POST",
-            headers={
-                "Authorization": f"Basic {token}",
-                "Content-Type": "application/json",
-                "X-Experience-API-Version": "1.0.3",
-            },
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                resp.read()
-                return resp.status
-        except urllib.error.HTTPError as e:
-            if e.code == 409:
-                return 409
-            detail = e.read(300).decode("utf-8", "replace").strip()
-            # 5xx and 429 are the store's trouble, worth retrying; 4xx is ours and would fail again
-            raise LrsError(f"the record store answered {e.code} {e.reason}: {detail}", retry=e.code >= 500 or e.code == 429) from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise LrsError(f"cannot reach {statements_url(self.endpoint)}: {reason}", retry=True) from None
+    def __post_init__(self):
+        check_endpoint(self.endpoint)
+        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout) and 0 < self.timeout <= MAX_TIMEOUT):
+            raise ValueError(f"timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f}")
+
+    @property
+    def url(self) -> str:
+        return statements_url(self.endpoint)
 
     def send(self, statements: list[dict]) -> None:
         """Store these statements (all of them, or raise LrsError)."""
-        status = self._request(json.dumps(statements, ensure_ascii=False).encode("utf-8"))
+        status = self._post(statements)
         if status == 409 and len(statements) > 1:
-            # a conflict rejects the whole batch: send one by one so the new ones still land
+            # a conflict rejects the whole list: send one by one so the new ones still land
             for st in statements:
-                self._request(json.dumps([st], ensure_ascii=False).encode("utf-8"))
+                self._post([st])
+
+    # ---------------------------------------------------------------- one request
+
+    def _post(self, statements: list[dict]) -> int:
+        body = json.dumps(statements, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        status, reason, headers, answer = self._exchange(body)
+        where = printable(self.url)
+        if status == 200:
+            _check_ids(answer, headers, [st.get("id") for st in statements], where)
+            return 200
+        if status in (204, 409):
+            return status
+        detail = printable(answer[:_DETAIL * 4].decode("utf-8", "replace").strip().replace("\n", " "), _DETAIL)
+        said = f"{status} {printable(reason, 60)}".strip()
+        if 300 <= status < 400:
+            location = printable(headers.get("Location") or "nowhere", 120)
+            raise LrsError(
+                f"{where} answered {said}, a redirect to {location}: not followed (it would carry the password elsewhere"
+                " and store nothing); give the final address as --endpoint",
+                retry=False,
+            )
+        if 200 <= status < 300:
+            raise LrsError(f"{where} answered {said}, not 200 with the stored statement ids: nothing is taken as stored", retry=True)
+        # 5xx and 429 are the store's trouble, worth retrying; 4xx is ours and would fail again
+        raise LrsError(f"{where} answered {said}" + (f": {detail}" if detail else ""), retry=status >= 500 or status == 429)
+
+    def _exchange(self, body: bytes) -> tuple[int, str, http.client.HTTPMessage, bytes]:
+        """POST the body; (status, reason, headers, answer) within one deadline, or LrsError."""
+        parts = urlsplit(self.url)
+        path = parts.path or "/"
+        token = base64.b64encode(f"{self.user}:{self.password}".encode("utf-8")).decode("ascii")
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = kind(parts.hostname, parts.port, timeout=self.timeout)
+        deadline = time.monotonic() + self.timeout
+        expired = threading.Event()
+
+        def cut() -> None:
+            # per-read timeouts let a server that drips a byte at a time hold us for ever:
+            # at the deadline the socket is shut, which ends any read in progress
+            expired.set()
+            sock = conn.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        watchdog = threading.Timer(self.timeout, cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            conn.request(
+                "POST",
+                path,
+                body=body,
+                headers={
+                    "Authorization": f"Basic {token}",
+                    "Content-Type": "application/json",
+                    "X-Experience-API-Version": "1.0.3",
+                },
+            )
+            resp = conn.getresponse()
+            length = resp.getheader("Content-Length")
+            if length is not None and length.strip().isdigit() and int(length) > MAX_ANSWER_BYTES:
+                raise LrsError(f"{printable(self.url)} answered {resp.status} with {int(length)} bytes, more than an LRS answer holds", retry=True)
+            chunks, size = [], 0
+            while size <= MAX_ANSWER_BYTES:
+                chunk = resp.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            answer = b"".join(chunks)
+            if resp.length:  # the connection ended before the Content-Length it announced
+                raise http.client.IncompleteRead(answer, resp.length)
+            if len(answer) > MAX_ANSWER_BYTES:
+                raise LrsError(f"{printable(self.url)} answered {resp.status} with more than {MAX_ANSWER_BYTES} bytes, more than an LRS answer holds", retry=True)
+            if expired.is_set() or time.monotonic() > deadline:
+                raise socket.timeout()
+            return resp.status, resp.reason or "", resp.headers, answer
+        except LrsError:
+            raise
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            if expired.is_set() or isinstance(e, socket.timeout):
+                raise LrsError(f"{printable(self.url)} gave no complete answer within {self.timeout:g} s", retry=True) from None
+            raise LrsError(f"cannot reach {printable(self.url)}: {_why(e)}", retry=True) from None
+        finally:
+            watchdog.cancel()
+            conn.close()
+
+
+def _why(e: BaseException) -> str:
+    if isinstance(e, http.client.IncompleteRead):
+        return f"the answer was cut short ({len(e.partial)} bytes read)"
+    if isinstance(e, http.client.LineTooLong):
+        return "an answer line was too long"
+    if isinstance(e, http.client.BadStatusLine):
+        return "the answer is not HTTP (bad status line)"
+    if isinstance(e, http.client.RemoteDisconnected):
+        return "the connection closed without an answer"
+    if isinstance(e, http.client.HTTPException):
+        return f"a malformed answer ({printable(str(e), 120) or type(e).__name__})"
+    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return printable(str(reason), 160)
+
+
+def _check_ids(answer: bytes, headers, sent: list, where: str) -> None:
+    """A 200 must carry the ids the LRS stored, each one we sent; else LrsError."""
+    kind = printable((headers.get("Content-Type") or "no content type").split(";")[0].strip(), 60)
+    try:
+        ids = json.loads(answer.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise LrsError(f"{where} answered 200 with {kind}, not the statement ids xAPI requires (a login page or proxy in the way?): nothing is taken as stored", retry=True) from None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise LrsError(f"{where} answered 200 without the list of stored statement ids xAPI requires: nothing is taken as stored", retry=True)
+    wanted = {str(i).lower() for i in sent}
+    got = [i.lower() for i in ids]
+    if len(set(got)) != len(got) or not set(got) <= wanted:
+        raise LrsError(f"{where} answered 200 with statement ids that do not match those sent: nothing is taken as stored", retry=True)

@@ -6,10 +6,12 @@ one into the spreadsheet columns; `neutralise` keeps spreadsheet cells from bein
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
+from simulator.diagnostics import DefuseError
 from simulator.store import SessionSummary, Store, StoredSession
 
 __all__ = ["missed_steps", "shown_order", "Judged", "judged", "row", "summary_row", "table", "COLUMNS", "FORMULA_START", "neutralise", "duration_seconds", "anger_curve"]
@@ -47,7 +49,7 @@ FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 def missed_steps(score: dict) -> list[str]:
     """The protocol steps a session did not perform (a step that did not apply is not missed)."""
-    return [st["id"] for st in score["steps"] if not st["performed"] and st.get("applies", True) is not False]
+    return [st["id"] for st in score["steps"] if not st["performed"] and st.get("applicable", True) is not False]
 
 
 def shown_order(order: float | None, sequence) -> float | None:
@@ -73,18 +75,50 @@ class Judged:
         return bool(self.score["passed"])
 
 
-def judged(sessions: Iterable[StoredSession], protocol_of: Callable[[str], object], override=None) -> Iterator[Judged]:
+def judged(sessions: Iterable[StoredSession], protocol_of: Callable[[str], object], override=None, problems: list[str] | None = None) -> Iterator[Judged]:
     """Each session with its score: against `override` if given, else the stored score when it
-    was saved under the current scoring rules, else re-scored from its turns."""
+    was saved under the current scoring rules, else re-scored from its turns.
+
+    A session that cannot be judged (its protocol is not installed, a number in it is not
+    finite) is left out and described in `problems`, so one bad row never takes a report down;
+    without a `problems` list the error is raised."""
+    for s in sessions:
+        try:
+            j = _judge(s, protocol_of, override)
+        except (DefuseError, ValueError, TypeError, KeyError, OverflowError) as e:
+            if problems is None:
+                raise
+            problems.append(f"session {printable(s.id)} ({printable(s.trainee)}, {printable(s.scenario)}) left out of the report: {printable(str(e).splitlines()[0] if str(e) else type(e).__name__)}")
+            continue
+        yield j
+
+
+def _judge(s: StoredSession, protocol_of, override) -> Judged:
     from scoring import SCORING_VERSION, score
 
-    for s in sessions:
-        if override is not None:
-            yield Judged(s, score(s.transcript(), override).to_dict())
-        elif s.score is not None and s.score.get("scoring_version") == SCORING_VERSION:
-            yield Judged(s, s.score)
-        else:
-            yield Judged(s, score(s.transcript(), protocol_of(s.protocol)).to_dict())
+    numbers = [s.anger_start, *(a for t in s.turns for a in (t.anger_before, t.anger_after))]
+    if s.anger_end is not None:
+        numbers.append(s.anger_end)
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in numbers):
+        raise ValueError("an anger value is not a finite number")
+    if override is not None:
+        return Judged(s, score(s.transcript(), override).to_dict())
+    if s.score is not None and s.score.get("scoring_version") == SCORING_VERSION:
+        return Judged(s, s.score)
+    return Judged(s, score(s.transcript(), protocol_of(s.protocol)).to_dict())
+
+
+def unusable(sm: SessionSummary) -> str | None:
+    """Why a summary row cannot be reported (a number in it is not finite), or None."""
+    if all(x is None or math.isfinite(x) for x in (sm.anger_start, sm.anger_end, sm.anger_peak, sm.total)):
+        return None
+    return f"session {printable(sm.id)} ({printable(sm.trainee)}, {printable(sm.scenario)}) left out of the report: an anger value is not a finite number"
+
+
+def printable(text) -> str:
+    """Text for one terminal line: control characters escaped."""
+    text = str(text)
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _parse(ts: str | None) -> datetime | None:
@@ -176,7 +210,7 @@ def summary_row(sm: SessionSummary) -> dict:
     }
 
 
-def table(store: Store, protocol_of: Callable[[str], object], *, override=None, verdict: bool | None = None, **filters) -> Iterator[dict]:
+def table(store: Store, protocol_of: Callable[[str], object], *, override=None, verdict: bool | None = None, problems: list[str] | None = None, **filters) -> Iterator[dict]:
     """Spreadsheet rows for the matching sessions, streamed.
 
     With saved scores (the usual case) rows come from `Store.summaries`, with no turns or
@@ -184,17 +218,20 @@ def table(store: Store, protocol_of: Callable[[str], object], *, override=None, 
     against `override`, is read in full and scored.
     """
     if override is not None:
-        for j in judged(store.find(**filters), protocol_of, override):
+        for j in judged(store.find(**filters), protocol_of, override, problems):
             if verdict is None or j.passed == verdict:
                 yield row(j)
         return
     from scoring import SCORING_VERSION
 
     for sm in store.summaries(scoring_version=SCORING_VERSION, **filters):
+        if problems is not None and (why := unusable(sm)):
+            problems.append(why)
+            continue
         if sm.scored:
             if verdict is None or bool(sm.passed) == verdict:
                 yield summary_row(sm)
             continue
-        j = next(judged([store.get(sm.id)], protocol_of))
-        if verdict is None or j.passed == verdict:
-            yield row(j)
+        for j in judged([store.get(sm.id)], protocol_of, None, problems):
+            if verdict is None or j.passed == verdict:
+                yield row(j)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .rows import Judged, duration_seconds
 
-__all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ACTIVITY_BASE", "VERBS"]
+__all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ANONYMOUS", "ACTIVITY_BASE", "VERBS"]
 
 DEFAULT_HOMEPAGE = "https://defuse.example/trainees"
 ACTIVITY_BASE = "https://defuse.example/xapi/"
@@ -25,6 +25,25 @@ VERBS = {v: {"id": _ADL + v, "display": {"en-US": v}} for v in ("attempted", "an
 _INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 _SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
 _EXT = ACTIVITY_BASE + "extensions/"
+
+
+# An account name may not be empty; a session recorded before names were required gets this one.
+ANONYMOUS = "anonymous"
+
+
+def _pruned(value, inside_extension: bool = False):
+    """The statement without empty values (None, "", {}), which strict record stores refuse;
+    extensions are kept as they are, since xAPI allows anything inside them."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = v if inside_extension else _pruned(v, k == "extensions")
+            if inside_extension or k == "extensions" or v not in (None, "", {}):
+                out[k] = v
+        return out
+    if isinstance(value, list) and not inside_extension:
+        return [_pruned(v) for v in value]
+    return value
 
 
 def iso_duration(seconds: float) -> str:
@@ -46,7 +65,7 @@ def _sid(session_id: str, key: str) -> str:
 def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
     """The statements of one session, in the order they happened."""
     s, sc = j.session, j.score
-    actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": s.trainee}}
+    actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": s.trainee.strip() or ANONYMOUS}}
     scenario = {
         "objectType": "Activity",
         "id": _iri("scenarios", s.scenario),
@@ -74,7 +93,7 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
         out = {"id": _sid(s.id, key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx, "timestamp": timestamp}
         if result is not None:
             out["result"] = result
-        return out
+        return _pruned(out)
 
     out = [stmt("attempted", "attempted", scenario, s.started_at, context)]
     for i, t in enumerate(s.turns):

@@ -1,4 +1,5 @@
-"""The spreadsheet report: every session, a sheet per trainee, and the most frequent feedback.
+"""The spreadsheet report: every session, a sheet per trainee, the coaching grid, progress
+over time (real dates and a native chart) and the most frequent feedback.
 
 Strings are always written as strings (never parsed as formulas or numbers) and a leading
 formula character is neutralised too, so a cell copied into another sheet stays text.
@@ -6,16 +7,18 @@ formula character is neutralised too, so a cell copied into another sheet stays 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections import Counter
 from typing import Iterable
 
+from .classview import ClassReport, trainee_rows
 from .rows import COLUMNS, Judged, neutralise, row
 
 __all__ = ["render_xlsx", "sheet_names", "utc_datetime"]
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-_RESERVED = {"sessions", "feedback", "history"}  # ours, and one Excel keeps for itself
+_RESERVED = {"sessions", "feedback", "history", "grid", "progress"}  # ours, and one Excel keeps for itself
 
 
 def sheet_names(trainees: Iterable[str]) -> dict[str, str]:
@@ -24,18 +27,31 @@ def sheet_names(trainees: Iterable[str]) -> dict[str, str]:
     used = set(_RESERVED)
     for t in trainees:
         base = _BAD_SHEET_CHARS.sub("_", t).strip("'").strip() or "trainee"
-        base = base[:31]
+        base = _cut16(base, 31)
         name, n = base, 2
         while name.lower() in used:
             suffix = f" ({n})"
-            name = base[: 31 - len(suffix)] + suffix
+            name = _cut16(base, 31 - len(suffix)) + suffix
             n += 1
         used.add(name.lower())
         names[t] = name
     return names
 
 
-def render_xlsx(items: list[Judged]) -> bytes:
+def _cut16(text: str, units: int) -> str:
+    """The longest start of the text that fits in this many UTF-16 code units (how Excel counts),
+    never cutting a character in two."""
+    out, used = [], 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > units:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out).rstrip("'").rstrip() or "trainee"
+
+
+def render_xlsx(items: list[Judged], report: ClassReport | None = None) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -70,6 +86,10 @@ def render_xlsx(items: list[Judged]) -> bytes:
     for trainee, data in by_trainee.items():
         table(wb.add_worksheet(names[trainee]), data)
 
+    if report is not None:
+        _grid_sheet(wb, report, head)
+        _progress_sheet(wb, report, head, pct, when)
+
     ws = wb.add_worksheet("Feedback")
     counts = Counter(f["message"] for j in items for f in j.score["feedback"])
     sessions_with = Counter(m for j in items for m in {f["message"] for f in j.score["feedback"]})
@@ -86,6 +106,104 @@ def render_xlsx(items: list[Judged]) -> bytes:
 
 
 _STARTED = COLUMNS.index("started_at")
+
+
+def _grid_sheet(wb, report: ClassReport, head) -> None:
+    """Trainees x steps, one block per protocol: the share of the latest sessions that missed each step."""
+    ws = wb.add_worksheet("Grid")
+    share = wb.add_format({"num_format": "0%", "align": "center"})
+    title = wb.add_format({"bold": True, "font_size": 12})
+    tilted = wb.add_format({"bold": True, "bg_color": "#DDE5EE", "border": 1, "rotation": 60, "text_wrap": False})
+    r = 0
+    ws.write_string(r, 0, f"Share of each trainee's latest {report.latest_n} finished sessions in which the step was missed (steps in the protocol's order)")
+    r += 2
+    for g in report.grids:
+        ws.write_string(r, 0, neutralise(f"{g.title} ({g.protocol})"), title)
+        r += 1
+        ws.write_string(r, 0, "trainee", head)
+        for c, (sid, stitle, crit) in enumerate(g.steps, start=1):
+            ws.write_string(r, c, neutralise(stitle + (" *" if crit else "")), tilted)
+        ws.write_string(r, len(g.steps) + 1, "sessions", head)
+        ws.set_row(r, 110)
+        first = r + 1
+        for name, cells in g.rows:
+            r += 1
+            ws.write_string(r, 0, neutralise(name))
+            for c, cell in enumerate(cells, start=1):
+                if cell.sessions:
+                    ws.write_number(r, c, cell.missed / cell.sessions, share)
+                else:
+                    ws.write_blank(r, c, None)
+            ws.write_number(r, len(g.steps) + 1, max((cell.sessions for cell in cells), default=0))
+        if g.rows:
+            ws.conditional_format(first, 1, r, len(g.steps), {"type": "3_color_scale", "min_color": "#E8F4EC", "mid_color": "#FBE9C8", "max_color": "#E06666",
+                                                              "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 0.5, "max_type": "num", "max_value": 1})
+        r += 2
+        ws.write_string(r, 0, f"Who needs coaching on what (missed in more than {report.threshold:.0%} of their latest sessions)", head)
+        for c in g.coaching:
+            r += 1
+            ws.write_string(r, 0, neutralise(c.title))
+            ws.write_string(r, 1, neutralise(", ".join(f"{name} ({missed}/{n})" for name, missed, n in c.trainees)))
+        if not g.coaching:
+            r += 1
+            ws.write_string(r, 0, "nobody")
+        r += 3
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 40, 7)
+
+
+def _progress_sheet(wb, report: ClassReport, head, pct, when) -> None:
+    """The class by week (with a native chart) and each trainee's first, latest, best and trend."""
+    ws = wb.add_worksheet("Progress")
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    rate = wb.add_format({"num_format": "0%"})
+    one = wb.add_format({"num_format": "0.0"})
+    cols = ("week of", "sessions", "passed", "pass rate", "mean")
+    for c, name in enumerate(cols):
+        ws.write_string(0, c, name, head)
+    for r, w in enumerate(report.weeks, start=1):
+        moment = utc_datetime(w["week"])
+        if moment is not None:
+            ws.write_datetime(r, 0, moment, day)
+        else:
+            ws.write_string(r, 0, w["week"])
+        ws.write_number(r, 1, w["sessions"])
+        ws.write_number(r, 2, w["passed"])
+        ws.write_number(r, 3, w["passed"] / w["sessions"], rate)
+        ws.write_number(r, 4, w["mean"], one)
+    n = len(report.weeks)
+    if n:
+        chart = wb.add_chart({"type": "line"})
+        chart.add_series({"name": "mean score", "categories": ["Progress", 1, 0, n, 0], "values": ["Progress", 1, 4, n, 4], "marker": {"type": "circle"}})
+        chart.add_series({"name": "pass rate", "categories": ["Progress", 1, 0, n, 0], "values": ["Progress", 1, 3, n, 3], "y2_axis": True, "marker": {"type": "square"}})
+        chart.set_title({"name": "The class by week"})
+        chart.set_x_axis({"name": "week of", "date_axis": True, "num_format": "yyyy-mm-dd"})
+        chart.set_y_axis({"name": "mean score", "min": 0, "max": 100})
+        chart.set_y2_axis({"name": "pass rate", "min": 0, "max": 1, "num_format": "0%"})
+        chart.set_legend({"position": "bottom"})
+        ws.insert_chart(1, 6, chart, {"x_scale": 1.4, "y_scale": 1.2})
+    start = max(n + 3, 22)
+    tcols = ("trainee", "sessions", "passed", "unfinished", "mean", "first", "latest", "best", "trend (points per attempt)", "first session", "last session")
+    for c, name in enumerate(tcols):
+        ws.write_string(start, c, name, head)
+    for r, t in enumerate(trainee_rows(report), start=start + 1):
+        ws.write_string(r, 0, neutralise(t["trainee"]))
+        for c, key in enumerate(("sessions", "passed", "unfinished"), start=1):
+            ws.write_number(r, c, t[key])
+        for c, key in enumerate(("mean", "first", "latest", "best", "trend"), start=4):
+            if t[key] is None:
+                ws.write_blank(r, c, None)
+            else:
+                ws.write_number(r, c, t[key], one)
+        for c, key in enumerate(("first_at", "last_at"), start=9):
+            moment = utc_datetime(t[key])
+            if moment is None:
+                ws.write_blank(r, c, None)
+            else:
+                ws.write_datetime(r, c, moment, when)
+    ws.set_column(0, 0, 22)
+    ws.set_column(8, 8, 24)
+    ws.set_column(9, 10, 19)
 
 
 def utc_datetime(text: str | None):
@@ -107,6 +225,9 @@ def _cell(ws, r: int, c: int, value, fmt) -> None:
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value)
     elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt if isinstance(value, float) else None)
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_blank(r, c, None)  # a cell cannot hold NaN or infinity
+        else:
+            ws.write_number(r, c, value, fmt if isinstance(value, float) else None)
     else:
         ws.write_string(r, c, neutralise(str(value)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..cli import emit_json, fail, library_from, protocols_parser
+from ..cli import emit_json, fail, library_from, protocols_parser, seed_arg
 from .analyze import GAMING_LIMIT
 
 __all__ = ["register"]
@@ -42,7 +42,7 @@ def register(sub, common) -> None:
     p = sub.add_parser("analyze", parents=[common], help="simulated playthroughs under several policies")
     p.add_argument("scenario", metavar="SCENARIO", help="a scenario id or a path to a YAML file")
     p.add_argument("--runs", type=_positive, default=1000, metavar="N", help="runs per policy (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the first run (run i uses seed N+i)")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N", help="seed of the first run (run i uses seed N+i)")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
     p.add_argument("--search-budget", type=_positive, default=None, metavar="N", help="states the best/worst search may expand per direction")
     p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")

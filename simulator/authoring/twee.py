@@ -346,7 +346,8 @@ def _node(p: Passage, ids: dict[str, str], extra: dict, option_ids: set[str], di
     node: dict[str, Any] = {k: v for k, v in extra.items() if k not in ("id", "line", "options", "end", "narration")}
     line = dict(extra.get("line") or {})
     line.setdefault("id", f"{nid}.line")
-    line["text"] = prose if prose else line.get("text", "TODO")
+    exact = line.get("text")  # kept in the data only when the passage cannot show it exactly
+    line["text"] = exact if exact is not None and _shown(exact) == prose else (prose or exact or "TODO")
     for flag in _LINE_FLAGS:
         line.pop(flag, None)
         if flag in p.tags:
@@ -523,6 +524,8 @@ def scenario_to_twee(scenario: Scenario) -> str:
             tags.append("narration")
         tags += [f for f in _LINE_FLAGS if getattr(node.line, f)]
         line = {k: v for k, v in dumped["line"].items() if k not in ("text", *_LINE_FLAGS)}
+        if _shown(node.line.text) != node.line.text:
+            line["text"] = node.line.text  # edge spaces, blank lines, [[brackets]]: the data keeps it exact
         keep = {k: v for k, v in dumped.items() if k not in ("id", "line", "options", "end", "narration")}
         keep["line"] = line
         links, opts = [], []
@@ -558,6 +561,12 @@ def scenario_to_twee(scenario: Scenario) -> str:
         *passages,
     ]
     return "\n\n\n".join(out) + "\n"
+
+
+def _shown(text: str) -> str:
+    """The line as a passage shows it and `_prose` reads it back."""
+    lines = [ln.rstrip() for ln in _LINK.sub(lambda m: _split_link(m.group(1))[0], text).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip())
 
 
 def _escape_body(text: str) -> str:

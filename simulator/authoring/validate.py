@@ -74,4 +74,31 @@ def check_file(path: str, protocol_ids: set[str] | None = None) -> Checked:
 
 def check_paths(paths: list[str]) -> list[Checked]:
     ids = set(installed_protocols())
-    return [check_file(p, ids) for p in scenario_files(paths)]
+    checked = [check_file(p, ids) for p in scenario_files(paths)]
+    _clashes(checked)
+    return checked
+
+
+def _clashes(checked: list[Checked]) -> None:
+    """E029 for a scenario whose id another file already holds: among the files checked, or in
+    the library (the bundled scenarios and DEFUSE_SCENARIOS)."""
+    from ..library import Library, _id_position, _same_file
+
+    holders: dict[str, list[Path]] = {}
+    for sid, files in Library().index().items():
+        holders.setdefault(sid, []).extend(files)
+    for c in checked:
+        if c.scenario is not None:
+            files = holders.setdefault(c.scenario.id, [])
+            if not any(_same_file(f, Path(c.path)) for f in files):
+                files.append(Path(c.path))
+    for c in checked:
+        if c.scenario is None:
+            continue
+        others = [f for f in holders[c.scenario.id] if not _same_file(f, Path(c.path))]
+        if others:
+            line, col = _id_position(Path(c.path))
+            c.diagnostics.append(
+                Diagnostic(c.path, line, col, "E029", f"scenario id {c.scenario.id!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")
+            )
+            c.diagnostics.sort()

@@ -12,16 +12,18 @@ import sys
 
 
 def register(sub, common) -> None:
+    from ..cli import seed_arg, trainee_arg
+
     p = sub.add_parser("play", parents=[common], help="play a scenario (the window; --text for the terminal)")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a scenario id or file (default: pick from a list)")
     p.add_argument("--text", action="store_true", help="play in the terminal instead of a window")
     p.add_argument("--debug", action="store_true", help="trainer's playtest: show anger, actions and routing each turn (terminal)")
     p.add_argument("--autoplay", metavar="ID,ID!,...", help="drive the window with scripted choices, then exit")
     p.add_argument("--screenshots", metavar="DIR", help="with --autoplay: save one PNG per turn and one of the debrief")
-    p.add_argument("--trainee", metavar="NAME", help="the trainee's name (asked once and remembered otherwise)")
+    p.add_argument("--trainee", type=trainee_arg, metavar="NAME", help="the trainee's name (asked once and remembered otherwise)")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
     p.add_argument(
-        "--seed", type=int, default=None,
+        "--seed", type=seed_arg, default=None, metavar="N",
         help="the session's seed (the order the options are shown in, the customer's noise); each session draws a fresh one unless given",
     )
     p.add_argument("--lang", metavar="CODE", help="play the scenario's translation into this language (e.g. de), with a voice for it")

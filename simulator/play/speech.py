@@ -144,6 +144,20 @@ def _silence_stdout() -> None:
     sys.stdout = open(os.devnull, "w")
 
 
+def _warm_up(engine, path: str) -> None:
+    # pyttsx3's espeak-ng driver loses the first render of a process when its text is long
+    # (the file is never written), so the worker says one short word first and throws it away.
+    try:
+        engine.save_to_file("Ready.", path)
+        engine.runAndWait()
+    except Exception:
+        pass
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 def _worker(jobs, results, make_engine) -> None:
     _silence_stdout()
     try:
@@ -152,12 +166,16 @@ def _worker(jobs, results, make_engine) -> None:
         results.put(("unavailable", f"{type(e).__name__}: {e}"))
         return
     results.put(("ready", ""))
+    warmed = False
     while True:
         job = jobs.get()
         if job is None:
             break
         key, text, settings, path = job
         part = path + ".part"
+        if not warmed:
+            warmed = True
+            _warm_up(engine, os.path.join(os.path.dirname(path), ".warm-up.wav"))
         if settings.get("language") and has_voice(engine, settings.get("voice") or "") is False:
             # speaking German lines with an English voice would be worse than captions
             results.put(("novoice", key + "\t" + settings["language"] + "\t" + (settings.get("voice") or "")))

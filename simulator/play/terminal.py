@@ -221,9 +221,11 @@ class TextGame:
     # ------------------------------------------------------------ one session
 
     def _session(self, scenario: Scenario) -> None:
+        entry = self.entries.get(scenario.id)
+        source = (entry.source, entry.digest) if entry is not None and entry.digest else None
         scenario, language = self._translated(scenario)
         proto = self.protocol or protocol(scenario.protocol)
-        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text", language=language)
+        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text", language=language, source=source)
         self.recorder = rec
         c, w = self.console, self.console.style.width
         c.write("")

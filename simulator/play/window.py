@@ -124,6 +124,7 @@ class App:
         self.scene = Picker(self)
 
     def play(self, entry) -> None:
+        self.source = (entry.source, entry.digest) if entry.digest else None
         sc, language = self.localized(entry)
         self._begin(sc, language)
 
@@ -132,7 +133,8 @@ class App:
         from .scenes import RolePlay
 
         proto = self._protocol(self.args.protocol or sc.protocol)
-        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="autoplay" if self.autoplaying else "window", language=language)
+        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="autoplay" if self.autoplaying else "window", language=language,
+                       source=getattr(self, "source", None))
         self.scene = RolePlay(self, rec)
 
     def play_again(self, recorder) -> None:

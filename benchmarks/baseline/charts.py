@@ -80,7 +80,8 @@ def pass_rate_svg(rows: Sequence[tuple[str, int, int]], width: float = 4.6) -> s
         ax.barh(range(len(rows)), rates, color="#3b8a5a", height=0.62)
         for y, (rate, (p, n)) in enumerate(zip(rates, counts)):
             ax.text(min(rate, 100) + 1.5, y, f"{rate:.0f}%  ({p}/{n})", va="center", fontsize=7.5, color="#333")
-        ax.set_yticks(range(len(rows)), labels=labels, fontsize=7.5)
+        # parse_math off: a scenario named like '$\\undefined$' is text, never mathtext markup
+        ax.set_yticks(range(len(rows)), labels=labels, fontsize=7.5, parse_math=False)
         ax.set_xlim(0, 125)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.tick_params(labelsize=7, length=2)
