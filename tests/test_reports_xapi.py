@@ -97,7 +97,7 @@ def test_statement_shapes_per_session(cli, db, tmp_path):
             ctx = g["context"]
             assert ctx["registration"] == group[0]["context"]["registration"]
             assert ctx["extensions"]["https://defuse.example/xapi/extensions/scenario"] == {"id": "billing_double_charge", "revision": Library().get("billing_double_charge").scenario.revision}
-            assert any(a["id"].endswith("/scenarios/billing_double_charge/revisions/1") for a in ctx["contextActivities"]["grouping"])
+            assert any(a["id"].endswith(f"/scenarios/billing_double_charge/revisions/{Library().get('billing_double_charge').scenario.revision}") for a in ctx["contextActivities"]["grouping"])
         assert group[0]["timestamp"] == s.started_at
         assert [g["timestamp"] for g in group[1 : 1 + len(s.turns)]] == list(s.turn_times)
 
