@@ -22,6 +22,7 @@ OUTCOME_COLOURS: dict[Outcome, str] = {
     Outcome.DISENGAGED: "#d9d9d9",
     Outcome.CUSTOMER_LEFT: "#f4a6a6",
     Outcome.HELP_CALLED: "#a9c9f5",
+    Outcome.GAVE_IN: "#e3b5f0",
 }
 LINE_CHARS = 70
 OPTION_CHARS = 40
