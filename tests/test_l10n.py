@@ -238,11 +238,11 @@ def _pipe(text: str) -> int:
 
 
 def _numbers(sc, choices):
-    from simulator.engine import available, choose, start
+    from simulator.engine import choose, presented, start
 
-    state, out = start(sc, 0), []
+    state, out = start(sc, 0), []  # the terminal plays with --seed 0: the order that seed shows
     for oid in choices:
-        ids = [o.id for o in available(sc, state)]
+        ids = [o.id for o in presented(sc, state)]
         out.append(str(ids.index(oid) + 1))
         state = choose(sc, state, oid)
     return out
