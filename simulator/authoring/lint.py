@@ -18,7 +18,7 @@ of the file it is about. What each check claims, precisely:
 - W111: a model trainee who games passes more than 10% of runs: always the same position
   (`position:1`, `2`, `last`), the option naming most steps (`greedy-steps`), the option that
   calms most now (`greedy-calm`), random play, or repeating one action (`always:ACTION`);
-  seeds 0 to 99 (the engine-played greedy trainees, seeds 0 to 9);
+  seeds 0 to 99 (the engine-played greedy trainees, seeds 0 to 39);
 - W112: more than a fifth of the options keep a pinned place (`pin:`): the shuffle that
   stops pattern-pressing has little left to shuffle;
 - W113: unquoted text with ` #` in it: YAML dropped the rest of the line as a comment.
@@ -48,6 +48,7 @@ __all__ = ["lint", "MAX_WORDS", "GAMING_SEEDS"]
 
 MAX_WORDS = 60  # about 25 seconds of speech at a calm pace: longer, and trainees stop listening
 GAMING_SEEDS = range(5)
+GREEDY_SEEDS = 40  # the look-ahead trainees barely vary by seed, but a 10% limit needs more than ten runs
 
 
 def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnostic]:
@@ -136,14 +137,14 @@ def _gamed(scenario: Scenario, protocol: Protocol) -> list[tuple[str, float]]:
     for name in ("greedy-steps", "greedy-calm"):
         policy = parse_policy(name)
         wins = 0
-        for seed in range(10):
+        for seed in range(GREEDY_SEEDS):
             try:
                 state = play_policy(scenario, policy, protocol, seed)
             except DefuseError:
                 continue
             wins += state.finished and score(state.transcript(), protocol).passed
-        if wins / 10 > GAMING_LIMIT:
-            found.append((name, wins / 10))
+        if wins / GREEDY_SEEDS > GAMING_LIMIT:
+            found.append((name, wins / GREEDY_SEEDS))
     return found
 
 
