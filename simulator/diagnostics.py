@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E011": "a required field is missing",
     "E012": "a value has the wrong type or is out of range",
     "E013": "YAML tags are not allowed",
+    "E014": "a number that is not finite or too large",
     "E020": "duplicate id",
     "E021": "an option or route leads to a node that does not exist",
     "E022": "unknown action",
@@ -46,6 +47,7 @@ CODES: dict[str, str] = {
     "E026": "routes must end with an unconditional route",
     "E027": "unsupported format version",
     "E028": "a scripted test names an option that does not exist",
+    "E029": "another file already has this scenario id",
     "E030": "protocol step refers to an unknown step",
     "E031": "protocol order has a cycle",
     # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.

@@ -185,7 +185,7 @@ class Library:
         where = path if path is not None else holders[-1]
         others = [p for p in holders if where is None or not _same_file(p, where)]
         line, col = _id_position(where)
-        return ScenarioError([Diagnostic(str(where), line, col, "E029", f"scenario id {sid!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")])
+        return ScenarioError([Diagnostic(str(where), line, col, "E029", f"scenario id {sid!r} is also the id of {', '.join(map(shown_path, others))}: an id belongs to one file; rename one of them")])
 
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
@@ -241,6 +241,15 @@ def _declared_id(path: Path) -> str | None:
     data = parse_yaml(raw, str(path)).data
     sid = data.get("id") if isinstance(data, dict) else None
     return sid if isinstance(sid, str) and sid else None
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as messages show it: relative to the current folder when inside it, else as is."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -8,6 +8,8 @@ Nothing in a file is ever executed: scalars are built by the safe constructor on
 """
 from __future__ import annotations
 
+import math
+
 import difflib
 import gc
 import re
@@ -390,7 +392,7 @@ class _Builder:
                     return v  # looks like a number or a keyword at first, but is text
             tag = _RESOLVER.resolve(yaml.ScalarNode, v, ev.implicit)
             value = v if tag == _STR else self._construct(tag, ev, pos)
-            if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp":
+            if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp" and not isinstance(value, _Tagged) and (value is not None or tag == "tag:yaml.org,2002:null"):
                 self.plain[v] = (value,)  # the same words recur (true, 0, ids...): resolve once
             return value
         if tag not in _PLAIN_TAGS:
@@ -400,10 +402,19 @@ class _Builder:
 
     def _construct(self, tag, ev, pos):
         try:
-            return _SCALARS.construct_object(yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
+            value = _SCALARS.construct_object(yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
             self._diag(pos, "E012", f"{_quote(ev.value)} is not a valid {tag.rsplit(':', 1)[-1]}: {e}")
             return None
+        # every number has a range: NaN and infinity would reach the store and the reports,
+        # and a whole number must fit the store's 64-bit columns
+        if type(value) is float and not math.isfinite(value):
+            self._diag(pos, "E014", f"{_quote(ev.value)} is not a finite number: write an ordinary number")
+            return _Tagged(pos)  # reported here: the model check passes over it
+        if type(value) is int and not -(2**63) < value < 2**63:
+            self._diag(pos, "E014", f"{_quote(ev.value[:20] + ('...' if len(ev.value) > 20 else ''))} is too large a number (at most 19 digits)")
+            return _Tagged(pos)
+        return value
 
     def _key(self, frame: _Frame, key, ev):
         m = ev.start_mark

@@ -82,7 +82,7 @@ def check_paths(paths: list[str]) -> list[Checked]:
 def _clashes(checked: list[Checked]) -> None:
     """E029 for a scenario whose id another file already holds: among the files checked, or in
     the library (the bundled scenarios and DEFUSE_SCENARIOS)."""
-    from ..library import Library, _id_position, _same_file
+    from ..library import Library, _id_position, _same_file, shown_path
 
     holders: dict[str, list[Path]] = {}
     for sid, files in Library().index().items():
@@ -99,6 +99,6 @@ def _clashes(checked: list[Checked]) -> None:
         if others:
             line, col = _id_position(Path(c.path))
             c.diagnostics.append(
-                Diagnostic(c.path, line, col, "E029", f"scenario id {c.scenario.id!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")
+                Diagnostic(c.path, line, col, "E029", f"scenario id {c.scenario.id!r} is also the id of {', '.join(map(shown_path, others))}: an id belongs to one file; rename one of them")
             )
             c.diagnostics.sort()
