@@ -151,6 +151,27 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _check_db_path(path: Path) -> None:
+    """StoreError unless the path can be, or already is, a session database file."""
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a session database file")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path}: not a regular file (a device or a pipe cannot hold sessions)")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise StoreError(f"{path}: {parent} is a file, not a folder")
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{path}: cannot create the folder {parent} ({e.strerror or e})") from None
+
+
+def _cannot_write(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text
+
+
 def fold_name(name: str) -> str:
     """A trainee name as the filters compare it: no surrounding space, case folded."""
     return " ".join(name.split()).casefold()
@@ -257,28 +278,72 @@ class Store:
     """One SQLite file of sessions. Use as a context manager, or call close()."""
 
     def __init__(self, path: str | Path | None = None):
+        if path is not None and not str(path):
+            raise StoreError("--db: an empty path")
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=30)
+        self.readonly = False
+        memory = str(path) == ":memory:" if path is not None else False
+        if not memory:
+            _check_db_path(self.path)
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=30)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the session store ({e})") from None
         self.conn.row_factory = sqlite3.Row
         # `--trainee` matches whatever the case or the spacing (SQLite's own lower() knows only ASCII)
         self.conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
         self._actions: dict[str, tuple[Action, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
-            if str(self.path) != ":memory:":
+            self._refuse_foreign()  # before anything (even the journal mode) is written to the file
+            if not memory:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
                 # cut can lose the last commits) and spares an fsync on every turn
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+        except sqlite3.OperationalError as e:
+            self.conn.close()
+            if not memory and self.path.is_file() and _cannot_write(e):
+                self._open_readonly()  # a store on a read-only disk or in a read-only folder is still listed and reported
+                return
+            raise StoreError(f"{self.path}: cannot use the session store ({e})") from None
         except sqlite3.DatabaseError as e:
             self.conn.close()
             raise StoreError(f"{self.path}: not a Defuse session database ({e})") from None
         except StoreError:
             self.conn.close()
             raise
+
+    def _refuse_foreign(self) -> None:
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+            return
+        tables = sorted(r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"))
+        if tables and not {"sessions", "turns"} <= set(tables):
+            raise StoreError(
+                f"{self.path}: another program's SQLite database (tables: {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''});"
+                " left untouched: give --db a new file or a Defuse session store"
+            )
+
+    def _open_readonly(self) -> None:
+        uri = self.path.resolve().as_uri()
+        last = None
+        for mode in ("?mode=ro", "?immutable=1"):  # immutable: not even the WAL's shared memory can be made
+            try:
+                conn = sqlite3.connect(uri + mode, uri=True, timeout=30)
+                conn.row_factory = sqlite3.Row
+                conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
+                conn.execute("PRAGMA foreign_keys=ON")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as e:
+                last = e
+                continue
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise StoreError(f"{self.path}: the session store is read-only here and needs an upgrade (schema {version} to {SCHEMA_VERSION}); open it once where it can be written")
+            self.conn, self.readonly = conn, True
+            return
+        raise StoreError(f"{self.path}: cannot read the session store ({last})")
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
