@@ -209,6 +209,7 @@ _PLAIN_TAGS = {
 
 
 _RESOLVER = yaml.resolver.Resolver()
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
 _NO_KEY = object()  # a mapping frame waiting for its next key
@@ -274,7 +275,7 @@ class _Builder:
                 # the hot path, inlined: untagged text that cannot be a number, bool or null
                 tag = ev.tag
                 v = ev.value
-                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)):
+                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)) and (ev.implicit[0] or v.isprintable()):
                     value = v  # quoted, or cannot be a number, bool, null or date
                     special = False
                 else:
@@ -379,6 +380,11 @@ class _Builder:
         tag = ev.tag
         if tag is None or tag == "!":
             if not ev.implicit[0]:
+                if not ev.value.isprintable() and _CONTROL.search(ev.value):
+                    # an escape such as "\e[2J" would drive the trainee's terminal
+                    ch = _CONTROL.search(ev.value).group()
+                    self._diag(pos, "E012", f"text holds the control character {ascii(ch)[1:-1]}: only printable characters, line breaks and tabs are allowed")
+                    return _Tagged(pos)
                 return ev.value  # quoted: always text
             v = ev.value
             hit = self.plain.get(v)
