@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -46,17 +47,32 @@ def bundled_protocol_dir() -> Path:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, or a ScenarioError (E001) naming the file; never reads more than the cap allows."""
+    """The file's bytes, or a ScenarioError (E001) naming the file; never reads more than the cap
+    allows, and only a regular file is read (a FIFO or a device would block or never end)."""
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            return fh.read(MAX_BYTES + 1)
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except IsADirectoryError:
         raise _unreadable(p, "it is a folder, not a file") from None
     except FileNotFoundError:
         raise _unreadable(p, "it does not exist") from None
     except OSError as e:
         raise _unreadable(p, e.strerror or str(e)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _unreadable(p, "it is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise _unreadable(p, "it is not a regular file (a pipe or a device)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            return fh.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise _unreadable(p, e.strerror or str(e)) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _unreadable(p: Path, why: str) -> ScenarioError:

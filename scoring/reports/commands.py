@@ -93,25 +93,15 @@ def _override(args):
 
 @contextmanager
 def _output(path: str, binary: bool):
-    """A stream for the report: stdout for '-', else FILE.part renamed to FILE once complete."""
+    """A stream for the report: stdout for '-', else FILE.part renamed over FILE once complete.
+    Only a regular file is ever replaced (never a symlink, a device or a folder)."""
     if path == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    target = Path(path)
-    part = target.with_name(target.name + ".part")
-    try:
-        fh = open(part, "wb") if binary else open(part, "w", encoding="utf-8", newline="")
-    except OSError as e:
-        from simulator.diagnostics import DefuseError
+    from simulator.files import replacing
 
-        raise DefuseError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with fh:
-            yield fh
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    with replacing(path, binary=binary) as fh:
+        yield fh
 
 
 # ---------------------------------------------------------------- sessions

@@ -67,7 +67,14 @@ def _positive(text: str) -> int:
 
 
 def _write(path: str, data: bytes, overwrite: bool = True) -> str | None:
-    """Write the file; an error message instead of a traceback when it cannot be written."""
+    """Write the file; an error message instead of a traceback when it cannot be written.
+    Only a regular file is ever replaced (never a symlink, a device or a folder)."""
+    from ..files import FileError, check_output
+
+    try:
+        check_output(path)
+    except FileError as e:
+        return str(e)
     try:
         with open(path, "wb" if overwrite else "xb") as fh:
             fh.write(data)
