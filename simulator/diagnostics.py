@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "E012": "a value has the wrong type or is out of range",
     "E013": "YAML tags are not allowed",
     "E014": "a number that is not finite or too large",
+    "E015": "a text value longer than the limit",
     "E020": "duplicate id",
     "E021": "an option or route leads to a node that does not exist",
     "E022": "unknown action",

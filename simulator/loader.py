@@ -208,6 +208,7 @@ _PLAIN_TAGS = {
 }
 
 
+MAX_TEXT = 10_000  # characters of one text value (a line, an option, a persona description)
 _RESOLVER = yaml.resolver.Resolver()
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -275,7 +276,7 @@ class _Builder:
                 # the hot path, inlined: untagged text that cannot be a number, bool or null
                 tag = ev.tag
                 v = ev.value
-                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)) and (ev.implicit[0] or v.isprintable()):
+                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)) and (ev.implicit[0] or v.isprintable()) and len(v) <= MAX_TEXT:
                     value = v  # quoted, or cannot be a number, bool, null or date
                     special = False
                 else:
@@ -378,6 +379,10 @@ class _Builder:
 
     def _scalar(self, ev, pos):
         tag = ev.tag
+        if len(ev.value) > MAX_TEXT:
+            # a persona description of megabytes would pass every check and slow play to a crawl
+            self._diag(pos, "E015", f"text of {len(ev.value)} characters: at most {MAX_TEXT} are allowed in one value")
+            return _Tagged(pos)
         if tag is None or tag == "!":
             if not ev.implicit[0]:
                 if not ev.value.isprintable() and _CONTROL.search(ev.value):

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ..cli import emit_json, fail, library_from, protocols_parser, seed_arg
 
-__all__ = ["register"]
+__all__ = ["register", "MAX_IMAGE_NODES"]
+
+MAX_IMAGE_NODES = 1000  # nodes `graph` lays out as SVG or PNG
 
 
 def register(sub, common) -> None:
@@ -102,7 +104,7 @@ def _summary(diagnostics, files: int) -> None:
 def cmd_validate(args) -> int:
     from .validate import check_paths
 
-    checked = check_paths(args.paths)
+    checked = check_paths(args.paths, keep=False)
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
     diags = [d for c in checked for d in c.diagnostics]
@@ -184,6 +186,13 @@ def cmd_graph(args) -> int:
 
     suffix = Path(args.output).suffix.lstrip(".").lower()
     entry = library_from(args).get(args.scenario)
+    nodes = len(entry.scenario.nodes)
+    if suffix in ("svg", "png") and nodes > MAX_IMAGE_NODES:
+        # Graphviz's layout grows much faster than the graph: thousands of nodes take minutes
+        return fail(
+            f"{args.scenario} has {nodes} nodes, more than an image layout handles (at most {MAX_IMAGE_NODES}):"
+            f" write {Path(args.output).with_suffix('.dot').name} or .mmd instead, and view it with a tool made for large graphs"
+        )
     data = render(entry.scenario, suffix or "?")
     problem = _write(args.output, data)
     return fail(problem) if problem else 0
