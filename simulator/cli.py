@@ -116,9 +116,17 @@ def cmd_run(args) -> int:
     rec = None
     try:
         rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted", source=(entry.source, entry.digest))
+        unplayed: list[str] = []
         if args.choices is not None:
-            for option_id, early in parse_choices(args.choices):
+            choices = parse_choices(args.choices)
+            for i, (option_id, early) in enumerate(choices):
                 if rec.finished:
+                    # a path that ends sooner than the trainer thought is worth knowing about
+                    unplayed = [c + ("!" if e else "") for c, e in choices[i:]]
+                    sys.stderr.write(
+                        f"defuse: warning: the conversation ended ({rec.state.outcome.value}, at node {rec.state.node!r}) after "
+                        f"{i} of {len(choices)} choices; not played: {', '.join(unplayed)}\n"
+                    )
                     break
                 rec.choose(option_id, interrupted=early)
         else:
@@ -131,6 +139,8 @@ def cmd_run(args) -> int:
                 rec.choose(t.choice)
         result = rec.finish()
         doc = {"session": _session_doc(rec.state, scenario, args.trainee, rec.session_id, proto.id), "score": result.to_dict()}
+        if unplayed:
+            doc["unplayed"] = unplayed
     except sqlite3.Error as e:
         if rec is None or rec.session_id is None:
             return fail(f"the session store failed: {e}; nothing was saved")

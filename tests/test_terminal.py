@@ -195,7 +195,11 @@ def test_route_explanation_names_the_route_that_matched():
     sc = _routing_scenario()
     after = choose(sc, start(sc), "calm")
     assert after.node == "cool"
-    assert explain_route(sc, after, sc.node("a").options[0]) == "a -> cool (route 2 of 3: band is calm and done apologize)"
+    assert explain_route(sc, after, sc.node("a").options[0]) == (
+        f"a -> cool (route 2 of 3: band is calm and done apologize; decided after the reply, at anger {after.anger:.1f} (calm); "
+        "did not hold: route 1 (anger >= 60))"
+    )
+    assert after.anger == 20.0  # 50 at the time of the reply: the route saw the anger after it
     after = choose(sc, start(sc), "see")
     assert explain_route(sc, after, sc.node("a").options[1]) == "a -> a (interrupted vent: it starts again)"
     after = choose(sc, start(sc), "rude")
