@@ -566,7 +566,7 @@ def test_whatever_is_typed_the_game_never_crashes_and_every_turn_is_a_real_choic
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    answer = st.one_of(st.sampled_from(["1", "2", "3", "4", "q", "r", "a", "?", "", "0", "-1", "99"]), st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t))
+    answer = st.one_of(st.sampled_from(["1", "2", "3", "4", "q", "r", "a", "?", "", "0", "-1", "99", "¹", "٣"]), st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t))
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.lists(answer, max_size=40))
