@@ -206,13 +206,13 @@ class Library:
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             found: dict[str, Entry] = {}
-            for sid, paths in sorted(self.index().items(), key=lambda kv: (str(kv[1][0]), kv[0])):
+            for sid, paths in sorted(self.index().items(), key=lambda kv: (kv[1][0], kv[0])):
                 if len(paths) > 1:
                     for p in paths:
-                        self.problems.append(self.clash(sid, p))
+                        self.problems.append(self.clash(sid, Path(p)))
                     continue
                 try:
-                    found[sid] = self._load_entry(paths[0])
+                    found[sid] = self._load_entry(Path(paths[0]))
                 except ScenarioError as e:
                     self.problems.append(e)
             for path in self._nameless:  # files without a readable id: load them for their errors
@@ -245,7 +245,7 @@ class Library:
             raise UnknownName(f"unknown scenario {name!r} (installed: {', '.join(sorted(self.index())) or 'none'})")
         if len(paths) > 1:
             raise self.clash(name, paths[-1])
-        return self._load_entry(paths[0])
+        return self._load_entry(Path(paths[0]))
 
 
 def _declared_id(path: Path) -> str | None:
