@@ -27,7 +27,7 @@ from .actions import Action
 from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
+__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "lrs_key", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
 
 SCHEMA_VERSION = 4
 
@@ -145,6 +145,14 @@ CREATE INDEX IF NOT EXISTS sessions_report ON sessions(complete, trainee, starte
 
 class StoreError(DefuseError):
     """The session file cannot be used (newer schema, not a database)."""
+
+
+def lrs_key(endpoint: str) -> str:
+    """A record store's address without a trailing slash or `/statements`: the same store, however written."""
+    key = endpoint.strip().rstrip("/")
+    if key.endswith("/statements"):
+        key = key[: -len("/statements")].rstrip("/")
+    return key
 
 
 def utc_now() -> str:
@@ -655,6 +663,18 @@ class Store:
 
     # ---------------------------------------------------------------- learning record store
 
+    def lrs_ledger(self, endpoint: str) -> str:
+        """The key under which a record store's ledger is kept: one per store however its address is written.
+
+        `http://h/xAPI`, `http://h/xAPI/` and `http://h/xAPI/statements` are the same store; rows
+        an older Defuse wrote under another spelling are folded into the key.
+        """
+        key = lrs_key(endpoint)
+        variants = sorted({key + "/", key + "/statements", key + "/statements/"} - {key})
+        with self.conn:
+            self.conn.execute(f"UPDATE OR REPLACE lrs_sent SET endpoint = ? WHERE endpoint IN ({','.join('?' * len(variants))})", [key, *variants])
+        return key
+
     def lrs_pending(self, endpoint: str, ids: list[str]) -> list[str]:
         """Of these sessions, those the endpoint has not been sent in their present state."""
         pending = []
@@ -664,7 +684,7 @@ class Store:
             rows = self.conn.execute(
                 f"SELECT s.id FROM sessions s LEFT JOIN lrs_sent l ON l.session_id = s.id AND l.endpoint = ?"
                 f" WHERE s.id IN ({marks}) AND (l.session_id IS NULL OR l.complete != s.complete"
-                f" OR l.turns != (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id))",
+                f" OR l.turns != s.turn_count)",
                 [endpoint, *chunk],
             )
             found = {r[0] for r in rows}
@@ -672,10 +692,15 @@ class Store:
         return pending
 
     def mark_sent(self, endpoint: str, session: StoredSession, sent_at: str | None = None) -> None:
+        self.mark_sent_many(endpoint, [session], sent_at)
+
+    def mark_sent_many(self, endpoint: str, sessions: list[StoredSession], sent_at: str | None = None) -> None:
+        """Record, in one transaction, that the endpoint holds these sessions as they are now."""
+        at = sent_at or utc_now()
         with self.conn:
-            self.conn.execute(
+            self.conn.executemany(
                 "INSERT OR REPLACE INTO lrs_sent (session_id, endpoint, turns, complete, sent_at) VALUES (?,?,?,?,?)",
-                (session.id, endpoint, len(session.turns), int(session.complete), sent_at or utc_now()),
+                [(s.id, endpoint, len(s.turns), int(s.complete), at) for s in sessions],
             )
 
     def _session(self, row: sqlite3.Row, with_turns: bool = True, turns: tuple | None = None) -> StoredSession:
