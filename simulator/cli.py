@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from typing import Callable
 
@@ -112,11 +113,20 @@ def cmd_run(args) -> int:
     scenario = entry.scenario
     proto = protocol(args.protocol or scenario.protocol)
     store = None if args.no_save else open_store(args)
+    rec = None
     try:
         rec = Recorder(scenario, proto, trainee=args.trainee, seed=args.seed, store=store, mode="scripted", source=(entry.source, entry.digest))
+        unplayed: list[str] = []
         if args.choices is not None:
-            for option_id, early in parse_choices(args.choices):
+            choices = parse_choices(args.choices)
+            for i, (option_id, early) in enumerate(choices):
                 if rec.finished:
+                    # a path that ends sooner than the trainer thought is worth knowing about
+                    unplayed = [c + ("!" if e else "") for c, e in choices[i:]]
+                    sys.stderr.write(
+                        f"defuse: warning: the conversation ended ({rec.state.outcome.value}, at node {rec.state.node!r}) after "
+                        f"{i} of {len(choices)} choices; not played: {', '.join(unplayed)}\n"
+                    )
                     break
                 rec.choose(option_id, interrupted=early)
         else:
@@ -129,6 +139,12 @@ def cmd_run(args) -> int:
                 rec.choose(t.choice)
         result = rec.finish()
         doc = {"session": _session_doc(rec.state, scenario, args.trainee, rec.session_id, proto.id), "score": result.to_dict()}
+        if unplayed:
+            doc["unplayed"] = unplayed
+    except sqlite3.Error as e:
+        if rec is None or rec.session_id is None:
+            return fail(f"the session store failed: {e}; nothing was saved")
+        return fail(f"the session store failed at turn {len(rec.state.turns)}: {e}; session {rec.session_id} keeps the turns saved before it, marked incomplete")
     finally:
         if store is not None:
             store.close()
@@ -362,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     except DefuseError as e:
         return fail(str(e))
+    except sqlite3.Error as e:
+        # the store failed mid-command (disk full, locked for over 30 s, damaged): one line, and
+        # whatever was committed before stays (sessions are committed turn by turn)
+        return fail(f"the session store failed: {e}; what was saved before this stays saved")
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except BrokenPipeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -46,17 +47,32 @@ def bundled_protocol_dir() -> Path:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, or a ScenarioError (E001) naming the file; never reads more than the cap allows."""
+    """The file's bytes, or a ScenarioError (E001) naming the file; never reads more than the cap
+    allows, and only a regular file is read (a FIFO or a device would block or never end)."""
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            return fh.read(MAX_BYTES + 1)
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except IsADirectoryError:
         raise _unreadable(p, "it is a folder, not a file") from None
     except FileNotFoundError:
         raise _unreadable(p, "it does not exist") from None
     except OSError as e:
         raise _unreadable(p, e.strerror or str(e)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _unreadable(p, "it is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise _unreadable(p, "it is not a regular file (a pipe or a device)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            return fh.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise _unreadable(p, e.strerror or str(e)) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _unreadable(p: Path, why: str) -> ScenarioError:
@@ -185,18 +201,18 @@ class Library:
         where = path if path is not None else holders[-1]
         others = [p for p in holders if where is None or not _same_file(p, where)]
         line, col = _id_position(where)
-        return ScenarioError([Diagnostic(str(where), line, col, "E029", f"scenario id {sid!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")])
+        return ScenarioError([Diagnostic(str(where), line, col, "E029", f"scenario id {sid!r} is also the id of {', '.join(map(shown_path, others))}: an id belongs to one file; rename one of them")])
 
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             found: dict[str, Entry] = {}
-            for sid, paths in sorted(self.index().items(), key=lambda kv: (str(kv[1][0]), kv[0])):
+            for sid, paths in sorted(self.index().items(), key=lambda kv: (kv[1][0], kv[0])):
                 if len(paths) > 1:
                     for p in paths:
-                        self.problems.append(self.clash(sid, p))
+                        self.problems.append(self.clash(sid, Path(p)))
                     continue
                 try:
-                    found[sid] = self._load_entry(paths[0])
+                    found[sid] = self._load_entry(Path(paths[0]))
                 except ScenarioError as e:
                     self.problems.append(e)
             for path in self._nameless:  # files without a readable id: load them for their errors
@@ -229,7 +245,7 @@ class Library:
             raise UnknownName(f"unknown scenario {name!r} (installed: {', '.join(sorted(self.index())) or 'none'})")
         if len(paths) > 1:
             raise self.clash(name, paths[-1])
-        return self._load_entry(paths[0])
+        return self._load_entry(Path(paths[0]))
 
 
 def _declared_id(path: Path) -> str | None:
@@ -241,6 +257,15 @@ def _declared_id(path: Path) -> str | None:
     data = parse_yaml(raw, str(path)).data
     sid = data.get("id") if isinstance(data, dict) else None
     return sid if isinstance(sid, str) and sid else None
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as messages show it: relative to the current folder when inside it, else as is."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:

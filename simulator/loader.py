@@ -8,6 +8,8 @@ Nothing in a file is ever executed: scalars are built by the safe constructor on
 """
 from __future__ import annotations
 
+import math
+
 import difflib
 import gc
 import re
@@ -206,7 +208,9 @@ _PLAIN_TAGS = {
 }
 
 
+MAX_TEXT = 10_000  # characters of one text value (a line, an option, a persona description)
 _RESOLVER = yaml.resolver.Resolver()
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
 _NO_KEY = object()  # a mapping frame waiting for its next key
@@ -272,7 +276,7 @@ class _Builder:
                 # the hot path, inlined: untagged text that cannot be a number, bool or null
                 tag = ev.tag
                 v = ev.value
-                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)):
+                if (tag is None or tag == "!") and (not ev.implicit[0] or (v and v[0] not in implicit and not wildcard)) and (ev.implicit[0] or v.isprintable()) and len(v) <= MAX_TEXT:
                     value = v  # quoted, or cannot be a number, bool, null or date
                     special = False
                 else:
@@ -375,8 +379,17 @@ class _Builder:
 
     def _scalar(self, ev, pos):
         tag = ev.tag
+        if len(ev.value) > MAX_TEXT:
+            # a persona description of megabytes would pass every check and slow play to a crawl
+            self._diag(pos, "E015", f"text of {len(ev.value)} characters: at most {MAX_TEXT} are allowed in one value")
+            return _Tagged(pos)
         if tag is None or tag == "!":
             if not ev.implicit[0]:
+                if not ev.value.isprintable() and _CONTROL.search(ev.value):
+                    # an escape such as "\e[2J" would drive the trainee's terminal
+                    ch = _CONTROL.search(ev.value).group()
+                    self._diag(pos, "E012", f"text holds the control character {ascii(ch)[1:-1]}: only printable characters, line breaks and tabs are allowed")
+                    return _Tagged(pos)
                 return ev.value  # quoted: always text
             v = ev.value
             hit = self.plain.get(v)
@@ -390,7 +403,7 @@ class _Builder:
                     return v  # looks like a number or a keyword at first, but is text
             tag = _RESOLVER.resolve(yaml.ScalarNode, v, ev.implicit)
             value = v if tag == _STR else self._construct(tag, ev, pos)
-            if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp":
+            if len(self.plain) < 4096 and tag != "tag:yaml.org,2002:timestamp" and not isinstance(value, _Tagged) and (value is not None or tag == "tag:yaml.org,2002:null"):
                 self.plain[v] = (value,)  # the same words recur (true, 0, ids...): resolve once
             return value
         if tag not in _PLAIN_TAGS:
@@ -400,10 +413,19 @@ class _Builder:
 
     def _construct(self, tag, ev, pos):
         try:
-            return _SCALARS.construct_object(yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
+            value = _SCALARS.construct_object(yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
             self._diag(pos, "E012", f"{_quote(ev.value)} is not a valid {tag.rsplit(':', 1)[-1]}: {e}")
             return None
+        # every number has a range: NaN and infinity would reach the store and the reports,
+        # and a whole number must fit the store's 64-bit columns
+        if type(value) is float and not math.isfinite(value):
+            self._diag(pos, "E014", f"{_quote(ev.value)} is not a finite number: write an ordinary number")
+            return _Tagged(pos)  # reported here: the model check passes over it
+        if type(value) is int and not -(2**63) < value < 2**63:
+            self._diag(pos, "E014", f"{_quote(ev.value[:20] + ('...' if len(ev.value) > 20 else ''))} is too large a number (at most 19 digits)")
+            return _Tagged(pos)
+        return value
 
     def _key(self, frame: _Frame, key, ev):
         m = ev.start_mark

@@ -27,7 +27,7 @@ from .actions import Action
 from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
+__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "lrs_key", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
 
 SCHEMA_VERSION = 4
 
@@ -147,8 +147,37 @@ class StoreError(DefuseError):
     """The session file cannot be used (newer schema, not a database)."""
 
 
+def lrs_key(endpoint: str) -> str:
+    """A record store's address without a trailing slash or `/statements`: the same store, however written."""
+    key = endpoint.strip().rstrip("/")
+    if key.endswith("/statements"):
+        key = key[: -len("/statements")].rstrip("/")
+    return key
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _check_db_path(path: Path) -> None:
+    """StoreError unless the path can be, or already is, a session database file."""
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a session database file")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path}: not a regular file (a device or a pipe cannot hold sessions)")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise StoreError(f"{path}: {parent} is a file, not a folder")
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{path}: cannot create the folder {parent} ({e.strerror or e})") from None
+
+
+def _cannot_write(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text
 
 
 def fold_name(name: str) -> str:
@@ -257,28 +286,72 @@ class Store:
     """One SQLite file of sessions. Use as a context manager, or call close()."""
 
     def __init__(self, path: str | Path | None = None):
+        if path is not None and not str(path):
+            raise StoreError("--db: an empty path")
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=30)
+        self.readonly = False
+        memory = str(path) == ":memory:" if path is not None else False
+        if not memory:
+            _check_db_path(self.path)
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=30)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the session store ({e})") from None
         self.conn.row_factory = sqlite3.Row
         # `--trainee` matches whatever the case or the spacing (SQLite's own lower() knows only ASCII)
         self.conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
         self._actions: dict[str, tuple[Action, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
-            if str(self.path) != ":memory:":
+            self._refuse_foreign()  # before anything (even the journal mode) is written to the file
+            if not memory:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
                 # cut can lose the last commits) and spares an fsync on every turn
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+        except sqlite3.OperationalError as e:
+            self.conn.close()
+            if not memory and self.path.is_file() and _cannot_write(e):
+                self._open_readonly()  # a store on a read-only disk or in a read-only folder is still listed and reported
+                return
+            raise StoreError(f"{self.path}: cannot use the session store ({e})") from None
         except sqlite3.DatabaseError as e:
             self.conn.close()
             raise StoreError(f"{self.path}: not a Defuse session database ({e})") from None
         except StoreError:
             self.conn.close()
             raise
+
+    def _refuse_foreign(self) -> None:
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+            return
+        tables = sorted(r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"))
+        if tables and not {"sessions", "turns"} <= set(tables):
+            raise StoreError(
+                f"{self.path}: another program's SQLite database (tables: {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''});"
+                " left untouched: give --db a new file or a Defuse session store"
+            )
+
+    def _open_readonly(self) -> None:
+        uri = self.path.resolve().as_uri()
+        last = None
+        for mode in ("?mode=ro", "?immutable=1"):  # immutable: not even the WAL's shared memory can be made
+            try:
+                conn = sqlite3.connect(uri + mode, uri=True, timeout=30)
+                conn.row_factory = sqlite3.Row
+                conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
+                conn.execute("PRAGMA foreign_keys=ON")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as e:
+                last = e
+                continue
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise StoreError(f"{self.path}: the session store is read-only here and needs an upgrade (schema {version} to {SCHEMA_VERSION}); open it once where it can be written")
+            self.conn, self.readonly = conn, True
+            return
+        raise StoreError(f"{self.path}: cannot read the session store ({last})")
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -604,6 +677,18 @@ class Store:
 
     # ---------------------------------------------------------------- learning record store
 
+    def lrs_ledger(self, endpoint: str) -> str:
+        """The key under which a record store's ledger is kept: one per store however its address is written.
+
+        `http://h/xAPI`, `http://h/xAPI/` and `http://h/xAPI/statements` are the same store; rows
+        an older Defuse wrote under another spelling are folded into the key.
+        """
+        key = lrs_key(endpoint)
+        variants = sorted({key + "/", key + "/statements", key + "/statements/"} - {key})
+        with self.conn:
+            self.conn.execute(f"UPDATE OR REPLACE lrs_sent SET endpoint = ? WHERE endpoint IN ({','.join('?' * len(variants))})", [key, *variants])
+        return key
+
     def lrs_pending(self, endpoint: str, ids: list[str]) -> list[str]:
         """Of these sessions, those the endpoint has not been sent in their present state."""
         pending = []
@@ -613,7 +698,7 @@ class Store:
             rows = self.conn.execute(
                 f"SELECT s.id FROM sessions s LEFT JOIN lrs_sent l ON l.session_id = s.id AND l.endpoint = ?"
                 f" WHERE s.id IN ({marks}) AND (l.session_id IS NULL OR l.complete != s.complete"
-                f" OR l.turns != (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id))",
+                f" OR l.turns != s.turn_count)",
                 [endpoint, *chunk],
             )
             found = {r[0] for r in rows}
@@ -621,10 +706,15 @@ class Store:
         return pending
 
     def mark_sent(self, endpoint: str, session: StoredSession, sent_at: str | None = None) -> None:
+        self.mark_sent_many(endpoint, [session], sent_at)
+
+    def mark_sent_many(self, endpoint: str, sessions: list[StoredSession], sent_at: str | None = None) -> None:
+        """Record, in one transaction, that the endpoint holds these sessions as they are now."""
+        at = sent_at or utc_now()
         with self.conn:
-            self.conn.execute(
+            self.conn.executemany(
                 "INSERT OR REPLACE INTO lrs_sent (session_id, endpoint, turns, complete, sent_at) VALUES (?,?,?,?,?)",
-                (session.id, endpoint, len(session.turns), int(session.complete), sent_at or utc_now()),
+                [(s.id, endpoint, len(s.turns), int(s.complete), at) for s in sessions],
             )
 
     def _session(self, row: sqlite3.Row, with_turns: bool = True, turns: tuple | None = None) -> StoredSession:

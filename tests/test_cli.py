@@ -172,3 +172,19 @@ def test_trainer_folders_are_searched_recursively_for_yaml_and_yml(cli, tmp_path
     (tmp_path / "team" / "winter" / "a.yml").write_text(text.replace("id: billing_double_charge", "id: nested_copy"))
     _, out, _ = cli("scenarios", "--scenarios", str(tmp_path), "--json")
     assert "nested_copy" in {d["id"] for d in json.loads(out)}
+
+
+def test_run_warns_about_choices_after_the_ending(cli, tmp_path):
+    from simulator.authoring.starter import starter
+
+    path = tmp_path / "s.yaml"
+    path.write_text(starter("Late parcel"))
+    # the starter's customer hangs up at once when cut off mid-vent while hostile
+    status, out, err = cli("run", str(path), "--choices", "order_number!,ask_where,sorry!", "--no-save", "--json")
+    assert status == 0
+    doc = json.loads(out)
+    assert doc["session"]["outcome"] == "customer_left" and len(doc["session"]["turns"]) == 1
+    assert doc["unplayed"] == ["ask_where", "sorry!"]
+    assert err == "defuse: warning: the conversation ended (customer_left, at node 'hung_up') after 1 of 3 choices; not played: ask_where, sorry!\n"
+    status, out, err = cli("run", str(path), "--choices", "let_them_finish,ask_where,sorry,resend,note_it", "--no-save", "--json")
+    assert status == 0 and err == "" and "unplayed" not in json.loads(out)

@@ -71,7 +71,7 @@ def test_dot_escapes_quotes_and_backslashes(scenario):
     assert any(NASTY in s for s in unescaped)
     assert '"end" [label=' in dot  # a node named like a keyword is quoted
     assert f'fillcolor="{OUTCOME_COLOURS[Outcome.CUSTOMER_LEFT]}"' in dot
-    assert "if band hostile, done listen" in dot and "\\notherwise" in dot
+    assert "after the reply, if band hostile, done listen" in dot and "\\nafter the reply, otherwise" in dot
 
 
 def test_mermaid_escapes_everything_that_could_break_out(scenario):
@@ -132,3 +132,46 @@ def test_every_node_and_option_appears(scenario):
         assert f'"{node.id}" [label=' in dot
         for o in node.options:
             assert f"{o.id}: " in dot
+
+
+def test_threat_abuse_and_narration_nodes_are_marked_and_anger_changes_shown():
+    from simulator.library import Library
+
+    lib = Library()
+    flagged = [(e.scenario, n) for e in lib.entries().values() for n in e.scenario.nodes if n.line.threat or n.line.abuse or n.narration]
+    kinds = {k for _, n in flagged for k, on in (("threat", n.line.threat), ("abuse", n.line.abuse), ("narration", n.narration)) if on}
+    assert kinds == {"threat", "abuse", "narration"}
+    for sc, node in flagged:
+        dot, mmd = to_dot(sc), to_mermaid(sc)
+        line = next(ln for ln in dot.splitlines() if ln.startswith(f'  "{node.id}" [label='))
+        if node.line.threat:
+            assert "[threat]" in line and 'color="#c0392b", penwidth=3' in line
+        elif node.line.abuse:
+            assert "[abuse]" in line and 'color="#d35400", penwidth=3' in line
+        if node.narration:
+            assert "[narration]" in line and "dashed" in line
+        idx = [n.id for n in sc.nodes].index(node.id)
+        for k in ("threat", "abuse", "narration"):
+            assert (f"  class n{idx} {k}" in mmd) == (k in line)
+
+
+def test_each_edge_shows_the_anger_change_it_brings():
+    from simulator.engine import choose, start
+    from simulator.library import Library
+
+    sc = Library().get("billing_double_charge").scenario
+    dot = to_dot(sc)
+    # the first node's options, played first: the label's number is the engine's own change
+    state = start(sc)
+    node = sc.node(sc.start)
+    for o in node.options:
+        if o.anger_delta is not None:
+            assert f"anger {o.anger_delta:+g} (set)" in dot
+            continue
+        after = choose(sc, state, o.id).anger
+        label = re.search(rf"{o.id}: [^\]]*\] anger ([+-][\d.]+) first time", dot)
+        assert label, o.id
+        if 0 < after < 100:
+            assert float(label.group(1)) == round(after - state.anger, 1), o.id
+        else:  # the engine clamps at 0 and 100; the label shows the reaction itself
+            assert abs(float(label.group(1))) >= abs(after - state.anger), o.id

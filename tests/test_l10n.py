@@ -310,6 +310,8 @@ def test_the_picker_offers_the_languages_and_plays_the_chosen_one(monkeypatch):
         try:
             picker = Picker(app)
             assert picker.language is not None and picker.language.label == "Language: as written"
+            assert picker.languages == [None, "de"] and picker.translations[CLINIC] == {"de"}
+            assert picker.translations["billing_double_charge"] == set()
             picker.activate(picker.language)
             assert app.language == "de" and picker.language.label == "Language: de"
             picker.draw(pygame.display.get_surface())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.library import Library, bundled_scenario_dir
+from simulator.library import Library, bundled_scenario_dir, shown_path
 from simulator.store import Store
 
 BUNDLED = bundled_scenario_dir() / "billing_double_charge.yaml"
@@ -22,7 +22,7 @@ def copy_of_bundled(folder: Path, name: str = "mine.yaml", title: str = "A spoof
 
 
 def clash_message(path: Path, other: Path) -> str:
-    return f"{path}:3:5: E029 scenario id 'billing_double_charge' is also the id of {other}: an id belongs to one file; rename one of them"
+    return f"{path}:3:5: E029 scenario id 'billing_double_charge' is also the id of {shown_path(other)}: an id belongs to one file; rename one of them"
 
 
 def test_a_file_with_a_bundled_id_is_refused_when_played_by_path(cli, tmp_path):
@@ -66,7 +66,7 @@ def test_two_files_with_one_id_clash_with_each_other(cli, tmp_path):
     shutil.copy(a, b)
     status, out, _ = cli("validate", str(tmp_path / "x"))
     assert status == 1
-    assert f"{a}:3:5: E029 scenario id 'my_copy' is also the id of {b}: an id belongs to one file; rename one of them" in out.splitlines()
+    assert f"{a}:3:5: E029 scenario id 'my_copy' is also the id of {shown_path(b)}: an id belongs to one file; rename one of them" in out.splitlines()
 
 
 def test_sessions_record_the_source_file_and_its_hash_and_exports_keep_them(cli, tmp_path):

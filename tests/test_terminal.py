@@ -196,7 +196,11 @@ def test_route_explanation_names_the_route_that_matched():
     sc = _routing_scenario()
     after = choose(sc, start(sc), "calm")
     assert after.node == "cool"
-    assert explain_route(sc, after, sc.node("a").options[0]) == "a -> cool (route 2 of 3: band is calm and done apologize)"
+    assert explain_route(sc, after, sc.node("a").options[0]) == (
+        f"a -> cool (route 2 of 3: band is calm and done apologize; decided after the reply, at anger {after.anger:.1f} (calm); "
+        "did not hold: route 1 (anger >= 60))"
+    )
+    assert after.anger == 20.0  # 50 at the time of the reply: the route saw the anger after it
     after = choose(sc, start(sc), "see")
     assert explain_route(sc, after, sc.node("a").options[1]) == "a -> a (interrupted vent: it starts again)"
     after = choose(sc, start(sc), "rude")
@@ -563,7 +567,7 @@ def test_whatever_is_typed_the_game_never_crashes_and_every_turn_is_a_real_choic
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    answer = st.one_of(st.sampled_from(["1", "2", "3", "4", "q", "r", "a", "?", "", "0", "-1", "99"]), st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t))
+    answer = st.one_of(st.sampled_from(["1", "2", "3", "4", "q", "r", "a", "?", "", "0", "-1", "99", "¹", "٣"]), st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t))
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.lists(answer, max_size=40))

@@ -93,25 +93,15 @@ def _override(args):
 
 @contextmanager
 def _output(path: str, binary: bool):
-    """A stream for the report: stdout for '-', else FILE.part renamed to FILE once complete."""
+    """A stream for the report: stdout for '-', else FILE.part renamed over FILE once complete.
+    Only a regular file is ever replaced (never a symlink, a device or a folder)."""
     if path == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    target = Path(path)
-    part = target.with_name(target.name + ".part")
-    try:
-        fh = open(part, "wb") if binary else open(part, "w", encoding="utf-8", newline="")
-    except OSError as e:
-        from simulator.diagnostics import DefuseError
+    from simulator.files import replacing
 
-        raise DefuseError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with fh:
-            yield fh
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    with replacing(path, binary=binary) as fh:
+        yield fh
 
 
 # ---------------------------------------------------------------- sessions
@@ -288,7 +278,8 @@ def cmd_report(args) -> int:
                 elif args.format == "xapi":
                     from .xapi import write_xapi
 
-                    n = write_xapi(bar(_selected(store, args, override, problems)), out, homepage=args.homepage)
+                    homepage, base = _identity(args)
+                    n = write_xapi(bar(_selected(store, args, override, problems)), out, homepage=homepage, base=base)
                 else:
                     from .html import render_html
 
@@ -371,36 +362,57 @@ def cmd_lrs_push(args) -> int:
     password = _password(args)
     if password is None:
         return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
+    if not 1 <= args.batch <= 10_000:
+        return fail("--batch must be from 1 to 10000 statements", 2)
     lrs = Lrs(args.endpoint, args.user, password, timeout=args.timeout)
+    homepage, base = _identity(args)
     sent = statements_sent = 0
     errors: list[str] = []
     with open_store(args) as store:
+        ledger = store.lrs_ledger(args.endpoint)
         if args.verdict is None:
             # no verdict to compute: the ids come from one scan, without reading any turns
             ids = [sm.id for sm in store.summaries(**_store_filters(args))]
         else:
             ids = [j.session.id for j in _selected(store, args, None, errors)]
-        pending = store.lrs_pending(args.endpoint, ids)
+        pending = store.lrs_pending(ledger, ids)
         already = len(ids) - len(pending)
-        left = list(pending)
-        for sid in progress_bar(args, len(pending), desc="push")(pending):
-            unscorable: list[str] = []
-            j = next(_judged_one(store, sid, unscorable), None)
-            if j is None:
-                errors.extend(unscorable)
-                continue
-            batch = statements(j, args.homepage)
+        left = set(pending)
+        todo = left.copy()
+
+        def post(group: list) -> bool:
+            """Send sessions' statements in one request; False when the store should not be asked again now."""
+            nonlocal sent, statements_sent
+            batch = [st for _, sts in group for st in sts]
             try:
                 lrs.send(batch)
             except LrsError as e:
-                errors.append(f"session {printable(sid)}: {e}")
-                if e.retry:
-                    break  # the store is down or struggling: leave the rest for the next push
-                continue
-            store.mark_sent(args.endpoint, j.session)
-            left.remove(sid)
-            sent += 1
+                if not e.retry and len(group) > 1:
+                    # refused (4xx): find the session it is about, and send the others
+                    return all(post([one]) for one in group)
+                errors.append(f"session {printable(group[0][0].id)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}")
+                return not e.retry  # the store is down or struggling: leave the rest for the next push
+            store.mark_sent_many(ledger, [s for s, _ in group])
+            left.difference_update(s.id for s, _ in group)
+            sent += len(group)
             statements_sent += len(batch)
+            return True
+
+        # sessions are read as one stream and sent many per request, up to --batch statements
+        group: list = []
+        size = 0
+        going = True
+        for j in progress_bar(args, len(pending), desc="push")(j for j in _selected(store, args, None, errors if args.verdict is None else []) if j.session.id in todo):
+            sts = statements(j, homepage, base)
+            if group and size + len(sts) > args.batch:
+                going = post(group)
+                group, size = [], 0
+                if not going:
+                    break
+            group.append((j.session, sts))
+            size += len(sts)
+        if going and group:
+            post(group)
     doc = {"endpoint": args.endpoint, "sent": sent, "statements": statements_sent, "already_sent": already, "pending": len(left), "errors": errors}
     if args.json:
         emit_json(doc)
@@ -462,14 +474,6 @@ def _seconds(text: str) -> float:
     if not (0 < value <= MAX_TIMEOUT):  # also refuses nan and inf
         raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_TIMEOUT:.0f}")
     return value
-
-
-def _judged_one(store, sid, problems: list[str]):
-    from simulator.library import protocol
-
-    from .rows import judged
-
-    return judged([store.get(sid)], protocol, None, problems)
 
 
 # ---------------------------------------------------------------- import / export
@@ -578,7 +582,8 @@ def register(sub, common) -> None:
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it ('-' for stdout)")
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
-    p.add_argument("--homepage", default=_homepage(), metavar="URL", help="xapi: the account homePage naming trainees")
+    p.add_argument("--homepage", metavar="URL", help="xapi: the account homePage naming trainees (default: DEFUSE_XAPI_HOMEPAGE, else `defuse config`)")
+    p.add_argument("--activity-base", metavar="IRI", help="xapi: the IRI every activity id starts with (default: `defuse config`)")
     p.add_argument("--latest", type=int, default=DEFAULT_LATEST, metavar="N", help=f"the coaching grid and the HTML detail use each trainee's latest N finished sessions (default {DEFAULT_LATEST})")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SHARE", help=f"who needs coaching: a step missed in more than this share of those sessions (default {DEFAULT_THRESHOLD})")
     p.add_argument("--detail", choices=("latest", "all", "none"), help=f"pdf: after each summary page, the latest {LATEST_DETAIL} sessions, all or none (default: latest with --trainee, else none)")
@@ -593,11 +598,20 @@ def register(sub, common) -> None:
     p.add_argument("--user", required=True, metavar="U")
     p.add_argument("--password-file", metavar="FILE", help="a file whose first line is the password (safer than --password)")
     p.add_argument("--password", metavar="P", help="visible to other users of this machine: prefer --password-file, DEFUSE_LRS_PASSWORD or the prompt")
-    p.add_argument("--homepage", default=_homepage(), metavar="URL", help="the account homePage naming trainees")
+    p.add_argument("--homepage", metavar="URL", help="the account homePage naming trainees (default: DEFUSE_XAPI_HOMEPAGE, else `defuse config`)")
+    p.add_argument("--activity-base", metavar="IRI", help="the IRI every activity id starts with (default: `defuse config`)")
     p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="one deadline for each request, whole (default 15, at most 600)")
+    p.add_argument("--batch", type=int, default=500, metavar="N", help="statements per request, at most (default 500; a session is never split)")
     p.add_argument("--json", action="store_true")
     _filters(p, mode="all")
     p.set_defaults(func=cmd_lrs_push)
+
+    p = sub.add_parser("config", help="settings kept in a file: the organisation's xAPI homePage and activity IRIs")
+    p.add_argument("action", nargs="?", choices=("show", "set", "unset"), default="show")
+    p.add_argument("key", nargs="?", metavar="KEY", help="xapi.homepage or xapi.activity_base")
+    p.add_argument("value", nargs="?", metavar="VALUE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_config_usage(p))
 
     p = sub.add_parser("export-sessions", parents=[common], help="write sessions to a file for another machine")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
@@ -610,7 +624,48 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_import)
 
 
-def _homepage() -> str:
-    from .xapi import DEFAULT_HOMEPAGE
+def _identity(args) -> tuple[str, str]:
+    """The xAPI homePage and activity base in force for this command (option, environment, config, default)."""
+    from .settings import resolved
+    from .xapi import ACTIVITY_BASE, DEFAULT_HOMEPAGE
 
-    return os.environ.get("DEFUSE_XAPI_HOMEPAGE", DEFAULT_HOMEPAGE)
+    return (
+        resolved(args.homepage, "xapi.homepage", "DEFUSE_XAPI_HOMEPAGE", DEFAULT_HOMEPAGE),
+        resolved(args.activity_base, "xapi.activity_base", None, ACTIVITY_BASE),
+    )
+
+
+def _config_usage(parser):
+    def run(args) -> int:
+        wants = {"show": (False, False), "set": (True, True), "unset": (True, False)}[args.action]
+        if (args.key is not None) != wants[0] or (args.value is not None) != wants[1]:
+            parser.error({"show": "show takes no KEY", "set": "set takes KEY VALUE", "unset": "unset takes KEY"}[args.action])
+        return cmd_config(args)
+
+    return run
+
+
+def cmd_config(args) -> int:
+    from simulator.cli import emit_json
+
+    from .settings import KEYS, check, config_path, load, save
+
+    path = config_path()
+    settings = load(path)
+    if args.action == "set":
+        settings[args.key] = check(args.key, args.value)
+        save(settings, path)
+    elif args.action == "unset":
+        if args.key not in KEYS:
+            check(args.key, "http://x")  # the unknown-key message
+        settings.pop(args.key, None)
+        save(settings, path)
+    if args.json:
+        emit_json({"path": str(path), "settings": settings})
+    elif args.action != "show":
+        print(f"{args.key} = {settings[args.key]} (in {path})" if args.action == "set" else f"{args.key} unset (in {path})")
+    else:
+        print(f"# {path}")
+        for key, what in KEYS.items():
+            print(f"{key} = {settings[key]}" if key in settings else f"# {key} (not set): {what}")
+    return 0

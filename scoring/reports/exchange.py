@@ -74,7 +74,13 @@ def _when(text: str) -> str:
     return text
 
 
-Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_utf8)]
+def _no_controls(text: str) -> str:
+    if not text.isprintable() and any(not (ch.isprintable() or ch in "\n\t") for ch in text):
+        raise ValueError("holds a control character")
+    return text
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_utf8), AfterValidator(_no_controls)]
 Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_utf8), AfterValidator(_printable)]
 Ident = Annotated[str, Field(min_length=1, max_length=MAX_ID), AfterValidator(_utf8), AfterValidator(_printable)]
 OptIdent = Annotated[str, Field(max_length=MAX_ID), AfterValidator(_utf8), AfterValidator(_printable)]

@@ -54,21 +54,27 @@ def iso_duration(seconds: float) -> str:
     return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{s}S" if s or not (h or m) else "")
 
 
-def _iri(*parts: str) -> str:
-    return ACTIVITY_BASE + "/".join(quote(p, safe="") for p in parts)
+def _iri(base: str, *parts: str) -> str:
+    return base + "/".join(quote(p, safe="") for p in parts)
 
 
 def _sid(session_id: str, key: str) -> str:
     return str(uuid.uuid5(_NS, f"{session_id}/{key}"))
 
 
-def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
-    """The statements of one session, in the order they happened."""
+def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY_BASE) -> list[dict]:
+    """The statements of one session, in the order they happened.
+
+    `base` starts every activity and extension IRI (an organisation's own, from `defuse config`);
+    statement ids and registrations do not depend on it, so a session keeps its ids.
+    """
     s, sc = j.session, j.score
+    base = base if base.endswith("/") else base + "/"
+    ext = base + "extensions/"
     actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": s.trainee.strip() or ANONYMOUS}}
     scenario = {
         "objectType": "Activity",
-        "id": _iri("scenarios", s.scenario),
+        "id": _iri(base, "scenarios", s.scenario),
         "definition": {"type": _SIMULATION, "name": {"en-US": s.title or s.scenario}},
     }
     protocol_id = sc["protocol"]
@@ -77,14 +83,14 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
         "platform": "Defuse",
         "contextActivities": {
             "grouping": [
-                {"objectType": "Activity", "id": _iri("scenarios", s.scenario, "revisions", str(s.revision))},
-                {"objectType": "Activity", "id": _iri("protocols", protocol_id)},
+                {"objectType": "Activity", "id": _iri(base, "scenarios", s.scenario, "revisions", str(s.revision))},
+                {"objectType": "Activity", "id": _iri(base, "protocols", protocol_id)},
             ]
         },
         "extensions": {
-            _EXT + "scenario": {"id": s.scenario, "revision": s.revision},
-            _EXT + "session": s.id,
-            _EXT + "protocol": protocol_id,
+            ext + "scenario": {"id": s.scenario, "revision": s.revision},
+            ext + "session": s.id,
+            ext + "protocol": protocol_id,
         },
     }
     child = dict(context, contextActivities=dict(context["contextActivities"], parent=[{"objectType": "Activity", "id": scenario["id"]}]))
@@ -100,7 +106,7 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
         at = s.turn_times[i] if i < len(s.turn_times) else s.started_at
         node = {
             "objectType": "Activity",
-            "id": _iri("scenarios", s.scenario, "nodes", t.node),
+            "id": _iri(base, "scenarios", s.scenario, "nodes", t.node),
             "definition": {
                 "type": _INTERACTION,
                 "interactionType": "choice",
@@ -111,11 +117,11 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
         result = {
             "response": t.choice,
             "extensions": {
-                _EXT + "actions": [a.value for a in t.actions],
-                _EXT + "anger-before": round(t.anger_before, 3),
-                _EXT + "anger-after": round(t.anger_after, 3),
-                _EXT + "interrupted": t.interrupted,
-                _EXT + "said": t.said,
+                ext + "actions": [a.value for a in t.actions],
+                ext + "anger-before": round(t.anger_before, 3),
+                ext + "anger-after": round(t.anger_after, 3),
+                ext + "interrupted": t.interrupted,
+                ext + "said": t.said,
             },
         }
         out.append(stmt(f"turn/{t.index}", "answered", node, at, child, result))
@@ -125,7 +131,7 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
     steps = sc["steps"]
     order = {
         "objectType": "Activity",
-        "id": _iri("protocols", protocol_id, "order"),
+        "id": _iri(base, "protocols", protocol_id, "order"),
         "definition": {
             "type": _INTERACTION,
             "interactionType": "sequencing",
@@ -147,19 +153,19 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE) -> list[dict]:
         "success": bool(sc["passed"]),
         "completion": True,
         "duration": iso_duration(duration_seconds(s) or 0.0),
-        "extensions": {_EXT + "outcome": s.outcome.value if s.outcome else None},
+        "extensions": {ext + "outcome": s.outcome.value if s.outcome else None},
     }
     out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, result))
     out.append(stmt("completed", "completed", scenario, s.ended_at, context, result))
     return out
 
 
-def write_xapi(items: Iterable[Judged], out: TextIO, homepage: str = DEFAULT_HOMEPAGE) -> int:
+def write_xapi(items: Iterable[Judged], out: TextIO, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY_BASE) -> int:
     """Stream one JSON array of every session's statements; returns the number of statements."""
     out.write("[")
     n = 0
     for j in items:
-        for st in statements(j, homepage):
+        for st in statements(j, homepage, base):
             out.write(("," if n else "") + "\n  " + json.dumps(st, ensure_ascii=False))
             n += 1
     out.write("\n]\n")

@@ -8,7 +8,9 @@ from pathlib import Path
 from ..cli import emit_json, fail, library_from, protocols_parser, seed_arg
 from .analyze import GAMING_LIMIT
 
-__all__ = ["register"]
+__all__ = ["register", "MAX_IMAGE_NODES"]
+
+MAX_IMAGE_NODES = 1000  # nodes `graph` lays out as SVG or PNG
 
 
 def register(sub, common) -> None:
@@ -68,7 +70,14 @@ def _positive(text: str) -> int:
 
 
 def _write(path: str, data: bytes, overwrite: bool = True) -> str | None:
-    """Write the file; an error message instead of a traceback when it cannot be written."""
+    """Write the file; an error message instead of a traceback when it cannot be written.
+    Only a regular file is ever replaced (never a symlink, a device or a folder)."""
+    from ..files import FileError, check_output
+
+    try:
+        check_output(path)
+    except FileError as e:
+        return str(e)
     try:
         with open(path, "wb" if overwrite else "xb") as fh:
             fh.write(data)
@@ -96,7 +105,7 @@ def _summary(diagnostics, files: int) -> None:
 def cmd_validate(args) -> int:
     from .validate import check_paths
 
-    checked = check_paths(args.paths)
+    checked = check_paths(args.paths, keep=False)
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
     diags = [d for c in checked for d in c.diagnostics]
@@ -178,6 +187,13 @@ def cmd_graph(args) -> int:
 
     suffix = Path(args.output).suffix.lstrip(".").lower()
     entry = library_from(args).get(args.scenario)
+    nodes = len(entry.scenario.nodes)
+    if suffix in ("svg", "png") and nodes > MAX_IMAGE_NODES:
+        # Graphviz's layout grows much faster than the graph: thousands of nodes take minutes
+        return fail(
+            f"{args.scenario} has {nodes} nodes, more than an image layout handles (at most {MAX_IMAGE_NODES}):"
+            f" write {Path(args.output).with_suffix('.dot').name} or .mmd instead, and view it with a tool made for large graphs"
+        )
     data = render(entry.scenario, suffix or "?")
     problem = _write(args.output, data)
     return fail(problem) if problem else 0

@@ -1,7 +1,10 @@
 """`defuse graph`: the branch graph of a scenario as DOT, Mermaid, or SVG/PNG via Graphviz.
 
-Nodes show the customer's line (shortened), edges the option (id, words, actions) and any
-route condition; endings are filled by outcome. DOT and Mermaid are plain text with no
+Nodes show the customer's line (shortened) and what it is (a vent, a threat, abuse,
+narration: threat and abuse nodes get a coloured border, narration a dashed one); edges the
+option (id, words, actions), the anger change it brings (the option's own `anger_delta`, or
+the customer model's reaction to its first use) and any condition, routes marked as
+decided after the reply; endings are filled by outcome. DOT and Mermaid are plain text with no
 extra dependency; SVG and PNG need Graphviz's `dot` program. Everything here returns text
 or bytes: the command layer writes the file.
 """
@@ -10,8 +13,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import numpy as np
+
+from ..customer import ACTION_INDEX, ACTIONS
 from ..diagnostics import DefuseError
-from ..model import Condition, Outcome, Scenario
+from ..engine import reactor_for
+from ..model import Condition, Node, Option, Outcome, Scenario
 
 __all__ = ["to_dot", "to_mermaid", "render", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
 
@@ -24,6 +31,7 @@ OUTCOME_COLOURS: dict[Outcome, str] = {
     Outcome.HELP_CALLED: "#a9c9f5",
     Outcome.GAVE_IN: "#e3b5f0",
 }
+FLAG_COLOURS = {"threat": "#c0392b", "abuse": "#d35400"}  # border of a node whose line is a threat / abuse
 LINE_CHARS = 70
 OPTION_CHARS = 40
 
@@ -54,21 +62,42 @@ def _condition(c: Condition | None) -> str:
     return ", ".join(parts) or "always"
 
 
+def _anger(scenario: Scenario, node: Node, o: Option) -> str:
+    """The anger change an option brings: its own `anger_delta`, or the model's reaction to a
+    first use at this node (said after the customer finished)."""
+    if o.anger_delta is not None:
+        return f"anger {o.anger_delta:+g} (set)"
+    acts = set(o.actions)
+    chosen = np.zeros(len(ACTIONS), dtype=bool)
+    for a in acts:
+        chosen[ACTION_INDEX[a]] = True
+    broken = node.line.venting and any(a.value == "interrupt" for a in acts)
+    d = float(reactor_for(scenario).delta(chosen, np.zeros(len(ACTIONS), dtype=np.int64), node.line.venting, node.line.abuse, broken, False))
+    return f"anger {round(d, 1) + 0.0:+g} first time"
+
+
 def _edges(scenario: Scenario):
     """(from, to, label lines) for every way out of every option."""
     for node in scenario.nodes:
         for o in node.options:
-            base = [f"{o.id}: {_short(o.text, OPTION_CHARS)}", "[" + ", ".join(a.value for a in o.actions) + "]"]
+            base = [f"{o.id}: {_short(o.text, OPTION_CHARS)}", "[" + ", ".join(a.value for a in o.actions) + "] " + _anger(scenario, node, o)]
             if o.when is not None:
                 base.append("offered if " + _condition(o.when))
             if o.goto is not None:
                 yield node.id, o.goto, base
             for r in o.routes or ():
-                yield node.id, r.goto, base + (["if " + _condition(r.when)] if r.when is not None else ["otherwise"])
+                # routes are chosen on the anger the reply left, not the anger it was said at
+                yield node.id, r.goto, base + (["after the reply, if " + _condition(r.when)] if r.when is not None else ["after the reply, otherwise"])
+
+
+def _flags(node: Node) -> list[str]:
+    line = node.line
+    return [name for name, on in (("vent", line.venting), ("threat", line.threat), ("abuse", line.abuse), ("narration", node.narration)) if on]
 
 
 def _node_label(scenario: Scenario, node) -> list[str]:
-    head = node.id + (f" ({node.end.value})" if node.end else "") + (" [vent]" if node.line.venting else "")
+    flags = "".join(f" [{f}]" for f in _flags(node))
+    head = node.id + (f" ({node.end.value})" if node.end else "") + flags
     return [head, _short(node.line.text, LINE_CHARS)]
 
 
@@ -95,6 +124,11 @@ def to_dot(scenario: Scenario) -> str:
             attrs.append("shape=box, peripheries=2")
         if node.id == scenario.start:
             attrs.append("penwidth=2")
+        flagged = [f for f in _flags(node) if f in FLAG_COLOURS]
+        if flagged:
+            attrs.append(f'color="{FLAG_COLOURS[flagged[0]]}", penwidth=3')
+        if node.narration:
+            attrs.append('style="rounded,filled,dashed"')
         out.append(f"  {_dot_str(node.id)} [{', '.join(attrs)}];")
     for a, b, lines in _edges(scenario):
         label = "\\n".join(_dot_str(x)[1:-1] for x in lines)
@@ -130,9 +164,15 @@ def to_mermaid(scenario: Scenario) -> str:
         out.append(f'  {ids[a]} -->|"{label}"| {ids[b]}')
     for outcome, colour in OUTCOME_COLOURS.items():
         out.append(f"  classDef {outcome.value} fill:{colour},stroke:#555")
+    for name, colour in FLAG_COLOURS.items():
+        out.append(f"  classDef {name} stroke:{colour},stroke-width:3px")
+    out.append("  classDef narration stroke-dasharray:5 5")
     for node in scenario.nodes:
         if node.end is not None:
             out.append(f"  class {ids[node.id]} {node.end.value}")
+        for f in _flags(node):
+            if f != "vent":
+                out.append(f"  class {ids[node.id]} {f}")
     out.append(f"  style {ids[scenario.start]} stroke-width:3px")
     return "\n".join(out) + "\n"
 

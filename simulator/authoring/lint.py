@@ -118,7 +118,7 @@ def lint(scenario: Scenario, doc: Document, protocol: Protocol) -> list[Diagnost
             why = f"the best score is {b.total:.1f}, below the pass mark {protocol.pass_mark:g}"
         else:
             why = f"the best score, {b.total:.1f}, misses a critical step or breaks the safety rule"
-        warn(("protocol",), "W110", f"no reachable path passes {protocol.id!r}: {why} (via {', '.join(b.choices)})")
+        warn(("protocol",), "W110", f"no reachable path passes {protocol.id!r}: {why} (via {', '.join(b.choices)}){_what_it_lacks(scenario, protocol, b.choices)}")
 
     found += cut_text(doc, Severity.WARNING)
     ignored = set(scenario.lint.ignore)
@@ -158,3 +158,23 @@ def _gaming(scenario: Scenario, protocol: Protocol) -> tuple[Action, float] | No
         if pure.any():
             return action, float(np.nanmax(np.where(pure, batch.total, np.nan)))
     return None
+
+
+def _what_it_lacks(scenario: Scenario, protocol: Protocol, choices) -> str:
+    """What the best path leaves out, step by step, so the trainer knows what to add."""
+    from scoring import score
+
+    from ..policies import parse_choices, play_choices
+
+    result = score(play_choices(scenario, parse_choices(list(choices)), 0).transcript(), protocol).to_dict()
+    missed = [s for s in result["steps"] if not s["performed"] and s.get("applicable", True)]
+    critical = [s for s in missed if s["id"] in result["critical_missed"]]
+    parts = []
+    if critical:
+        parts.append("critical step" + ("s" if len(critical) > 1 else "") + " never done: " + ", ".join(f"{s['id']!r} ({s['title']})" for s in critical))
+    others = [s for s in missed if s not in critical]
+    if others:
+        parts.append("also never done: " + ", ".join(f"{s['id']!r} ({s['title']})" for s in others))
+    if result["safety_broken"]:
+        parts.append("the safety rule was broken")
+    return "; " + "; ".join(parts) if parts else ""

@@ -29,6 +29,7 @@ class Checked:
     scenario: Scenario | None = None
     document: Document | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    sid: str | None = None  # the scenario's id, kept when the scenario itself is let go
 
     @property
     def ok(self) -> bool:
@@ -72,9 +73,17 @@ def check_file(path: str, protocol_ids: set[str] | None = None) -> Checked:
     return Checked(path, "scenario", scenario, doc, sorted(doc.diagnostics))
 
 
-def check_paths(paths: list[str]) -> list[Checked]:
+def check_paths(paths: list[str], keep: bool = True) -> list[Checked]:
+    """Every file checked. With keep=False only the diagnostics and the id stay of each file, so
+    validating many files holds one parsed file at a time (memory flat in the number of files)."""
     ids = set(installed_protocols())
-    checked = [check_file(p, ids) for p in scenario_files(paths)]
+    checked = []
+    for p in scenario_files(paths):
+        c = check_file(p, ids)
+        c.sid = c.scenario.id if c.scenario is not None else None
+        if not keep:
+            c.scenario = c.document = None
+        checked.append(c)
     _clashes(checked)
     return checked
 
@@ -82,23 +91,23 @@ def check_paths(paths: list[str]) -> list[Checked]:
 def _clashes(checked: list[Checked]) -> None:
     """E029 for a scenario whose id another file already holds: among the files checked, or in
     the library (the bundled scenarios and DEFUSE_SCENARIOS)."""
-    from ..library import Library, _id_position, _same_file
+    from ..library import Library, _id_position, _same_file, shown_path
 
     holders: dict[str, list[Path]] = {}
     for sid, files in Library().index().items():
         holders.setdefault(sid, []).extend(files)
     for c in checked:
-        if c.scenario is not None:
-            files = holders.setdefault(c.scenario.id, [])
+        if c.sid is not None:
+            files = holders.setdefault(c.sid, [])
             if not any(_same_file(f, Path(c.path)) for f in files):
                 files.append(Path(c.path))
     for c in checked:
-        if c.scenario is None:
+        if c.sid is None:
             continue
-        others = [f for f in holders[c.scenario.id] if not _same_file(f, Path(c.path))]
+        others = [f for f in holders[c.sid] if not _same_file(f, Path(c.path))]
         if others:
             line, col = _id_position(Path(c.path))
             c.diagnostics.append(
-                Diagnostic(c.path, line, col, "E029", f"scenario id {c.scenario.id!r} is also the id of {', '.join(map(str, others))}: an id belongs to one file; rename one of them")
+                Diagnostic(c.path, line, col, "E029", f"scenario id {c.sid!r} is also the id of {', '.join(map(shown_path, others))}: an id belongs to one file; rename one of them")
             )
             c.diagnostics.sort()

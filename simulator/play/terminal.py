@@ -321,7 +321,7 @@ def _speaker(scenario: Scenario, node) -> str:
 def _pick_by(text: str, items: list, key):
     """The item numbered `text` (1-based), or the one whose id is `text`, else None."""
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # '¹' and '٣' are digits to str.isdigit, not to int()
         n = int(text)
         return items[n - 1] if 1 <= n <= len(items) else None
     return next((x for x in items if key(x) == text), None)

@@ -194,12 +194,20 @@ def explain_route(scenario: Scenario, after: State, option: Option) -> str:
     if option.goto is not None:
         planned, why = option.goto, "fixed goto"
     else:
+        # routes are decided on the anger the reply left (and this turn's actions counted),
+        # which is the part trainers get wrong: say so, with the anger that was used
         routes = option.routes or []
         planned, why = turn.goto, "no route matched"
+        passed_over = []
         for i, r in enumerate(routes, 1):
             if holds(r.when, after.anger, after.performed()):
-                planned, why = r.goto, f"route {i} of {len(routes)}: {describe_condition(r.when)}"
+                cond = describe_condition(r.when) if r.when is not None else "otherwise"
+                planned, why = r.goto, f"route {i} of {len(routes)}: {cond}"
                 break
+            passed_over.append(f"route {i} ({describe_condition(r.when)})")
+        why += f"; decided after the reply, at anger {after.anger:.1f} ({band_of(after.anger).value})"
+        if passed_over:
+            why += "; did not hold: " + ", ".join(passed_over)
     text = f"{turn.node} -> {planned} ({why})"
     if after.outcome == Outcome.CUSTOMER_LEFT and scenario.node(planned).end != Outcome.CUSTOMER_LEFT:
         reason = "anger reached 100" if after.anger >= 100 else "patience ran out"

@@ -87,11 +87,6 @@ class App:
             out.append((self.language_notice, True))
         return out
 
-    def languages(self) -> list[str]:
-        from ..translations import library_languages
-
-        return library_languages(self.library)
-
     def localized(self, entry):
         """The entry's scenario in the chosen language when it has that translation, else as written."""
         from ..translations import NoTranslation, localize

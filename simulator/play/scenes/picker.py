@@ -23,7 +23,10 @@ class Picker(Scene):
         self.typing = not app.trainee
         self.cards: list[Button] = [Button(e.scenario.title, e, hint=str(i + 1) if i < 9 else "") for i, e in enumerate(self.entries)]
         self.rename = Button("Change name", _RENAME)
-        self.languages = [None] + app.languages()  # None: as written
+        from ...translations import languages_of
+
+        self.translations = {e.id: set(languages_of(e.path)) for e in self.entries}
+        self.languages = [None] + sorted(set().union(*self.translations.values()))  # None: as written
         self.language = Button(self._language_label(), _LANGUAGE) if len(self.languages) > 1 else None
         self.focus.set(self.cards + [self.rename] + ([self.language] if self.language else []))
         self.first_row = 0  # rows of cards scrolled away: the focused card is always in view
@@ -164,6 +167,8 @@ class Picker(Scene):
             (f"{_SETTINGS.get(sc.setting.value, sc.setting.value)} · {sc.industry}", COLOURS["edge"], COLOURS["text"]),
             (f"Starts {BAND_WORDS[band].lower()} ({sc.persona.anger:.0f})", BAND_COLOURS[band], COLOURS["bg"]),
         ]
+        if self.app.language and self.app.language in self.translations.get(card.value.id, ()):
+            chips.append((f"In {self.app.language}", COLOURS["accent"], COLOURS["bg"]))
         cx = rect.x + 16
         small = f.get(14)
         for text, bg, fg in chips:
