@@ -18,7 +18,7 @@ from simulator.store import Store, lrs_key
 from playthrough import BY_THE_BOOK, play
 from test_lrs import held, push, ralph, running, scripted  # noqa: F401  (fixtures)
 
-HOSTILE = ["quick_see!", "calm_down"]
+HOSTILE = ["quick_see!", "her_side"]
 
 
 def class_of(path: Path, n: int, same: bool = False) -> dict[str, int]:

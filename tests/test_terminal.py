@@ -486,9 +486,9 @@ def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_li
     term.type(numbers_for(billing, ["quick_see"])[0])  # "I see" while she is still going
     term.expect("(You spoke before Dana Whitfield had finished.)")
     term.expect("(added: interrupt)")
-    term.expect("route: open -> vent_2")
-    term.expect("Dana Whitfield: And")
-    term.type(numbers_for(billing, ["quick_see", "keep_listening"])[1])  # keeping quiet is never cutting in
+    term.expect("route: open -> open (interrupted vent: it starts again)")  # a tape recorder: from the top
+    term.expect("Dana Whitfield: Finally,")
+    term.type(numbers_for(billing, ["quick_see", "breathe_listen"])[1])  # keeping quiet is never cutting in
     term.expect("interrupted: no")
     term.expect("Dana Whitfield: ")
     term.type("q")
@@ -500,7 +500,7 @@ def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_li
     first, second = turns(term.db, s["id"])
     assert (first["choice"], first["interrupted"]) == ("quick_see", 1)
     assert "interrupt" in first["actions"] and "acknowledge" in first["actions"]
-    assert (second["choice"], second["interrupted"]) == ("keep_listening", 0)
+    assert (second["choice"], second["interrupted"]) == ("breathe_listen", 0)
     assert "interrupt" not in second["actions"]
     words = len(billing.node("open").line.text.split())
     assert first["elapsed"] < words * 0.5  # well before the line's end at a word a second

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..customer import ACTION_INDEX, ACTIONS
 from ..diagnostics import DefuseError
-from ..engine import reactor_for
+from ..engine import effective_actions, reactor_for
 from ..model import Condition, Node, Option, Outcome, Scenario
 
 __all__ = ["to_dot", "to_mermaid", "render", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
@@ -67,12 +67,11 @@ def _anger(scenario: Scenario, node: Node, o: Option) -> str:
     first use at this node (said after the customer finished)."""
     if o.anger_delta is not None:
         return f"anger {o.anger_delta:+g} (set)"
-    acts = set(o.actions)
+    step = effective_actions(scenario, node, o, False)  # the engine's own reading (a tape recorder hears "I see" as cutting in)
     chosen = np.zeros(len(ACTIONS), dtype=bool)
-    for a in acts:
+    for a in step.actions:
         chosen[ACTION_INDEX[a]] = True
-    broken = node.line.venting and any(a.value == "interrupt" for a in acts)
-    d = float(reactor_for(scenario).delta(chosen, np.zeros(len(ACTIONS), dtype=np.int64), node.line.venting, node.line.abuse, broken, False))
+    d = float(reactor_for(scenario).delta(chosen, np.zeros(len(ACTIONS), dtype=np.int64), node.line.venting, node.line.abuse, step.vent_broken, step.restarted))
     return f"anger {round(d, 1) + 0.0:+g} first time"
 
 

@@ -174,5 +174,9 @@ tests:                       # scripted playthroughs: `defuse test this.yaml` pl
     choices: [let_them_finish, not_our_fault, shrug, wait_more]
     expect: {outcome: customer_left, passed: false}
 lint:
-  ignore: []                 # lint codes to silence for this scenario, e.g. [W107]
+  # A sketch this small can still be gamed: the answer naming most steps, or the most soothing
+  # one, is always right here (W111). Before you publish, remove W111 from this list and give
+  # trainees tempting wrong answers: a fix rushed in before the cause is known, a promise
+  # that cannot be kept (see docs/authoring.md, W111).
+  ignore: [W111]             # lint codes to silence for this scenario
 """
