@@ -586,3 +586,43 @@ def test_negative_pace_is_a_usage_error(cli):
     with pytest.raises(SystemExit) as e:
         cli("play", "billing_double_charge", "--text", "--pace", "-3")
     assert e.value.code == 2
+
+
+# ---------------------------------------------------------------- answers in the trainee's own words
+
+
+def test_typed_words_pick_an_option_and_are_saved_with_the_turn(tmp_path, billing):
+    db = tmp_path / "s.db"
+    typed = [
+        "take a slow breath and let her finish",  # a paraphrase of breathe_listen
+        "(Keep listening. Let her get it all out.)",  # the exact text
+        "purple monkey dishwasher",  # nonsense: asked again, nothing recorded
+        "I understand why you're upset",  # feel_it
+        "q",
+    ]
+    status, out = _play(_args(db), typed)
+    assert status == 0
+    assert "That is not close enough to any answer. Please type a number from 1 to 4" in out
+    (s,) = sessions(db)
+    rows = turns(db, s["id"])
+    assert [r["choice"] for r in rows] == ["breathe_listen", "keep_listening", "feel_it"]
+    assert [r["words"] for r in rows] == [typed[0], typed[1], typed[3]]
+    assert "You: Having it happen twice" in out  # the option's own text is what was said
+
+
+def test_typed_words_close_to_two_options_show_both_and_a_number_settles_it(tmp_path, billing):
+    db = tmp_path / "s.db"
+    to_cause = numbers_for(billing, ["breathe_listen", "keep_listening", "feel_it", "apologize", "ask_cause"])
+    cause_ids = [o.id for o in available(billing, _played(billing, ["breathe_listen", "keep_listening", "feel_it", "apologize", "ask_cause"]))]
+    pick = str(cause_ids.index("cant_yet") + 1)
+    status, out = _play(_args(db), to_cause + ["refund", pick, "q"])
+    assert status == 0
+    note = out[out.index("That could be either"):]
+    note = " ".join(note.split())
+    assert "We can't refund anything until the billing cycle closes" in note and "I can refund the duplicate today" in note
+    assert "Type the number you mean." in note
+    (s,) = sessions(db)
+    last = turns(db, s["id"])[-1]
+    assert last["choice"] == "cant_yet" and last["words"] == "refund"
+    # a number typed without any words first stores no words
+    assert turns(db, s["id"])[0]["words"] is None

@@ -19,6 +19,7 @@ from ..library import Library, protocol
 from ..model import Option, Scenario
 from ..session import Recorder
 from ..translations import NoTranslation, check_language, library_languages, localize
+from .answers import Verdict, match_answer
 from .text_console import Console, words_per_minute
 from .text_profile import clean_name, remember_name, remembered_name
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
@@ -83,6 +84,9 @@ class TextGame:
         self.language = language  # None: each scenario in the language it is written in
         self.entries: dict = {}  # scenario id -> library entry (where its translations are)
         self.recorder: Recorder | None = None
+        self._typed: Option | None = None  # the option the last typed words clearly matched
+        self._words: str | None = None  # the trainee's own words this turn, if they typed any
+        self._close: tuple[str, ...] = ()  # the two options those words were too close to call between
 
     # ------------------------------------------------------------ the sitting
 
@@ -239,7 +243,7 @@ class TextGame:
             for g in scenario.goals:
                 c.lines(wrap(g, w, "  - "))
         c.lines(wrap(
-            "Answer by typing the number of an option and pressing Enter, at any time. "
+            "Answer by typing the number of an option, or what you would say in your own words, and pressing Enter, at any time. "
             f"Answering before {scenario.persona.name} has finished speaking is cutting in. q leaves.",
             w,
         ))
@@ -272,21 +276,24 @@ class TextGame:
             flags = [f for f in ("venting", "threat", "abuse") if getattr(node.line, f)]
             c.lines(wrap(f"[debug] node {node.id}" + (f"; {', '.join(flags)}" if flags else ""), w))
         c.lines(option_lines(options, c.style, self.debug))
+        self._words = None
+        self._close = ()
         started = c.clock()
         answer, _ = c.reveal(_speaker(scenario, node), node.line.text, self._wpm(scenario), lambda t: self._check(t, options))
         early = answer is not None
         while answer is None:
             text = c.ask(f"Your answer (1-{len(options)}): ")
-            verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}."
+            verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}, or what you would say."
             if verdict is True:
                 answer = text
             else:
                 c.write(verdict)
         if answer.lower() in QUIT:
             raise _Quit
-        option = _pick_by(answer, options, lambda o: o.id)
+        option = _pick_by(answer, options, lambda o: o.id) or self._typed
+        words = self._words if option.id in self._close or option is self._typed else None
         before = rec.state
-        after = rec.choose(option.id, interrupted=early, elapsed=round(c.clock() - started, 3))
+        after = rec.choose(option.id, interrupted=early, elapsed=round(c.clock() - started, 3), words=words)
         turn = after.turns[-1]
         c.lines(wrap(option.text, w, "You: "))
         name = scenario.persona.name
@@ -298,12 +305,31 @@ class TextGame:
             c.lines(debug_lines(scenario, before, after, option, c.style))
 
     def _check(self, text: str, options: list[Option]) -> bool | str:
-        """True when `text` is an answer (an option or q); otherwise a gentle note."""
+        """True when `text` is an answer (an option, q, or words that clearly match one); otherwise a note.
+
+        Words that match one option clearly are taken as that option (kept as the trainee's
+        own words); words close to two options show both, to be picked by number; words
+        near none ask again.
+        """
+        self._typed = None
         if text.lower() in QUIT or _pick_by(text, options, lambda o: o.id) is not None:
             return True
         if text.lower() in _HELP:
-            return f"Type the number of what you want to say or do (1-{len(options)}) and press Enter; q leaves."
-        return f"Please type a number from 1 to {len(options)} (or q to leave)."
+            return self._fold(f"Type the number of what you want to say or do (1-{len(options)}), or say it in your own words, and press Enter; q leaves.")
+        m = match_answer(text, [(o.id, o.text) for o in options])
+        if m.verdict is Verdict.CHOSEN:
+            self._typed = next(o for o in options if o.id == m.option)
+            self._words = text
+            return True
+        if m.verdict is Verdict.CLOSE:
+            self._words, self._close = text, m.candidates
+            numbered = {o.id: i for i, o in enumerate(options, start=1)}
+            pair = " or ".join(f"{numbered[cid]}) {next(o.text for o in options if o.id == cid)}" for cid in m.candidates)
+            return self._fold(f"That could be either {pair}. Type the number you mean.")
+        return self._fold(f"That is not close enough to any answer. Please type a number from 1 to {len(options)}, or put it another way (q to leave).")
+
+    def _fold(self, note: str) -> str:
+        return "\n".join(wrap(note, self.console.style.width))
 
 
 def _ignore_sigint():
