@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -168,16 +169,43 @@ def _work(source, options, offer, control, events) -> None:
 class Listener:
     """An `Ear` over `source` in a worker process. `offer()` new options; `poll()` for events."""
 
-    def __init__(self, source, options: Sequence[tuple[str, str]] = ()):
+    def __init__(self, source, options: Sequence[tuple[str, str]] = (), wake=None):
+        """`wake`, if given, is called (from a helper thread) whenever an event arrives, so an idle window can wake up."""
         ctx = mp.get_context("spawn")
         self._control = ctx.Queue()
-        self._events = ctx.Queue()
+        self._from_worker = ctx.Queue()
+        self._events: queue.Queue = queue.Queue()
+        self._wake = wake
         self.offer_no = 0
         self.notice: str | None = None
         self.ready = False
         self.finished = False  # the worker has stopped (end of a file, no microphone, closed)
-        self._proc = ctx.Process(target=_work, args=(source, list(options), 0, self._control, self._events), daemon=True, name="defuse-listener")
+        self._proc = ctx.Process(target=_work, args=(source, list(options), 0, self._control, self._from_worker), daemon=True, name="defuse-listener")
         self._proc.start()
+        self._pump = threading.Thread(target=self._carry, daemon=True, name="defuse-listener-events")
+        self._pump.start()
+
+    def _carry(self) -> None:
+        """Move events from the worker to this process's queue as they come, and wake the caller."""
+        while True:
+            try:
+                e = self._from_worker.get(timeout=0.5)
+            except queue.Empty:
+                if not self._proc.is_alive() and self._from_worker.empty():
+                    self._events.put(None)  # the worker died without a word
+                    return
+                continue
+            except (EOFError, OSError):
+                self._events.put(None)
+                return
+            self._events.put(e)
+            if self._wake is not None:
+                try:
+                    self._wake()
+                except Exception:  # the window has gone: nothing left to wake
+                    pass
+            if e is None:
+                return
 
     def offer(self, options: Sequence[tuple[str, str]]) -> int:
         """Listen for these options now; returns the number events about them will carry."""
@@ -203,6 +231,14 @@ class Listener:
             else:
                 out.append(e)
 
+    def wait_ready(self, timeout: float = 15.0) -> list:
+        """Block until the worker listens (or has given up); returns the events so far (a notice)."""
+        out, end = [], time.monotonic() + timeout
+        while not (self.ready or self.finished) and time.monotonic() < end:
+            out += self.poll()
+            time.sleep(0.02)
+        return out
+
     def wait(self, timeout: float = 30.0) -> list:
         """Every event until the worker stops (tests and benchmarks with a file source)."""
         out, end = [], time.monotonic() + timeout
@@ -219,4 +255,5 @@ class Listener:
             if self._proc.is_alive():
                 self._proc.terminate()
                 self._proc.join(1.0)
+        self._pump.join(2.0)
         self.finished = True

@@ -68,7 +68,7 @@ class SamplesSource:
     """Audio already in memory (16 kHz int16), played out from `origin` on; `realtime` paces it."""
 
     samples: tuple | np.ndarray
-    origin: float = 0.0
+    origin: float | None = 0.0  # None: now (time.monotonic() when the first frame is read)
     realtime: bool = False
 
     def open(self) -> "_Stream":
@@ -80,23 +80,27 @@ class WavSource:
     """A WAV file heard as if spoken into the microphone from `origin` on (tests, benchmarks)."""
 
     path: str
-    origin: float = 0.0
-    realtime: bool = False  # pace the frames at the speed of speech (a live demo); tests run flat out
+    origin: float | None = 0.0  # None: now (time.monotonic() when the first frame is read), as a microphone
+    realtime: bool = False  # pace the frames at the speed of speech; tests of the decoder run flat out
 
     def open(self) -> "_Stream":
         return _Stream(iter(_frames(read_wav(self.path))), self.origin, self.realtime)
 
 
 class _Stream:
-    def __init__(self, frames: Iterator[bytes], origin: float, realtime: bool):
+    def __init__(self, frames: Iterator[bytes], origin: float | None, realtime: bool):
         self._frames = frames
         self.origin = origin
         self.realtime = realtime
         self.position = 0  # frames read
-        self._t0 = time.monotonic()
+        self._t0 = 0.0
 
     def read(self, timeout: float = 0.1) -> tuple[float, bytes] | None:
         """The next frame and the time it starts; None at the end of the file."""
+        if self.position == 0:
+            self._t0 = time.monotonic()
+            if self.origin is None:
+                self.origin = self._t0
         frame = next(self._frames, None)
         if frame is None:
             return None
