@@ -213,3 +213,11 @@ def test_with_no_microphone_there_is_one_notice_and_no_crash(monkeypatch):
     notices = [e for e in events if isinstance(e, Notice)]
     assert len(notices) == 1 and notices[0].text.startswith("Spoken answers are off: ")
     assert listener.finished and listener.notice == notices[0].text
+
+
+@needs_espeak
+def test_speech_before_any_options_are_offered_is_heard_as_nothing(tmp_path):
+    ear = Ear()
+    ear.use([], 0)
+    events = hear(ear, speech(tmp_path, "I'll refund one of the payments."), [])
+    assert [type(e).__name__ for e in events] == ["Onset", "Heard"] and events[1].option is None

@@ -661,12 +661,17 @@ def test_an_answer_said_over_the_customers_line_is_taken_as_an_interruption_with
 
     def quit_after_one_turn():
         end = time.monotonic() + 60
-        while time.monotonic() < end:
-            if db.exists() and sessions(db) and turns(db, sessions(db)[0]["id"]):
-                break
-            time.sleep(0.1)
-        os.write(write_fd, b"q\n")
-        os.close(write_fd)
+        try:
+            while time.monotonic() < end:
+                try:
+                    if db.exists() and sessions(db) and turns(db, sessions(db)[0]["id"]):
+                        break
+                except sqlite3.Error:  # the store is still being created
+                    pass
+                time.sleep(0.1)
+        finally:
+            os.write(write_fd, b"q\n")
+            os.close(write_fd)
 
     helper = threading.Thread(target=quit_after_one_turn, daemon=True)
     helper.start()

@@ -40,7 +40,7 @@ class Recogniser:
         # no bestpath lattice: its posterior would judge confidence, but it costs seconds at
         # the end of a long answer, exactly when the trainee is waiting
         self._dec = Decoder(samprate=16000, lm=None, loglevel="FATAL", bestpath=False)
-        self._options: tuple[tuple[str, str], ...] = ()
+        self._options: tuple[tuple[str, str], ...] | None = None  # none yet: the first use() always sets a grammar
         self._grammars: dict[tuple, str] = {}
         self._live = False
         self._cmn = ""
@@ -81,12 +81,12 @@ class Recogniser:
 
     def complete(self, words: Sequence[str]) -> bool:
         """Whether these words are a whole option or a number: nothing more is coming."""
-        said = interpret(words, self._options, self.known)
+        said = interpret(words, self._options or (), self.known)
         if said.verdict is not Verdict.CHOSEN:
             return False
         from .grammar import words_of
 
-        full = dict((oid, words_of(t, self.known)) for oid, t in self._options).get(said.option, [])
+        full = dict((oid, words_of(t, self.known)) for oid, t in self._options or ()).get(said.option, [])
         # a number, or all of the option bar its last word (the recogniser often has not
         # settled the final word when the pause starts); a pause between two sentences of
         # one option must not end it
@@ -109,7 +109,7 @@ class Recogniser:
         confidence = min(1.0, spoken / frames)
         if len(words) >= _LONG:
             confidence = max(confidence, 0.6)
-        said = interpret(words, self._options, self.known)
+        said = interpret(words, self._options or (), self.known)
         if said.verdict is Verdict.CHOSEN and confidence < CONFIDENT:
             return Result(Verdict.NONE, None, (), " ".join(words), confidence, seconds)
         return Result(said.verdict, said.option, said.candidates, " ".join(words), confidence, seconds)
