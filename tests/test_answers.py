@@ -91,19 +91,21 @@ def test_the_trainees_own_words_are_stored_with_the_turn_and_change_nothing_else
 
 
 def test_reports_show_the_trainees_own_words_next_to_what_was_said(tmp_path, billing):
+    from scoring.reports.classview import build
     from scoring.reports.html import render_html
     from scoring.reports.jsonreport import session_doc
     from scoring.reports.rows import judged
 
     with Store(tmp_path / "s.db") as store:
-        rec = Recorder(billing, protocol(billing.protocol), trainee="Amira", store=store)
+        rec = Recorder(billing, protocol(billing.protocol), trainee="Amira", store=store, mode="window")
         rec.choose("breathe_listen", words="let her <b>finish</b>")
-        rec.choose("keep_listening")
-        rec.finish()
+        for cid in ("keep_listening", "paraphrase", "apologize", "ask_cause", "found_it", "confirm", "process", "follow_up", "log_it", "think_back"):
+            rec.choose(cid)  # to the end: the HTML report details finished sessions
+        assert rec.finished
         items = list(judged(store.find(), protocol))
-    page = render_html(items, generated="2026-01-01T00:00:00Z", filters={})
+        page = "".join(render_html(build(store, protocol), generated="2026-01-01T00:00:00Z", filters={}))
     assert page.count("in their own words") == 1  # only the worded turn
     assert "(in their own words: “let her &lt;b&gt;finish&lt;/b&gt;”)" in page and "<b>finish" not in page
     doc = session_doc(items[0])
-    assert [t["words"] for t in doc["turns"]] == ["let her <b>finish</b>", None]
+    assert [t["words"] for t in doc["turns"]] == ["let her <b>finish</b>"] + [None] * 10
     assert doc["turns"][0]["said"] == billing.node("open").options[0].text
