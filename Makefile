@@ -31,7 +31,7 @@ test: sysdeps $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

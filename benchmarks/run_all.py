@@ -1,4 +1,5 @@
-"""`make bench`: run every benchmarks/bench_*.py and print one table.
+"""`make bench`: run every benchmarks/bench_*.py and print one table (`make bench BENCH_ARGS=--quick`:
+scripts that accept `--quick` measure a smaller sample).
 
 Each script prints one JSON object per line on stdout:
   {"figure": "...", "value": 1.23, "unit": "s", "peer": "name or null", "ratio": 4.5 or null, "note": "..."}
@@ -19,8 +20,9 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     rows = []
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
+    quick = ["--quick"] if "--quick" in sys.argv[1:] else []  # scripts that know it take a smaller sample
     for script in sorted(HERE.glob("bench_*.py")):
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=HERE.parent)
+        proc = subprocess.run([sys.executable, str(script), *quick], capture_output=True, text=True, env=env, cwd=HERE.parent)
         if proc.returncode != 0:
             rows.append({"figure": script.stem, "value": None, "unit": "", "note": "FAILED: " + proc.stderr.strip().splitlines()[-1:][0] if proc.stderr.strip() else "FAILED"})
             continue

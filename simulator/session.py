@@ -5,6 +5,8 @@ commits each turn as it happens and scores the same way.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from scoring import Score, score
 from scoring.protocol import Protocol
 
@@ -71,9 +73,17 @@ class Recorder:
     def finished(self) -> bool:
         return self.state.finished
 
-    def choose(self, option_id: str, *, interrupted: bool = False, elapsed: float | None = None) -> State:
-        """Take a choice (raises IllegalChoice and records nothing if it is not allowed)."""
-        self.state = choose(self.scenario, self.state, option_id, interrupted=interrupted, elapsed=elapsed)
+    def choose(self, option_id: str, *, interrupted: bool = False, elapsed: float | None = None, words: str | None = None) -> State:
+        """Take a choice (raises IllegalChoice and records nothing if it is not allowed).
+
+        `words` are the trainee's own words (typed or spoken) that picked the option; they
+        are kept with the turn and never change what the choice counts as.
+        """
+        state = choose(self.scenario, self.state, option_id, interrupted=interrupted, elapsed=elapsed)
+        if words is not None and words.strip():
+            turn = replace(state.turns[-1], words=words.strip())
+            state = replace(state, turns=state.turns[:-1] + (turn,))
+        self.state = state
         if self.store is not None and self.session_id is not None:
             self.store.add_turn(self.session_id, self.state.turns[-1])
         if self.state.finished:

@@ -13,6 +13,8 @@ import struct
 import subprocess
 import sys
 import termios
+import shutil
+import wave
 import time
 from argparse import Namespace
 from pathlib import Path
@@ -587,3 +589,117 @@ def test_negative_pace_is_a_usage_error(cli):
     with pytest.raises(SystemExit) as e:
         cli("play", "billing_double_charge", "--text", "--pace", "-3")
     assert e.value.code == 2
+
+
+# ---------------------------------------------------------------- answers in the trainee's own words
+
+
+def test_typed_words_pick_an_option_and_are_saved_with_the_turn(tmp_path, billing):
+    db = tmp_path / "s.db"
+    typed = [
+        "take a slow breath and let her finish",  # a paraphrase of breathe_listen
+        "(Keep listening. Let her get it all out.)",  # the exact text
+        "purple monkey dishwasher",  # nonsense: asked again, nothing recorded
+        "I understand why you're upset",  # feel_it
+        "q",
+    ]
+    status, out = _play(_args(db), typed)
+    assert status == 0
+    assert "That is not close enough to any answer. Please type a number from 1 to 4" in out
+    (s,) = sessions(db)
+    rows = turns(db, s["id"])
+    assert [r["choice"] for r in rows] == ["breathe_listen", "keep_listening", "feel_it"]
+    assert [r["words"] for r in rows] == [typed[0], typed[1], typed[3]]
+    assert "You: Having it happen twice" in out  # the option's own text is what was said
+
+
+def test_typed_words_close_to_two_options_show_both_and_a_number_settles_it(tmp_path, billing):
+    db = tmp_path / "s.db"
+    to_cause = numbers_for(billing, ["breathe_listen", "keep_listening", "feel_it", "apologize", "ask_cause"])
+    cause_ids = [o.id for o in available(billing, _played(billing, ["breathe_listen", "keep_listening", "feel_it", "apologize", "ask_cause"]))]
+    pick = str(cause_ids.index("cant_yet") + 1)
+    status, out = _play(_args(db), to_cause + ["refund", pick, "q"])
+    assert status == 0
+    note = out[out.index("That could be either"):]
+    note = " ".join(note.split())
+    assert "We can't refund anything until the billing cycle closes" in note and "I can refund the duplicate today" in note
+    assert "Type the number you mean." in note
+    (s,) = sessions(db)
+    last = turns(db, s["id"])[-1]
+    assert last["choice"] == "cant_yet" and last["words"] == "refund"
+    # a number typed without any words first stores no words
+    assert turns(db, s["id"])[0]["words"] is None
+
+
+# ---------------------------------------------------------------- spoken answers (a WAV file as the microphone)
+
+
+def _speak(path: Path, text: str, lead: float) -> None:
+    import numpy as np
+
+    from simulator.play.listening.source import RATE, read_wav
+
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(path), text], check=True)
+    said = read_wav(path)
+    audio = np.concatenate([np.zeros(int(lead * RATE), np.int16), said, np.zeros(RATE, np.int16)])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(audio.astype("<i2").tobytes())
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (tools/sysdeps.sh installs it as root): no speech to test with")
+def test_an_answer_said_over_the_customers_line_is_taken_as_an_interruption_with_its_words(tmp_path, billing):
+    import threading
+
+    from simulator.play.listening.source import WavSource
+
+    db = tmp_path / "s.db"
+    wav = tmp_path / "said.wav"
+    _speak(wav, "option three", lead=1.0)  # said one second into the customer's first line
+    read_fd, write_fd = os.pipe()  # the keyboard: quiet until the spoken answer is in, then q
+
+    def quit_after_one_turn():
+        end = time.monotonic() + 60
+        try:
+            while time.monotonic() < end:
+                try:
+                    if db.exists() and sessions(db) and turns(db, sessions(db)[0]["id"]):
+                        break
+                except sqlite3.Error:  # the store is still being created
+                    pass
+                time.sleep(0.1)
+        finally:
+            os.write(write_fd, b"q\n")
+            os.close(write_fd)
+
+    helper = threading.Thread(target=quit_after_one_turn, daemon=True)
+    helper.start()
+    out = io.StringIO()
+    # 300 words a minute: the first line takes about eight seconds to appear
+    status = play(_args(db, pace=300.0), Console(LineReader(read_fd), out, Style()), source=WavSource(str(wav), origin=None, realtime=True))
+    helper.join(5)
+    os.close(read_fd)
+    text = out.getvalue()
+    assert status == 0, text
+    assert "Listening: say an answer" in text and "(heard: \u201coption three\u201d)" in text
+    (s,) = sessions(db)
+    (t,) = turns(db, s["id"])
+    third = [o.id for o in available(billing, start(billing))][2]
+    assert t["choice"] == third and t["words"] == "option three"
+    assert t["interrupted"] == 1 and 0.7 <= t["elapsed"] <= 1.6  # from when the trainee began, not when it was recognised
+
+
+def test_voice_answers_with_no_microphone_say_so_once_and_typing_still_works(tmp_path, billing):
+    from simulator.play.listening.source import MicrophoneSource
+
+    db = tmp_path / "s.db"
+    typed = numbers_for(billing, ["breathe_listen"]) + ["q"]
+    out = io.StringIO()
+    status = play(_args(db), Console(LineReader(_pipe_with("".join(t + "\n" for t in typed))), out, Style()), source=MicrophoneSource("no such device here"))
+    text = out.getvalue()
+    assert status == 0
+    assert text.count("Spoken answers are off: ") == 1 and "Type your answers instead." in text
+    (s,) = sessions(db)
+    assert [r["choice"] for r in turns(db, s["id"])] == ["breathe_listen"]

@@ -93,7 +93,7 @@ def _session_view(j: Judged) -> dict:
         "chart": _markup(anger_svg(curve)),
         "steps": steps,
         "feedback": [f["message"] for f in sc["feedback"]],
-        "turns": [{"text": t.text, "said": t.said, "interrupted": t.interrupted, "anger_before": t.anger_before, "anger_after": t.anger_after} for t in s.turns],
+        "turns": [{"text": t.text, "said": t.said, "words": t.words, "interrupted": t.interrupted, "anger_before": t.anger_before, "anger_after": t.anger_after} for t in s.turns],
     }
 
 

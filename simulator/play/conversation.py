@@ -144,16 +144,20 @@ class Conversation:
 
     # -- choosing
 
-    def choose(self, option_id: str, now: float) -> State:
+    def choose(self, option_id: str, now: float, *, words: str | None = None, spoke_at: float | None = None) -> State:
         """Pass the trainee's choice to the engine, as an interruption if the customer is still talking.
 
         The engine itself exempts `listen` options, so the timing alone decides here.
+        A spoken answer gives `spoke_at`, when the trainee began to speak: that, not the
+        moment the words were recognised, decides whether they cut in. `words` are the
+        trainee's own (typed or recognised), kept with the turn.
         Raises IllegalChoice (and changes nothing) for an option that is not offered.
         """
         node = self.node
-        cut_in = self.speaking(now)
-        heard = self.caption(now)
-        state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(now), 3))
+        began = now if spoke_at is None else min(now, spoke_at)
+        cut_in = self.speaking(began)
+        heard = self.caption(began)
+        state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(began), 3), words=words)
         turn = state.turns[-1]
         who = "narration" if node.narration else "customer"
         cut_short = turn.interrupted and heard != node.line.text

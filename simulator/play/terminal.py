@@ -19,6 +19,7 @@ from ..library import Library, protocol
 from ..model import Option, Scenario
 from ..session import Recorder, fresh_seed
 from ..translations import NoTranslation, check_language, library_languages, localize
+from .answers import Verdict, match_answer
 from .text_console import Console, words_per_minute
 from .text_profile import clean_name, remember_name, remembered_name
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
@@ -37,8 +38,11 @@ def run(args) -> int:
     return play(args)
 
 
-def play(args, console: Console | None = None) -> int:
-    """Play as the arguments say, on `console` (default: this terminal); returns the exit status."""
+def play(args, console: Console | None = None, source=None) -> int:
+    """Play as the arguments say, on `console` (default: this terminal); returns the exit status.
+
+    `source` is where spoken answers come from (default, with --voice-answers: the microphone).
+    """
     library = library_from(args)
     chosen = protocol(args.protocol) if args.protocol else None  # an unknown id fails before anything starts
     language = getattr(args, "lang", None)
@@ -59,6 +63,7 @@ def play(args, console: Console | None = None) -> int:
             debug=args.debug,
             pace=getattr(args, "pace", None),
             language=language,
+            source=source if source is not None else _microphone(args),
         )
         if entry is not None:
             game.entries[entry.scenario.id] = entry
@@ -71,7 +76,7 @@ def play(args, console: Console | None = None) -> int:
 class TextGame:
     """One terminal sitting: the name, the picker, sessions, debriefs, retries."""
 
-    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=None, debug=False, pace=None, language=None):
+    def __init__(self, console: Console, library: Library, store, *, trainee=None, protocol=None, seed=None, debug=False, pace=None, language=None, source=None):
         self.console = console
         self.library = library
         self.store = store
@@ -83,11 +88,39 @@ class TextGame:
         self.language = language  # None: each scenario in the language it is written in
         self.entries: dict = {}  # scenario id -> library entry (where its translations are)
         self.recorder: Recorder | None = None
+        self._typed: Option | None = None  # the option the last typed words clearly matched
+        self._words: str | None = None  # the trainee's own words this turn, if they typed any
+        self._close: tuple[str, ...] = ()  # the two options those words were too close to call between
+        self.source = source  # spoken answers: where the voice comes from (None: typed only)
+        self.voice = None  # the Listener, while a sitting runs
+        self._offer = 0  # the options the listener is hearing answers to
+        self._options: list[Option] = []
+        self._onset: float | None = None  # when the trainee began speaking this turn (console clock)
+        self._spoken: str | None = None  # the option the trainee's voice picked this turn
 
     # ------------------------------------------------------------ the sitting
 
     def main(self, scenario: Scenario | None) -> int:
         try:
+            return self._sitting(scenario)
+        finally:
+            if self.voice is not None:
+                self.voice.close()
+                self.console.reader.also = None
+
+    def _sitting(self, scenario: Scenario | None) -> int:
+        try:
+            if self.source is not None and self.voice is None:
+                from .listening.listener import Listener
+
+                self.voice = Listener(self.source)
+                self.console.write("Starting the microphone for spoken answers...")
+                self.voice.wait_ready(15.0)
+                self.console.reader.also = self._hear
+                if self.voice.notice is not None:
+                    self.console.write(self._fold(self.voice.notice + " Type your answers instead."))
+                elif self.voice.ready:
+                    self.console.write("Listening: say an answer (all of it, its start, or its number) or type it.")
             if self.trainee is None:
                 self.trainee = self._ask_name()
             while True:
@@ -239,7 +272,7 @@ class TextGame:
             for g in scenario.goals:
                 c.lines(wrap(g, w, "  - "))
         c.lines(wrap(
-            "Answer by typing the number of an option and pressing Enter, at any time. "
+            "Answer by typing the number of an option, or what you would say in your own words, and pressing Enter, at any time. "
             f"Answering before {scenario.persona.name} has finished speaking is cutting in. q leaves.",
             w,
         ))
@@ -272,21 +305,33 @@ class TextGame:
             flags = [f for f in ("venting", "threat", "abuse") if getattr(node.line, f)]
             c.lines(wrap(f"[debug] node {node.id}" + (f"; {', '.join(flags)}" if flags else ""), w))
         c.lines(option_lines(options, c.style, self.debug))
+        self._words = None
+        self._close = ()
+        self._listen_to(options)
         started = c.clock()
-        answer, _ = c.reveal(_speaker(scenario, node), node.line.text, self._wpm(scenario), lambda t: self._check(t, options))
+        answer, took = c.reveal(_speaker(scenario, node), node.line.text, self._wpm(scenario), lambda t: self._check(t, options))
         early = answer is not None
+        line_ended = None if early else started + took
         while answer is None:
             text = c.ask(f"Your answer (1-{len(options)}): ")
-            verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}."
+            verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}, or what you would say."
             if verdict is True:
                 answer = text
             else:
                 c.write(verdict)
         if answer.lower() in QUIT:
             raise _Quit
-        option = _pick_by(answer, options, lambda o: o.id)
+        option = _pick_by(answer, options, lambda o: o.id) or self._typed
+        words = self._words if option.id in self._close or option is self._typed else None
+        answered = c.clock()
+        if option.id == self._spoken and self._onset is not None:
+            # a spoken answer cut in if the trainee began before the line ended, however
+            # long the words then took to recognise
+            answered = max(started, min(answered, self._onset))
+            early = early or (line_ended is not None and self._onset < line_ended)
         before = rec.state
-        after = rec.choose(option.id, interrupted=early, elapsed=round(c.clock() - started, 3))
+        after = rec.choose(option.id, interrupted=early, elapsed=round(answered - started, 3), words=words)
+        self._options = []  # nothing is listened for until the next turn's options are up
         turn = after.turns[-1]
         c.lines(wrap(option.text, w, "You: "))
         name = scenario.persona.name
@@ -298,12 +343,94 @@ class TextGame:
             c.lines(debug_lines(scenario, before, after, option, c.style))
 
     def _check(self, text: str, options: list[Option]) -> bool | str:
-        """True when `text` is an answer (an option or q); otherwise a gentle note."""
+        """True when `text` is an answer (an option, q, or words that clearly match one); otherwise a note.
+
+        Words that match one option clearly are taken as that option (kept as the trainee's
+        own words); words close to two options show both, to be picked by number; words
+        near none ask again.
+        """
+        self._typed = None
         if text.lower() in QUIT or _pick_by(text, options, lambda o: o.id) is not None:
             return True
         if text.lower() in _HELP:
-            return f"Type the number of what you want to say or do (1-{len(options)}) and press Enter; q leaves."
-        return f"Please type a number from 1 to {len(options)} (or q to leave)."
+            return self._fold(f"Type the number of what you want to say or do (1-{len(options)}), or say it in your own words, and press Enter; q leaves.")
+        m = match_answer(text, [(o.id, o.text) for o in options])
+        if m.verdict is Verdict.CHOSEN:
+            self._typed = next(o for o in options if o.id == m.option)
+            self._words = text
+            return True
+        if m.verdict is Verdict.CLOSE:
+            self._words, self._close = text, m.candidates
+            numbered = {o.id: i for i, o in enumerate(options, start=1)}
+            pair = " or ".join(f"{numbered[cid]}) {next(o.text for o in options if o.id == cid)}" for cid in m.candidates)
+            return self._fold(f"That could be either {pair}. Type the number you mean.")
+        return self._fold(f"That is not close enough to any answer. Please type a number from 1 to {len(options)}, or put it another way (q to leave).")
+
+    # ------------------------------------------------------------ spoken answers
+
+    def _listen_to(self, options: list[Option]) -> None:
+        self._options = options
+        self._onset = None
+        self._spoken = None
+        if self.voice is not None and not self.voice.finished:
+            self._offer = self.voice.offer([(o.id, o.text) for o in options])
+
+    def _hear(self) -> str | None:
+        """What the microphone said since the last look, as a typed line (the option's number), or None."""
+        from .answers import Verdict
+        from .listening.listener import Heard, Notice, Onset
+
+        if self.voice is None:
+            return None
+        line = None
+        for e in self.voice.poll():
+            if isinstance(e, Notice):
+                self.console.write("")
+                self.console.write(self._fold(e.text + " Type your answers instead."))
+            elif getattr(e, "offer", None) != self._offer or not self._options:
+                continue  # an answer to options no longer on screen
+            elif isinstance(e, Onset):
+                if self._onset is None:
+                    self._onset = e.at
+            elif isinstance(e, Heard) and line is None:
+                numbered = {o.id: i for i, o in enumerate(self._options, start=1)}
+                r = e.result
+                if r.verdict is Verdict.CHOSEN and r.option in numbered:
+                    self.console.write("")
+                    self.console.write(self._fold(f"(heard: \u201c{r.words}\u201d)"))
+                    self._spoken, self._words, self._close = r.option, r.words, (r.option,)
+                    line = str(numbered[r.option])
+                elif r.verdict is Verdict.CLOSE:
+                    self._words, self._close = r.words, r.candidates
+                    pair = " or ".join(f"{numbered[cid]}) {next(o.text for o in self._options if o.id == cid)}" for cid in r.candidates if cid in numbered)
+                    self.console.write("")
+                    self.console.write(self._fold(f"(heard: \u201c{r.words}\u201d) That could be either {pair}. Say or type the number you mean."))
+                else:
+                    self.console.write("")
+                    self.console.write(self._fold("Sorry, I did not catch that. Say it again, or type the number."))
+        return line
+
+    def _fold(self, note: str) -> str:
+        return "\n".join(wrap(note, self.console.style.width))
+
+
+def _microphone(args, force: bool = False):
+    """The microphone as the source of spoken answers, if --voice-answers asked for them (or `force`)."""
+    if not (force or getattr(args, "voice_answers", False)):
+        return None
+    from .listening.source import MicrophoneSource
+    from .prefs import load_prefs, save_prefs
+
+    if getattr(args, "microphone", None):
+        save_prefs(microphone=args.microphone)
+    return MicrophoneSource(_device(getattr(args, "microphone", None) or load_prefs().get("microphone")))
+
+
+def _device(name):
+    """A device given as a number is PortAudio's index; anything else is (part of) its name."""
+    if isinstance(name, str) and name.strip().isdigit():
+        return int(name)
+    return name or None
 
 
 def _ignore_sigint():

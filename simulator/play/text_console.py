@@ -21,6 +21,7 @@ from .text_view import Style
 __all__ = ["LineReader", "Console", "words_per_minute", "word_delays", "PACE_ENV"]
 
 PACE_ENV = "DEFUSE_TEXT_WPM"
+_ALSO_EVERY = 0.05  # seconds between looks at the other answer source while the keyboard is quiet
 
 # A full stop is a breath; a comma a shorter one. Measured in words of the same pace.
 _PAUSE_AFTER = ((re.compile(r"[.!?…]+[\"')\]]*$"), 1.0), (re.compile(r"[,;:\-–—]+[\"')\]]*$"), 0.4))
@@ -70,6 +71,9 @@ class LineReader:
             self.echoes = os.isatty(fd)
         except OSError:
             self.echoes = False
+        # Another source of answer lines, asked while waiting for the keyboard (spoken
+        # answers): returns a line to treat as typed, or None.
+        self.also: Callable[[], str | None] | None = None
 
     def _take(self) -> str | None:
         if b"\n" in self._buf:
@@ -101,8 +105,15 @@ class LineReader:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.also is not None:
+                wait = _ALSO_EVERY if wait is None else min(wait, _ALSO_EVERY)
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
+                spoken = self.also() if self.also is not None else None
+                if spoken is not None:
+                    return spoken
+                if deadline is None or time.monotonic() < deadline:
+                    continue
                 return None
             try:
                 chunk = os.read(self.fd, 4096)

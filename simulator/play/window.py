@@ -58,6 +58,12 @@ class App:
         if self.speaker is not None:
             self.speaker.warm_up()  # start the engine while the trainee reads the picker
         self._pygame = pygame
+        # spoken answers (--voice-answers, F2): the listener starts once, the first time they are on
+        self.t0 = time.monotonic()  # the app clock's zero on the monotonic clock (microphone times)
+        self.listener = None
+        self.voice_on = False
+        if getattr(args, "voice_answers", False) and not autoplaying:
+            self.toggle_voice()
 
     # -- shared lookups
 
@@ -85,6 +91,10 @@ class App:
             out.append((self.playback.notice, True))
         if self.language_notice:
             out.append((self.language_notice, True))
+        if self.listener is not None and self.listener.notice:
+            out.append((self.listener.notice, True))
+        elif self.voice_on:
+            out.append(("Listening for spoken answers (F2 stops)" if self.listener.ready else "Starting the microphone…", False))
         return out
 
     def localized(self, entry):
@@ -100,6 +110,31 @@ class App:
             self.language_notice = f"{entry.scenario.title} has no {self.language} translation: it is played as written."
             return entry.scenario, None
         return done.scenario, self.language
+
+    def toggle_voice(self, source=None) -> None:
+        """F2: spoken answers on or off. With no microphone they stay off, and the notice says why."""
+        if self.listener is not None and self.listener.notice:
+            self.voice_on = False
+            return
+        if self.listener is None:
+            from .listening.listener import Listener
+
+            pygame = self._pygame
+            wake = lambda: pygame.event.post(pygame.event.Event(pygame.USEREVENT, listener=True))  # noqa: E731
+            self.listener = Listener(source if source is not None else self._microphone(), wake=wake)
+            answering = getattr(self.scene, "answering", None)
+            if answering is not None:  # a session is on: listen for its options now
+                answering.reset(self.scene.conversation.options)
+        self.voice_on = not self.voice_on
+
+    def _microphone(self):
+        from .terminal import _microphone
+
+        return _microphone(self.args, force=True)
+
+    def clock_from(self, monotonic: float) -> float:
+        """A microphone time on the app clock."""
+        return monotonic - self.t0
 
     def set_trainee(self, name: str) -> None:
         from .prefs import save_prefs
@@ -156,6 +191,8 @@ class App:
         self.fonts = self.fonts.resized(self.fonts.scale + 0.1 * step)
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
         if self.speaker is not None:
             self.speaker.close()
         if self.playback is not None:
@@ -212,7 +249,7 @@ def _loop(pygame, app: App, surface) -> None:
     from .widgets import Quit, TextSize, read_input
 
     clock = pygame.time.Clock()
-    t0 = time.monotonic()
+    t0 = app.t0 = time.monotonic()
     dirty = True
     was_moving = False
     while app.running:

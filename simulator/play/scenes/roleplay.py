@@ -11,7 +11,8 @@ from ..conversation import Conversation
 from ..portrait import draw_portrait, look_for
 from ..speech import wav_duration
 from ..theme import COLOURS, clip_lines, fit, wrap
-from ..widgets import Back, Button, Move, Pick, draw_lines, draw_meter, panel
+from ..widgets import Activate, Back, Button, Move, Pick, Typed, draw_lines, draw_meter, panel
+from .answering import Answering
 from .base import Scene
 
 __all__ = ["RolePlay"]
@@ -31,6 +32,7 @@ class RolePlay(Scene):
         self.waiting_for: str | None = None  # the speech key of the line waiting for its WAV
         self.shown_at = app.now
         self.talk_phase = 0.0
+        self.answering = Answering(self)  # typed and spoken answers in the trainee's own words
         if app.speaker is not None:
             app.speaker.prefetch(self.conversation.speech_jobs())
         self._voice_line()
@@ -72,16 +74,36 @@ class RolePlay(Scene):
         else:
             buttons = [Button(o.text, o.id, hint=str(i + 1) if i < 9 else "") for i, o in enumerate(conv.options)]
         self.focus.set(buttons, keep=False)
+        self.answering.reset([] if conv.finished else conv.options)
 
     def choose(self, option_id: str) -> None:
         """Take the trainee's choice now; the next line is drawn on the very next frame."""
         if self.app.playback is not None:
             self.app.playback.stop()
-        self.conversation.choose(option_id, self.app.now)
+        ans = self.answering
+        self.conversation.choose(option_id, self.app.now, words=ans.words_for(option_id), spoke_at=ans.spoke_at(option_id))
         self._voice_line()
         self._rebuild()
 
+    def handle_event(self, event) -> None:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_F2:
+            self.app.toggle_voice()
+        elif event.type == pygame.TEXTINPUT and not self.typing and event.text.isalpha() and not self.conversation.finished:
+            self.answering.start(event.text)  # a letter opens the answer line; numbers still pick
+        else:
+            super().handle_event(event)
+
     def handle(self, action) -> None:
+        if self.typing:
+            if isinstance(action, Typed):
+                self.answering.type(action.text)
+            elif isinstance(action, Activate):
+                self.answering.submit()
+            elif isinstance(action, Back):
+                self.answering.stop()
+            else:
+                super().handle(action)
+            return
         if isinstance(action, Back):
             self.app.leave_session()
         elif isinstance(action, Pick):
@@ -110,6 +132,7 @@ class RolePlay(Scene):
         self.talk_phase += dt
         if self.app.speaker is not None:
             self._wait_for_voice(self.app.speaker.poll())
+        self.answering.hear()
 
     # -- drawing
 
@@ -137,7 +160,14 @@ class RolePlay(Scene):
         right = pygame.Rect(left.right + m, top, W - left.right - 2 * m, bottom - top)
         self._draw_customer(surface, left)
         self._draw_talk(surface, right)
-        self.draw_status(surface, "1-9 answer · Tab/arrows move · Enter select · Esc leave · Ctrl +/- text")
+        self.draw_status(surface, "1-9 answer · type to answer in your words · F2 voice · Esc leave · Ctrl +/- text")
+
+    def _answer_line(self) -> str:
+        """The line under "Your answer": what is being typed, or the last note about an answer."""
+        ans = self.answering
+        if self.typing:
+            return f"In your words: {ans.draft}▏  (Enter answers · Esc cancels)"
+        return ans.note
 
     def _draw_customer(self, surface, rect: pygame.Rect) -> None:
         f, conv = self.app.fonts, self.conversation
@@ -193,6 +223,7 @@ class RolePlay(Scene):
             lines = wrap(conv.node.line.text, cap_font, rect.w - 40)
             cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
             need = cap_h + 18 + f.get(16, bold=True).get_linesize() + 6
+            need += f.get(15).get_linesize() + 6 if self._answer_line() else 0
             need += sum(b.height_for(f, rect.w, opt_size) + 10 for b in self.focus.buttons)
             if need <= rect.h:
                 break
@@ -229,6 +260,10 @@ class RolePlay(Scene):
         y = cap.bottom + 18
         label = "Your answer" if not conv.finished else "Finished"
         y = draw_lines(surface, [label], f.get(16, bold=True), COLOURS["muted"], rect.x, y) + 6
+        line = self._answer_line()
+        if line:
+            font = f.get(15)
+            y = draw_lines(surface, [fit(line, font, rect.w)], font, COLOURS["focus"] if self.typing else COLOURS["text"], rect.x, y) + 6
         for b in self.focus.buttons:
             h = b.height_for(f, rect.w, opt_size)
             b.rect = pygame.Rect(rect.x, y, rect.w, h)
