@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from simulator.actions import Action
 from simulator.loader import Document, load_with
-from simulator.model import ID_PATTERN, Outcome
+from simulator.model import ID_PATTERN, Outcome, derived_value
 
 __all__ = ["Protocol", "ProtocolStep", "ConductRule", "SafetyRule", "AbsorbedAbuse", "Ending", "Fact", "Source", "Weights", "load_protocol", "DEFAULT_ENDINGS"]
 
@@ -123,13 +123,8 @@ class Protocol(_Value):
     _derived: dict = PrivateAttr(default_factory=dict)  # values computed once from this protocol (its score tables)
 
     def derived(self, key: str, make):
-        """A value computed once from this (immutable) protocol and kept with it, keyed by the
-        object itself: a copy (`model_copy(update=...)`) starts with an empty cache of its own."""
-        if self._derived.get("__owner__") is not self:
-            self._derived = {"__owner__": self}
-        if key not in self._derived:
-            self._derived[key] = make(self)
-        return self._derived[key]
+        """A value computed once from this (immutable) protocol and kept with it (see `derived_value`)."""
+        return derived_value(self, key, make)
 
     def step(self, step_id: str) -> ProtocolStep:
         return next(s for s in self.steps if s.id == step_id)

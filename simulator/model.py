@@ -36,6 +36,7 @@ __all__ = [
     "BAND_FLOORS",
     "FORMAT_VERSION",
     "ID_PATTERN",
+    "derived_value",
 ]
 
 FORMAT_VERSION = 1
@@ -82,6 +83,17 @@ class Setting(StrEnum):
     PHONE = "phone"
     CHAT = "chat"
     IN_PERSON = "in_person"
+
+
+def derived_value(owner, key: str, make):
+    """A value computed once from an immutable model and kept in its `_derived` dict, keyed by
+    the object itself: a copy (`model_copy(update=...)`) shares the dict at first, so it starts
+    a cache of its own rather than reading values computed from the original."""
+    if owner._derived.get("__owner__") is not owner:
+        owner._derived = {"__owner__": owner}
+    if key not in owner._derived:
+        owner._derived[key] = make(owner)
+    return owner._derived[key]
 
 
 class _Value(BaseModel):
@@ -217,13 +229,8 @@ class Scenario(_Value):
         self._index = {n.id: n for n in self.nodes}
 
     def derived(self, key: str, make):
-        """A value computed once from this (immutable) scenario and kept with it, keyed by the
-        object itself: a copy (`model_copy(update=...)`) starts with an empty cache of its own."""
-        if self._derived.get("__owner__") is not self:
-            self._derived = {"__owner__": self}
-        if key not in self._derived:
-            self._derived[key] = make(self)
-        return self._derived[key]
+        """A value computed once from this (immutable) scenario and kept with it (see `derived_value`)."""
+        return derived_value(self, key, make)
 
     def node(self, node_id: str) -> Node:
         return self._index[node_id]
