@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scoring.reports.csv import write_csv  # noqa: E402
-from scoring.reports.rows import judged, row, table  # noqa: E402
+from simulator.reports.csv import write_csv  # noqa: E402
+from simulator.reports.rows import judged, row, table  # noqa: E402
 from simulator.library import Library, protocol  # noqa: E402
 from simulator.session import Recorder  # noqa: E402
 from simulator.store import Store, _TURN_INSERT, _score_columns, _turn_row  # noqa: E402

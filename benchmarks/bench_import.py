@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring.reports.exchange import write_export  # noqa: E402
+from simulator.reports.exchange import write_export  # noqa: E402
 from simulator.library import Library, protocol  # noqa: E402
 from simulator.session import Recorder  # noqa: E402
 from simulator.store import Store  # noqa: E402

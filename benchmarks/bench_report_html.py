@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from classstore import fill  # noqa: E402
-from scoring.reports.classview import build  # noqa: E402
-from scoring.reports.html import render_html  # noqa: E402
-from scoring.reports.rows import judged  # noqa: E402
+from simulator.reports.classview import build  # noqa: E402
+from simulator.reports.html import render_html  # noqa: E402
+from simulator.reports.rows import judged  # noqa: E402
 from simulator.library import protocol  # noqa: E402
 from simulator.store import Store  # noqa: E402
 

@@ -3,6 +3,7 @@
 Steps are listed in order. Order is a partial order: a step may name, in `after`, the steps
 that must come before it; when no step of an ordered protocol names any, the list itself is
 a total order. An unordered protocol (a set of conduct rules) has no precedence at all.
+These are values only: reading and checking a protocol file is `simulator.protocol_loader`'s job.
 """
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from simulator.actions import Action
-from simulator.loader import Document, load_with
 from simulator.model import ID_PATTERN, Outcome, derived_value
 
-__all__ = ["Protocol", "ProtocolStep", "ConductRule", "SafetyRule", "AbsorbedAbuse", "Ending", "Fact", "Source", "Weights", "load_protocol", "DEFAULT_ENDINGS"]
+__all__ = ["Protocol", "ProtocolStep", "ConductRule", "SafetyRule", "AbsorbedAbuse", "Ending", "Fact", "Source", "Weights", "DEFAULT_ENDINGS"]
 
 
 class _Value(BaseModel):
@@ -170,67 +170,3 @@ class Protocol(_Value):
 
     def penalty_for(self, action: Action) -> ConductRule | None:
         return next((c for c in self.conduct if c.action == action), None)
-
-
-def _check(doc: Document) -> None:
-    data = doc.data if isinstance(doc.data, dict) else {}
-    steps = data.get("steps") if isinstance(data.get("steps"), list) else []
-    ids: dict[str, int] = {}
-    for i, s in enumerate(steps):
-        sid = s.get("id") if isinstance(s, dict) else None
-        if isinstance(sid, str):
-            if sid in ids:
-                doc.diag(("steps", i, "id"), "E020", f"duplicate step id {sid!r}")
-            ids.setdefault(sid, i)
-    graph: dict[str, list[str]] = {}
-    for i, s in enumerate(steps):
-        if not isinstance(s, dict):
-            continue
-        after = s.get("after")
-        if isinstance(after, list):
-            for k, a in enumerate(after):
-                if isinstance(a, str) and a not in ids:
-                    doc.diag(("steps", i, "after", k), "E030", f"step {s.get('id')!r} comes after unknown step {a!r}")
-            if isinstance(s.get("id"), str):
-                graph[s["id"]] = [a for a in after if isinstance(a, str) and a in ids]
-    kinds = {s.get("id"): s.get("kind", "do") for s in steps if isinstance(s, dict)}
-    for i, s in enumerate(steps):
-        if not isinstance(s, dict):
-            continue
-        lost = s.get("lost_if")
-        for k, what in enumerate(lost if isinstance(lost, list) else []):
-            if isinstance(what, str) and what != "vent_cut" and what not in {a.value for a in Action}:
-                doc.diag(("steps", i, "lost_if", k), "E040", f"step {s.get('id')!r}: lost_if names {what!r}, neither 'vent_cut' nor an action")
-        if s.get("kind") == "avoid":
-            for k, a in enumerate(s.get("actions") if isinstance(s.get("actions"), list) else []):
-                if isinstance(a, str) and a in {x.value for x in Action} and not Action(a).harmful:
-                    doc.diag(("steps", i, "actions", k), "E041", f"step {s.get('id')!r} forbids {a!r}, which is not a harmful action")
-            if s.get("after") is not None:
-                doc.diag(("steps", i, "after"), "E042", f"step {s.get('id')!r} is a prohibition (kind: avoid): it holds throughout and has no place in the order")
-    endings = data.get("endings") if isinstance(data.get("endings"), dict) else {}
-    for outcome, ending in endings.items():
-        after = ending.get("after") if isinstance(ending, dict) else None
-        for k, a in enumerate(after if isinstance(after, list) else []):
-            if isinstance(a, str) and (a not in ids or kinds.get(a) == "avoid"):
-                doc.diag(("endings", outcome, "after", k), "E043", f"ending {outcome!r} comes after {a!r}, which is not a step to do")
-    # a cycle in `after` would make the order unsatisfiable
-    state: dict[str, int] = {}
-
-    def visit(n: str, trail: list[str]) -> None:
-        state[n] = 1
-        for p in graph.get(n, []):
-            if state.get(p) == 1:
-                cyc = trail[trail.index(p):] + [p] if p in trail else [n, p]
-                doc.diag(("steps", ids[n], "after"), "E031", f"the order has a cycle: {' -> '.join(cyc)}")
-            elif not state.get(p):
-                visit(p, trail + [p])
-        state[n] = 2
-
-    for n in graph:
-        if not state.get(n):
-            visit(n, [n])
-
-
-def load_protocol(raw: bytes | str, path: str) -> Protocol:
-    """Parse and check a protocol file; raises ScenarioError with every problem found."""
-    return load_with(raw, path, Protocol, _check)

@@ -8,7 +8,6 @@ own packages, so each front end owns its part of the command line.
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import sys
 from typing import Callable
@@ -16,70 +15,10 @@ from typing import Callable
 from .actions import Action, parse_action
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
 
+from .cli_common import MAX_NAME, MAX_SEED, common_parser, emit_json, fail, library_from, open_store, protocols_parser, seed_arg, trainee_arg
+
+# the helpers stay importable from here for callers of the old names; commands import them from cli_common
 __all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "protocols_parser", "open_store", "library_from", "trainee_arg", "seed_arg", "MAX_SEED", "MAX_NAME"]
-
-MAX_SEED = 2**63 - 1  # seeds are kept in a 64-bit column
-MAX_NAME = 60  # characters of a trainee's name
-
-
-def emit_json(doc) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-
-
-def fail(message: str, status: int = 1) -> int:
-    sys.stderr.write(f"defuse: {message}\n")
-    return status
-
-
-def trainee_arg(text: str) -> str:
-    """A trainee's name as it is recorded: printable, spaces collapsed, not empty (argparse type)."""
-    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
-    if not name:
-        raise argparse.ArgumentTypeError("a trainee name cannot be empty")
-    if len(name) > MAX_NAME:
-        raise argparse.ArgumentTypeError(f"a trainee name has at most {MAX_NAME} characters")
-    return name
-
-
-def seed_arg(text: str) -> int:
-    """A seed: a whole number from 0 to 2**63-1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"a seed is from 0 to {MAX_SEED}")
-    return value
-
-
-def protocols_parser() -> argparse.ArgumentParser:
-    """`--protocols DIR`: for every command that looks protocols up."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument(
-        "--protocols", metavar="DIR", action="append", default=[], help="a folder of your own protocol files (repeatable; also DEFUSE_PROTOCOLS)"
-    )
-    return p
-
-
-def common_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False, parents=[protocols_parser()])
-    p.add_argument("--db", metavar="PATH", help="session database (default: DEFUSE_DB or the user data folder)")
-    p.add_argument(
-        "--scenarios", metavar="DIR", action="append", default=[], help="an extra folder of scenario files (repeatable; also DEFUSE_SCENARIOS)"
-    )
-    return p
-
-
-def library_from(args):
-    from .library import Library
-
-    return Library(getattr(args, "scenarios", None) or [])
-
-
-def open_store(args):
-    from .store import Store
-
-    return Store(getattr(args, "db", None))
 
 
 # ---------------------------------------------------------------- run
@@ -349,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable]:
-    from scoring.reports.commands import register as reports
+    from simulator.reports.commands import register as reports
     from .authoring.commands import register as authoring
     from .authoring.formats import register as formats
     from .play.commands import register as play

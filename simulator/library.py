@@ -1,6 +1,6 @@
 """Where scenarios and protocols live on disk, and reading them through the loaders.
 
-Bundled files ship inside the installed packages (`scenarios`, `scoring.protocols`);
+Bundled files ship as package data (`simulator.scenarios`, from the repository's `scenarios/`, and `scoring.protocols`);
 trainers add folders with `--scenarios DIR` or `DEFUSE_SCENARIOS`, and folders of their own
 protocols with `--protocols DIR` or `DEFUSE_PROTOCOLS` (both os.pathsep-separated).
 This is the shell around the pure loaders: it is the part that touches the disk.
@@ -18,6 +18,7 @@ from pathlib import Path
 from .diagnostics import DefuseError, Diagnostic, ScenarioError
 from .loader import MAX_BYTES, load_scenario, parse_yaml
 from .model import Scenario
+from .protocol_loader import load_protocol
 from .scenario_index import build_index
 
 __all__ = [
@@ -39,7 +40,7 @@ class UnknownName(DefuseError):
 
 
 def bundled_scenario_dir() -> Path:
-    return Path(str(resources.files("scenarios")))
+    return Path(str(resources.files("simulator.scenarios")))
 
 
 def bundled_protocol_dir() -> Path:
@@ -96,8 +97,6 @@ def protocol_dirs() -> tuple[Path, ...]:
 
 @lru_cache(maxsize=8)
 def _tables(dirs: tuple[Path, ...]) -> tuple[dict, tuple[ScenarioError, ...]]:
-    from scoring.protocol import load_protocol
-
     table: dict = {}
     origin: dict[str, Path] = {}
     problems: list[ScenarioError] = []

@@ -91,10 +91,10 @@ def test_the_trainees_own_words_are_stored_with_the_turn_and_change_nothing_else
 
 
 def test_reports_show_the_trainees_own_words_next_to_what_was_said(tmp_path, billing):
-    from scoring.reports.classview import build
-    from scoring.reports.html import render_html
-    from scoring.reports.jsonreport import session_doc
-    from scoring.reports.rows import judged
+    from simulator.reports.classview import build
+    from simulator.reports.html import render_html
+    from simulator.reports.jsonreport import session_doc
+    from simulator.reports.rows import judged
 
     with Store(tmp_path / "s.db") as store:
         rec = Recorder(billing, protocol(billing.protocol), trainee="Amira", store=store, mode="window")

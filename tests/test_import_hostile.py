@@ -168,7 +168,7 @@ def _base(tmp_root: Path) -> dict:
     if not _BASE:
         import io
 
-        from scoring.reports.exchange import write_export
+        from simulator.reports.exchange import write_export
 
         out = io.StringIO()
         with Store(tmp_root / "fuzz-base.sqlite3") as store:

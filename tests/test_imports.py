@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ["simulator/actions.py", "simulator/model.py", "simulator/customer.py", "simulator/engine.py",
-        "simulator/loader.py", "simulator/checks.py", "simulator/diagnostics.py", "scoring/protocol.py", "scoring/adherence.py"]
+        "simulator/loader.py", "simulator/checks.py", "simulator/diagnostics.py", "simulator/protocol_loader.py",
+        "scoring/__init__.py", "scoring/protocol.py", "scoring/kernel.py", "scoring/adherence.py", "scoring/traced.py"]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -57,3 +58,25 @@ def test_loading_the_core_in_a_fresh_interpreter_pulls_in_no_front_end():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_every_scoring_module_is_in_the_checked_core():
+    # scoring does no I/O: a new module there is checked like the rest (reports live in simulator/reports)
+    assert {str(p.relative_to(ROOT)) for p in (ROOT / "scoring").rglob("*.py") if p.parent.name != "protocols"} <= set(CORE)
+
+
+def test_scoring_reads_no_files_itself():
+    assert "simulator.loader" not in imported_modules_full(ROOT / "scoring/protocol.py")
+    for path in (ROOT / "scoring").rglob("*.py"):
+        assert not {m for m in imported_modules_full(path) if m.startswith(("simulator.loader", "simulator.library", "simulator.store", "yaml"))}, path
+
+
+def imported_modules_full(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names

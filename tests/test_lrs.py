@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from scoring.reports.lrs import Lrs, LrsError
-from scoring.reports.rows import judged
-from scoring.reports.xapi import statements
+from simulator.reports.lrs import Lrs, LrsError
+from simulator.reports.rows import judged
+from simulator.reports.xapi import statements
 from simulator.library import protocol
 from simulator.store import Store
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scoring.reports.rows import judged
-from scoring.reports.xapi import statements
+from simulator.reports.rows import judged
+from simulator.reports.xapi import statements
 from simulator.library import protocol
 from simulator.store import Store, lrs_key
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.reports.lrs import Lrs, LrsError
-from scoring.reports.rows import judged
-from scoring.reports.xapi import statements
+from simulator.reports.lrs import Lrs, LrsError
+from simulator.reports.rows import judged
+from simulator.reports.xapi import statements
 from simulator.library import protocol
 from simulator.store import Store
 

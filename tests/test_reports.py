@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from scoring import score
-from scoring.reports.rows import COLUMNS
-from scoring.reports.xlsx import sheet_names
+from simulator.reports.rows import COLUMNS
+from simulator.reports.xlsx import sheet_names
 from simulator.library import Library, protocol
 from simulator.store import Store
 
@@ -85,7 +85,7 @@ def test_csv_has_one_row_per_session_with_every_column(cli, db, tmp_path):
 
 def test_rows_from_store_summaries_equal_rows_from_full_sessions(db):
     """The fast path (score parts kept as columns, turns aggregated in SQL) gives the very same cells."""
-    from scoring.reports.rows import judged, row, table
+    from simulator.reports.rows import judged, row, table
 
     with Store(db) as store:
         fast = list(table(store, protocol))
@@ -247,8 +247,8 @@ def test_html_is_self_contained_and_escaped(cli, tmp_path):
 
 
 def test_html_is_deterministic(cli, db, tmp_path):
-    from scoring.reports.classview import build
-    from scoring.reports.html import render_html
+    from simulator.reports.classview import build
+    from simulator.reports.html import render_html
 
     with Store(db) as store:
         a = "".join(render_html(build(store, protocol), generated="2026-01-01T00:00:00Z", filters={}))
@@ -257,8 +257,8 @@ def test_html_is_deterministic(cli, db, tmp_path):
 
 
 def test_html_mistakes_count_sessions(db):
-    from scoring.reports.html import mistakes
-    from scoring.reports.rows import judged
+    from simulator.reports.html import mistakes
+    from simulator.reports.rows import judged
 
     with Store(db) as store:
         items = list(judged(store.find(), protocol))
@@ -290,9 +290,9 @@ def test_pdf_needs_a_trainee_with_sessions(cli, db, tmp_path):
 
 
 def test_pdf_without_the_bundled_font_falls_back_to_latin1(db, monkeypatch):
-    from scoring.reports import pdf
-    from scoring.reports.classview import build
-    from scoring.reports.rows import judged
+    from simulator.reports import pdf
+    from simulator.reports.classview import build
+    from simulator.reports.rows import judged
 
     monkeypatch.setattr(pdf, "_fonts", lambda: None)
     with Store(db) as store:

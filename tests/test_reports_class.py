@@ -161,7 +161,7 @@ def cells(report, protocol_id="ten_step") -> dict[str, list[str]]:
 
 
 def test_coaching_grid_counts_done_in_order_and_missed(klass):
-    from scoring.reports.classview import build
+    from simulator.reports.classview import build
     from simulator.library import protocol
 
     with Store(klass) as store:
@@ -190,7 +190,7 @@ def test_coaching_grid_counts_done_in_order_and_missed(klass):
 
 
 def test_grid_looks_at_the_latest_n_and_the_threshold(klass):
-    from scoring.reports.classview import build
+    from simulator.reports.classview import build
     from simulator.library import protocol
 
     with Store(klass) as store:
@@ -204,7 +204,7 @@ def test_grid_looks_at_the_latest_n_and_the_threshold(klass):
 
 def test_fast_and_full_builds_agree(klass):
     """Saved scores read from the summaries and SQLite's JSON, or every session read and scored: the same report."""
-    from scoring.reports.classview import build, trainee_rows
+    from simulator.reports.classview import build, trainee_rows
     from simulator.library import protocol
 
     with Store(klass) as store:
@@ -266,7 +266,7 @@ def test_xlsx_grid_and_progress_sheets(cli, klass, tmp_path):
 
 
 def test_progress_per_trainee_and_class_by_week(klass):
-    from scoring.reports.classview import build, trainee_rows
+    from simulator.reports.classview import build, trainee_rows
     from simulator.library import protocol
 
     with Store(klass) as store:
@@ -290,7 +290,7 @@ def test_progress_per_trainee_and_class_by_week(klass):
 
 
 def test_progress_line_has_a_point_per_attempt_up_to_a_limit():
-    from scoring.reports.classview import buckets
+    from simulator.reports.classview import buckets
 
     assert buckets([10.0, 20.0, 30.0]) == [(1, 10.0), (2, 20.0), (3, 30.0)]
     assert buckets([10.0, 20.0, 30.0, 40.0], points=2) == [(1.5, 15.0), (3.5, 35.0)]

@@ -66,7 +66,7 @@ def test_a_saved_score_that_does_not_add_up_is_scored_again(db):
 
 
 def test_sheet_names_count_utf16_units_and_stay_unique():
-    from scoring.reports.xlsx import sheet_names
+    from simulator.reports.xlsx import sheet_names
 
     names = sheet_names(GOOD[1:] + ["x" * 40, "x" * 40 + "y"])
     assert all(len(n.encode("utf-16-le")) // 2 <= 31 for n in names.values())

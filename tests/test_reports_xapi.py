@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scoring.reports.rows import judged
-from scoring.reports.xapi import iso_duration, statements
+from simulator.reports.rows import judged
+from simulator.reports.xapi import iso_duration, statements
 from simulator.library import Library, protocol
 from simulator.session import Recorder
 from simulator.store import Store

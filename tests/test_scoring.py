@@ -7,7 +7,7 @@ import random
 import pytest
 
 from scoring import score
-from scoring.protocol import load_protocol
+from simulator.protocol_loader import load_protocol
 from simulator.actions import Action
 from simulator.library import protocol, protocols
 from simulator.model import Outcome, Transcript, Turn

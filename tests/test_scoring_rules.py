@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scoring import score
-from scoring.protocol import load_protocol
+from simulator.protocol_loader import load_protocol
 from simulator.engine import presented, start
 from simulator.library import protocol, protocols
 from simulator.loader import load_scenario

@@ -11,7 +11,7 @@ from pathlib import Path
 from functools import lru_cache
 
 from .charts import anger_svg, pass_rate_svg
-from scoring.reports.rows import Judged, anger_curve, duration_seconds
+from simulator.reports.rows import Judged, anger_curve, duration_seconds
 
 __all__ = ["render_html", "mistakes"]
 

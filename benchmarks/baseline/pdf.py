@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .charts import anger_png
-from scoring.reports.rows import Judged, anger_curve, duration_seconds
+from simulator.reports.rows import Judged, anger_curve, duration_seconds
 
 __all__ = ["render_pdf"]
 
@@ -22,7 +22,7 @@ def _fonts() -> tuple[Path, Path] | None:
     try:
         from importlib import resources
 
-        folder = Path(str(resources.files("assets") / "fonts"))
+        folder = Path(str(resources.files("simulator.assets") / "fonts"))
     except (ModuleNotFoundError, TypeError):
         return None
     regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"

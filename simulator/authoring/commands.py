@@ -1,11 +1,11 @@
-"""Subcommands this package adds to `defuse` (see simulator.cli): validate, lint, schema,
+"""Subcommands this package adds to `defuse` (see simulator.cli; shared helpers in simulator.cli_common): validate, lint, schema,
 graph, analyze, new, test. Thin: parse, call the module that does the job, print or write."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..cli import emit_json, fail, library_from, protocols_parser, seed_arg
+from ..cli_common import emit_json, fail, library_from, protocols_parser, seed_arg
 from .analyze import GAMING_LIMIT
 
 __all__ = ["register", "MAX_IMAGE_NODES"]

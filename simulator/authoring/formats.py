@@ -1,4 +1,4 @@
-"""Subcommands for scenarios in other formats and languages (see simulator.cli):
+"""Subcommands for scenarios in other formats and languages (see simulator.cli; shared helpers in simulator.cli_common):
 `convert` (Twee 3 <-> YAML) and `l10n extract|init|update|check`. Thin: read the files,
 call the pure converters (`twee`, `l10n`), print the diagnostics, write the results."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..cli import emit_json, fail, library_from
+from ..cli_common import emit_json, fail, library_from
 from ..diagnostics import Diagnostic, ScenarioError
 
 __all__ = ["register"]

@@ -14,6 +14,7 @@ from ..library import protocols as installed_protocols
 from ..library import read_bytes
 from ..loader import Document, parse_yaml, scenario_of
 from ..model import Scenario
+from ..protocol_loader import load_protocol
 
 __all__ = ["Checked", "scenario_files", "check_file", "check_paths"]
 
@@ -61,8 +62,6 @@ def check_file(path: str, protocol_ids: set[str] | None = None) -> Checked:
         return Checked(path, "scenario", diagnostics=list(e.diagnostics))
     doc = parse_yaml(raw, path)
     if _is_protocol(doc.data):
-        from scoring.protocol import load_protocol
-
         try:
             load_protocol(raw, path)
         except ScenarioError as e:

@@ -12,7 +12,7 @@ import sys
 
 
 def register(sub, common) -> None:
-    from ..cli import seed_arg, trainee_arg
+    from ..cli_common import seed_arg, trainee_arg
 
     p = sub.add_parser("play", parents=[common], help="play a scenario (the window; --text for the terminal)")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a scenario id or file (default: pick from a list)")
@@ -61,7 +61,7 @@ def cmd_play(args) -> int:
 
         check_language(args.lang)
         if args.scenario:  # no such translation, or a broken one: one clear error before anything opens
-            from ..cli import library_from
+            from ..cli_common import library_from
             from ..translations import localize
 
             localize(library_from(args).get(args.scenario), args.lang)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from ..cli import library_from, open_store
+from ..cli_common import library_from, open_store
 from ..diagnostics import DefuseError
 from ..library import Library, protocol
 from ..model import Option, Scenario

@@ -51,7 +51,7 @@ class Fonts:
     def __init__(self, scale: float = 1.0):
         self.scale = scale
         self._cache: dict[tuple[int, bool], pygame.font.Font] = {}
-        base = resources.files("assets") / "fonts"
+        base = resources.files("simulator.assets") / "fonts"
         self._paths = {False: base / "DejaVuSans.ttf", True: base / "DejaVuSans-Bold.ttf"}
 
     def get(self, size: int, bold: bool = False) -> pygame.font.Font:

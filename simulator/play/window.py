@@ -30,7 +30,7 @@ class App:
     def __init__(self, args, *, autoplaying: bool = False):
         import pygame
 
-        from ..cli import library_from, open_store
+        from ..cli_common import library_from, open_store
         from ..library import protocol, protocols
         from .audio import Playback
         from .prefs import load_prefs

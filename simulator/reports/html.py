@@ -23,7 +23,7 @@ def _env():
 
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    folder = str(resources.files("scoring.reports") / "templates")
+    folder = str(resources.files("simulator.reports") / "templates")
     return Environment(loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 

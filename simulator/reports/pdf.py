@@ -28,7 +28,7 @@ def _fonts() -> tuple[Path, Path] | None:
     try:
         from importlib import resources
 
-        folder = Path(str(resources.files("assets") / "fonts"))
+        folder = Path(str(resources.files("simulator.assets") / "fonts"))
     except (ModuleNotFoundError, TypeError):
         return None
     regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"

@@ -1,4 +1,4 @@
-"""Subcommands this package adds to `defuse` (see simulator.cli): the instructor's side.
+"""Subcommands this package adds to `defuse` (see simulator.cli; shared helpers in simulator.cli_common): the instructor's side.
 
 `sessions`, `report`, `lrs push`, `export-sessions` and `import`. Renderers return text or
 bytes, or write to a stream handed to them; only this module opens output files, and it
@@ -108,7 +108,7 @@ def _output(path: str, binary: bool):
 
 
 def cmd_sessions(args) -> int:
-    from simulator.cli import emit_json, open_store
+    from simulator.cli_common import emit_json, open_store
 
     override = _override(args)
     problems: list[str] = []
@@ -249,7 +249,7 @@ def refresh_scores(store, protocol_of, problems: list[str]) -> int:
 
 
 def cmd_report(args) -> int:
-    from simulator.cli import fail, open_store
+    from simulator.cli_common import fail, open_store
     from simulator.library import protocol
     from simulator.store import utc_now
 
@@ -350,7 +350,7 @@ def _details(store, args, override, trainee: str) -> list:
 
 
 def cmd_lrs_push(args) -> int:
-    from simulator.cli import emit_json, fail, open_store
+    from simulator.cli_common import emit_json, fail, open_store
 
     from .lrs import Lrs, LrsError, check_endpoint, printable
     from .xapi import statements
@@ -480,7 +480,7 @@ def _seconds(text: str) -> float:
 
 
 def cmd_export(args) -> int:
-    from simulator.cli import open_store
+    from simulator.cli_common import open_store
     from simulator.store import utc_now
 
     from .exchange import write_export
@@ -500,7 +500,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from simulator.cli import emit_json, open_store
+    from simulator.cli_common import emit_json, open_store
     from simulator.diagnostics import DefuseError
     from simulator.library import UnknownName, protocol
     from simulator.files import open_regular
@@ -646,7 +646,7 @@ def _config_usage(parser):
 
 
 def cmd_config(args) -> int:
-    from simulator.cli import emit_json
+    from simulator.cli_common import emit_json
 
     from .settings import KEYS, check, config_path, load, save
 
