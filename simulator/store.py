@@ -280,6 +280,7 @@ class SessionSummary(NamedTuple):
     mode: str = ""
     missed: tuple[str, ...] = ()  # the saved score's steps not performed (and not left out as not applying)
     mistakes: tuple[str, ...] = ()  # its kinds of feedback, "kind:step", each once
+    language: str | None = None  # the language it was played in (None: the scenario's own)
 
 
 class Store:
@@ -554,10 +555,11 @@ class Store:
                 None if r[13] is None else bool(r[13]),
                 {"coverage": r[14], "order": r[15], "conduct": r[16], "outcome": r[17]},
                 tuple(r[18].split(_SEP)[:-1]) if r[18] else (),
-                r[12] is not None and r[18] is not None and (scoring_version is None or r[26] == scoring_version),
+                r[12] is not None and r[18] is not None and (scoring_version is None or r[27] == scoring_version),
                 *r[19:24],
                 tuple(r[24].split(_SEP)[:-1]) if r[24] else (),
                 tuple(r[25].split(_SEP)[:-1]) if r[25] else (),
+                r[26],
             )
 
     def outdated_ids(self, scoring_version: int) -> list[str]:
@@ -748,7 +750,7 @@ class Store:
 
 _SUMMARY_COLUMNS = (
     "id, trainee, scenario, revision, title, protocol, started_at, ended_at, outcome, complete, anger_start, anger_end,"
-    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode, missed, mistakes"
+    " total, passed, coverage, order_score, conduct, outcome_score, sequence, turn_count, anger_peak, interruptions, last_turn_at, mode, missed, mistakes, language"
 )
 _SEP = "\x1f"  # between the step ids of the `sequence` column (a character no step id can hold)
 

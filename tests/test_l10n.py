@@ -3,11 +3,13 @@ in the terminal and the window, the voice chosen for the language, and the langu
 each session. Broken and stale PO files give exactly the diagnostics in tests/data/l10n/."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import shutil
 import wave
+import zipfile
 from argparse import Namespace
 from pathlib import Path
 
@@ -450,6 +452,16 @@ def test_the_language_travels_with_sessions_through_export_and_import(cli, tmp_p
     assert status == 0
     doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert sorted(str(s["language"]) for s in doc["sessions"]) == ["None", "de"]
+    # the spreadsheets keep it too: a column beside `mode`, empty for the scenario's own language
+    assert cli("report", "--format", "csv", "--db", str(other), "-o", str(tmp_path / "r.csv"))[0] == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
+    assert sorted(r["language"] for r in rows) == ["", "de"]
+    header = next(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
+    assert header.index("language") == header.index("mode") + 1
+    assert cli("report", "--format", "xlsx", "--db", str(other), "-o", str(tmp_path / "r.xlsx"))[0] == 0
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        shared = z.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "<t>language</t>" in shared and "<t>de</t>" in shared
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

@@ -79,6 +79,7 @@ def _session_view(j: Judged) -> dict:
         "scenario": s.scenario,
         "revision": s.revision,
         "mode": s.mode,
+        "language": s.language,
         "started": s.started_at.replace("T", " ").removesuffix("Z"),
         "duration": _minutes(duration_seconds(s)),
         "outcome": s.outcome.value.replace("_", " ") if s.outcome else "incomplete",
