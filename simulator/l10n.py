@@ -6,6 +6,10 @@ context (msgctxt) is its stable id, so a translation follows its line wherever t
 moves and survives edits elsewhere. A translation lives beside its scenario as
 `<scenario>.<lang>.po` (e.g. `clinic_calms_early.de.po`).
 
+A protocol is translated the same way (`<protocol>.<lang>.po` beside its file): its title,
+summary, each step's title, description and "missed" feedback, and every conduct, safety and
+abuse message, so a debrief in the scenario's language gives its feedback in that language too.
+
 Pure functions over text (polib reads and writes the PO format; nothing here touches the
 disk): `pot_text` extracts, `init_po` starts a language, `update_po` merges a changed
 scenario into an existing translation (a changed source text makes its translation fuzzy,
@@ -19,6 +23,8 @@ import re
 from dataclasses import dataclass
 
 import polib
+
+from scoring.protocol import Protocol
 
 from .diagnostics import Diagnostic, Severity
 from .model import Scenario
@@ -35,6 +41,8 @@ __all__ = [
     "coverage",
     "translate",
     "Translated",
+    "translate_protocol",
+    "kind_of",
     "po_path_name",
     "LANG_PATTERN",
 ]
@@ -61,9 +69,15 @@ class Message:
     note: str  # what it is, for the translator
 
 
-def messages(scenario: Scenario) -> list[Message]:
-    """Every translatable text of the scenario, in reading order."""
-    sc = scenario
+def kind_of(doc: Scenario | Protocol) -> str:
+    return "protocol" if isinstance(doc, Protocol) else "scenario"
+
+
+def messages(doc: Scenario | Protocol) -> list[Message]:
+    """Every translatable text of the scenario (or protocol), in reading order."""
+    if isinstance(doc, Protocol):
+        return protocol_messages(doc)
+    sc = doc
     out = [
         Message("scenario:title", sc.title, "the scenario's title (shown in the picker)"),
         Message("scenario:summary", sc.summary, "the scenario's summary (shown before it starts)"),
@@ -80,6 +94,25 @@ def messages(scenario: Scenario) -> list[Message]:
         for o in node.options:
             acts = ", ".join(a.value for a in o.actions)
             out.append(Message(f"option:{node.id}.{o.id}", o.text, f"node {node.id}: the trainee's option {o.id} ({acts})"))
+    return out
+
+
+def protocol_messages(p: Protocol) -> list[Message]:
+    """Every text of a protocol a trainee reads in the debrief: names and feedback lines."""
+    out = [
+        Message("protocol:title", p.title, "the procedure's name"),
+        Message("protocol:summary", p.summary, "the procedure in two sentences"),
+    ]
+    for st in p.steps:
+        out.append(Message(f"step:{st.id}.title", st.title, f"step {st.id}: its name in the debrief"))
+        out.append(Message(f"step:{st.id}.description", st.description, f"step {st.id}: what it asks for"))
+        if st.missed:
+            out.append(Message(f"step:{st.id}.missed", st.missed, f"step {st.id}: feedback when it was never done"))
+    for rule in p.conduct:
+        out.append(Message(f"conduct:{rule.action.value}.message", rule.message, f"feedback on the harmful action {rule.action.value}"))
+    out.append(Message("safety:message", p.safety.message, "feedback when a threat was not answered by seeking help"))
+    if p.absorbed_abuse is not None:
+        out.append(Message("absorbed_abuse:message", p.absorbed_abuse.message, "feedback when persistent abuse was never answered"))
     return out
 
 
@@ -101,7 +134,7 @@ def _header(project: str, lang: str | None) -> dict:
     return meta
 
 
-def _entries(scenarios: list[Scenario]) -> list[polib.POEntry]:
+def _entries(scenarios: list[Scenario | Protocol]) -> list[polib.POEntry]:
     # Several scenarios in one template: each context is prefixed with its scenario's id
     # ("clinic_calms_early/line:arrives.line"), as two scenarios may both have a node `done`.
     prefix = len(scenarios) > 1
@@ -113,7 +146,7 @@ def _entries(scenarios: list[Scenario]) -> list[polib.POEntry]:
     return out
 
 
-def _own(po: polib.POFile, scenario: Scenario) -> list[tuple[str, polib.POEntry]]:
+def _own(po: polib.POFile, scenario: Scenario | Protocol) -> list[tuple[str, polib.POEntry]]:
     """The live entries with their contexts as this scenario names them (a combined
     catalogue's "<scenario id>/" prefix taken off; other scenarios' entries left out)."""
     out = []
@@ -135,21 +168,27 @@ def _render(po: polib.POFile) -> str:
     return str(po)
 
 
-def pot_text(scenarios: list[Scenario]) -> str:
-    """A template (.pot) with every message of the scenarios."""
+def _revision(doc) -> str:
+    rev = getattr(doc, "revision", None)
+    return f"{doc.id} r{rev}" if rev is not None else doc.id
+
+
+def pot_text(scenarios: list[Scenario | Protocol]) -> str:
+    """A template (.pot) with every message of the scenarios (and protocols)."""
     po = polib.POFile(wrapwidth=79)
-    po.header = _HEAD.format(what="scenarios " + ", ".join(sc.id for sc in scenarios), lang="a language")
+    what = sorted({kind_of(d) + "s" for d in scenarios})
+    po.header = _HEAD.format(what=" and ".join(what) + " " + ", ".join(sc.id for sc in scenarios), lang="a language")
     po.metadata = _header(", ".join(sc.id for sc in scenarios), None)
     for e in _entries(scenarios):
         po.append(e)
     return _render(po)
 
 
-def init_po(scenario: Scenario, lang: str) -> str:
-    """A new, empty translation of the scenario into `lang`."""
+def init_po(scenario: Scenario | Protocol, lang: str) -> str:
+    """A new, empty translation of the scenario (or protocol) into `lang`."""
     po = polib.POFile(wrapwidth=79)
-    po.header = _HEAD.format(what=f"scenario {scenario.id}", lang=lang)
-    po.metadata = _header(f"{scenario.id} r{scenario.revision}", lang)
+    po.header = _HEAD.format(what=f"{kind_of(scenario)} {scenario.id}", lang=lang)
+    po.metadata = _header(_revision(scenario), lang)
     for e in _entries([scenario]):
         po.append(e)
     return _render(po)
@@ -164,13 +203,13 @@ class Merged:
     obsolete: int  # translations of messages the scenario no longer has
 
 
-def update_po(po: polib.POFile, scenario: Scenario) -> Merged:
+def update_po(po: polib.POFile, scenario: Scenario | Protocol) -> Merged:
     """The translation brought up to date with the scenario, losing nothing."""
     old = {e.msgctxt: e for e in po if not e.obsolete}
     gone_before = [e for e in po if e.obsolete]
     out = polib.POFile(wrapwidth=79)
     out.metadata = dict(po.metadata)
-    out.metadata["Project-Id-Version"] = f"{scenario.id} r{scenario.revision}"
+    out.metadata["Project-Id-Version"] = _revision(scenario)
     kept = fuzzy = added = 0
     for fresh in _entries([scenario]):
         prev = old.pop(fresh.msgctxt, None)
@@ -247,7 +286,7 @@ def _directions(text: str) -> bool:
     return text.lstrip().startswith("(")
 
 
-def check_po(po: polib.POFile, scenario: Scenario, path: str) -> list[Diagnostic]:
+def check_po(po: polib.POFile, scenario: Scenario | Protocol, path: str) -> list[Diagnostic]:
     """Problems of one translation against its scenario: broken placeholders or stage
     directions and empty translations are errors; stale or missing messages are warnings."""
     found: list[Diagnostic] = []
@@ -258,7 +297,7 @@ def check_po(po: polib.POFile, scenario: Scenario, path: str) -> list[Diagnostic
         label = f"{ctx!r}" if ctx else f"{e.msgid[:40]!r}"
         msg = current.get(ctx)
         if msg is None:
-            found.append(_diag(path, e, "L004", f"message {label} is not in scenario {scenario.id!r} any more: run `defuse l10n update`", Severity.WARNING, po))
+            found.append(_diag(path, e, "L004", f"message {label} is not in {kind_of(scenario)} {scenario.id!r} any more: run `defuse l10n update`", Severity.WARNING, po))
             continue
         if not e.msgstr.strip():
             found.append(_diag(path, e, "L003", f"message {label} has no translation", Severity.ERROR, po, "msgstr"))
@@ -274,11 +313,11 @@ def check_po(po: polib.POFile, scenario: Scenario, path: str) -> list[Diagnostic
             found.append(_diag(path, e, "L002", f"message {label}: the source {'opens' if _directions(msg.text) else 'does not open'} with a stage direction in brackets, the translation {'does' if _directions(e.msgstr) else 'does not'}", Severity.ERROR, po, "msgstr"))
     for ctx, m in current.items():
         if ctx not in seen:
-            found.append(Diagnostic(path, 1, 1, "L005", f"message {ctx!r} of scenario {scenario.id!r} is missing: run `defuse l10n update`", Severity.WARNING))
+            found.append(Diagnostic(path, 1, 1, "L005", f"message {ctx!r} of {kind_of(scenario)} {scenario.id!r} is missing: run `defuse l10n update`", Severity.WARNING))
     return sorted(found)
 
 
-def coverage(po: polib.POFile, scenario: Scenario) -> tuple[int, int]:
+def coverage(po: polib.POFile, scenario: Scenario | Protocol) -> tuple[int, int]:
     """(messages translated and current, messages in the scenario)."""
     current = {m.context: m.text for m in messages(scenario)}
     done = sum(1 for ctx, e in _own(po, scenario) if not e.fuzzy and e.msgstr.strip() and current.get(ctx) == e.msgid)
@@ -324,6 +363,35 @@ def translate(scenario: Scenario, po: polib.POFile, language: str) -> Translated
         for o, od in zip(node.options, nd.get("options", [])):
             od["text"] = tr(f"option:{node.id}.{o.id}", o.text)
     return Translated(Scenario.model_validate(data), language, tuple(missing))
+
+
+def _table(po: polib.POFile, doc) -> dict[str, polib.POEntry]:
+    return {ctx: e for ctx, e in _own(po, doc) if not e.fuzzy and e.msgstr.strip()}
+
+
+def translate_protocol(protocol: Protocol, po: polib.POFile) -> Protocol:
+    """The protocol with every current translation of its texts applied (ids, actions,
+    weights and rules untouched, so a score in any language is the same number)."""
+    table = _table(po, protocol)
+
+    def tr(ctx: str, text: str) -> str:
+        e = table.get(ctx)
+        return e.msgstr if e is not None and e.msgid == text else text
+
+    data = protocol.model_dump(mode="json", exclude_defaults=True)
+    data["title"] = tr("protocol:title", protocol.title)
+    data["summary"] = tr("protocol:summary", protocol.summary)
+    for st, sd in zip(protocol.steps, data["steps"]):
+        sd["title"] = tr(f"step:{st.id}.title", st.title)
+        sd["description"] = tr(f"step:{st.id}.description", st.description)
+        if st.missed:
+            sd["missed"] = tr(f"step:{st.id}.missed", st.missed)
+    for rule, rd in zip(protocol.conduct, data.get("conduct", [])):
+        rd["message"] = tr(f"conduct:{rule.action.value}.message", rule.message)
+    data.setdefault("safety", {})["message"] = tr("safety:message", protocol.safety.message)
+    if protocol.absorbed_abuse is not None:
+        data["absorbed_abuse"]["message"] = tr("absorbed_abuse:message", protocol.absorbed_abuse.message)
+    return Protocol.model_validate(data)
 
 
 def po_path_name(scenario_file_stem: str, language: str) -> str:

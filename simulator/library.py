@@ -28,6 +28,7 @@ __all__ = [
     "read_bytes",
     "protocols",
     "protocol",
+    "protocol_path",
     "protocol_dirs",
     "protocol_problems",
     "use_protocol_dirs",
@@ -96,7 +97,7 @@ def protocol_dirs() -> tuple[Path, ...]:
 
 
 @lru_cache(maxsize=8)
-def _tables(dirs: tuple[Path, ...]) -> tuple[dict, tuple[ScenarioError, ...]]:
+def _tables(dirs: tuple[Path, ...]) -> tuple[dict, tuple[ScenarioError, ...], dict[str, Path]]:
     table: dict = {}
     origin: dict[str, Path] = {}
     problems: list[ScenarioError] = []
@@ -120,7 +121,7 @@ def _tables(dirs: tuple[Path, ...]) -> tuple[dict, tuple[ScenarioError, ...]]:
                 continue
             table[proto.id] = proto
             origin[proto.id] = path
-    return table, tuple(problems)
+    return table, tuple(problems), origin
 
 
 def _protocol_table() -> dict:
@@ -135,6 +136,11 @@ def protocol_problems() -> list[ScenarioError]:
 def protocols() -> dict:
     """Every installed protocol by id: the bundled ones, then the trainer's (loaded once)."""
     return dict(_protocol_table())
+
+
+def protocol_path(pid: str) -> Path | None:
+    """The file an installed protocol was read from (None: not installed)."""
+    return _tables(protocol_dirs())[2].get(pid)
 
 
 def protocol(pid: str):

@@ -13,6 +13,7 @@ from scoring.protocol import Protocol
 from .engine import choose, presented, start
 from .model import Option, Scenario, State
 from .store import Store
+from .translations import protocol_in
 
 __all__ = ["Recorder", "fresh_seed"]
 
@@ -91,12 +92,13 @@ class Recorder:
         return self.state
 
     def rescore(self, protocol: Protocol) -> Score:
-        return score(self.state.transcript(), protocol)
+        """The session judged against `protocol`, its feedback in the session's language."""
+        return score(self.state.transcript(), protocol_in(protocol, self.language))
 
     def finish(self) -> Score:
         """Score the session and close it in the store (complete only if it reached an ending)."""
         if self.result is None:
-            self.result = score(self.state.transcript(), self.protocol)
+            self.result = self.rescore(self.protocol)
             if self.store is not None and self.session_id is not None:
                 self.store.finish(
                     self.session_id,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .diagnostics import DefuseError, Diagnostic, ScenarioError
-from .l10n import LANG_PATTERN, Translated, check_po, read_po, translate
-from .library import Entry, Library
+from .l10n import LANG_PATTERN, Translated, check_po, po_path_name, read_po, translate, translate_protocol
+from .library import Entry, Library, protocol_path
+from .model import derived_value
 from .loader import MAX_BYTES
 
-__all__ = ["stale_translations", "languages_of", "library_languages", "read_translation", "localize", "check_language", "NoTranslation"]
+__all__ = ["stale_translations", "languages_of", "library_languages", "read_translation", "localize", "check_language", "NoTranslation", "protocol_in"]
 
 
 class NoTranslation(DefuseError):
@@ -70,6 +71,28 @@ def localize(entry: Entry, language: str | None) -> Translated | None:
         have = ", ".join(langs) or "none"
         raise NoTranslation(f"scenario {entry.id!r} has no translation into {language!r} (translations: {have}); `defuse l10n init` starts one")
     return translate(entry.scenario, read_translation(langs[language]), language)
+
+
+def protocol_in(protocol, language: str | None):
+    """The protocol's texts (step names, feedback lines) in `language` when its file has a
+    translation beside it (`<protocol>.<lang>.po`); otherwise the protocol as written.
+
+    A debrief must never fail for want of a translation: a missing or broken catalogue gives
+    the source texts (`defuse l10n check` and `lint` report the broken file)."""
+    if not language:
+        return protocol
+
+    def make(p):
+        path = protocol_path(p.id)
+        po_file = path.parent / po_path_name(path.stem, language) if path is not None else None
+        if po_file is None or not po_file.is_file():
+            return p
+        try:
+            return translate_protocol(p, read_translation(po_file))
+        except (ScenarioError, ValueError):
+            return p
+
+    return derived_value(protocol, f"in:{language}", make)
 
 
 def stale_translations(scenario_path: str | Path, scenario) -> list[Diagnostic]:

@@ -483,3 +483,77 @@ def test_espeak_ng_renders_a_german_line_of_the_clinic(tmp_path):
             assert w.getnframes() / w.getframerate() > 5  # the whole sentence, not an error beep
     finally:
         speaker.close()
+
+
+# ---------------------------------------------------------------- protocols: names and feedback lines
+
+
+def _debrief(language, scenario, proto=None):
+    rec = Recorder(scenario, proto or protocol(scenario.protocol), trainee="Uwe", language=language)
+    rec.choose("full_attention")
+    return rec, rec.finish()
+
+
+def test_a_german_session_gets_its_protocol_feedback_in_german_with_the_same_numbers():
+    sc, po = german()
+    de = translate(sc, po, "de").scenario
+    _, english = _debrief(None, sc)
+    rec, german_score = _debrief("de", de)
+    assert german_score.total == english.total and german_score.passed == english.passed
+    assert [s.id for s in german_score.steps] == [s.id for s in english.steps]
+    titles = {s.id: s.title for s in german_score.steps}
+    assert titles["apologize"] == "Sich entschuldigen" and titles["really_listen"] == "Wirklich zuhören"
+    lines = " ".join(f.message for f in german_score.feedback)
+    assert "Entschuldigen Sie sich beim nächsten Mal" in lines
+    assert "Next time, once you have heard them out" not in lines
+    assert "Next time, once you have heard them out" in " ".join(f.message for f in english.feedback)
+    # the debrief's switch to a protocol with no German catalogue keeps its own texts
+    other = rec.rescore(protocol("ten_step"))
+    assert other.steps[0].title == protocol("ten_step").steps[0].title
+
+
+def test_a_stale_or_broken_protocol_translation_never_breaks_the_debrief(tmp_path, monkeypatch):
+    import simulator.translations as tr
+
+    proto = protocol("six_steps")
+    folder = tmp_path / "p"
+    folder.mkdir()
+    shutil.copy(Path(tr.protocol_path("six_steps")), folder / "six_steps.yaml")
+    (folder / "six_steps.de.po").write_text('msgctxt "step:apologize.title"\nmsgid "Apologise"\nmsgstr "Sich "ent"schuldigen"\n', encoding="utf-8")
+    monkeypatch.setattr(tr, "protocol_path", lambda pid: folder / "six_steps.yaml")
+    sc, po = german()
+    de = translate(sc, po, "de").scenario
+    _, result = _debrief("de", de, proto.model_copy())
+    assert {s.id: s.title for s in result.steps}["apologize"] == "Apologise"
+
+
+def test_l10n_init_update_check_work_on_a_protocol_file(cli, tmp_path):
+    import simulator.translations as tr
+
+    src = Path(tr.protocol_path("six_steps")).read_text(encoding="utf-8")
+    path = tmp_path / "my_steps.yaml"
+    path.write_text(src.replace("id: six_steps", "id: my_steps"), encoding="utf-8")
+    status, _, err = cli("l10n", "init", "--lang", "es", str(path))
+    assert status == 0 and "my_steps.es.po" in err
+    po = polib.pofile(str(tmp_path / "my_steps.es.po"))
+    ctxs = {e.msgctxt for e in po}
+    assert {"protocol:title", "step:apologize.title", "step:apologize.missed", "conduct:argue.message", "safety:message"} <= ctxs
+    for e in po:
+        e.msgstr = "ES " + e.msgid
+    po.save()
+    assert cli("l10n", "check", "--lang", "es", str(path))[0] == 0
+    # the step's wording changes: its translation is kept, marked fuzzy, and check warns
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "Apologise"', 'title: "Say sorry"'), encoding="utf-8")
+    status, _, err = cli("l10n", "update", "--lang", "es", str(path))
+    assert status == 0 and "1 fuzzy" in err
+    status, out, _ = cli("l10n", "check", "--lang", "es", "--json", str(path))
+    report = json.loads(out)[0]
+    assert report["protocol"] == "my_steps" and report["translated"] == report["messages"] - 1
+    assert [d["code"] for d in report["diagnostics"]] == ["L004"]
+
+
+def test_the_bundled_german_protocol_translation_is_complete_and_current(cli):
+    status, out, _ = cli("l10n", "check", "--lang", "de", "--json", "six_steps")
+    assert status == 0
+    report = json.loads(out)[0]
+    assert report["translated"] == report["messages"] > 20 and report["diagnostics"] == []

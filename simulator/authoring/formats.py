@@ -1,9 +1,11 @@
 """Subcommands for scenarios in other formats and languages (see simulator.cli; shared helpers in simulator.cli_common):
-`convert` (Twee 3 <-> YAML) and `l10n extract|init|update|check`. Thin: read the files,
+`convert` (Twee 3 <-> YAML) and `l10n extract|init|update|check` (scenarios and protocols). Thin: read the files,
 call the pure converters (`twee`, `l10n`), print the diagnostics, write the results."""
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..cli_common import emit_json, fail, library_from
@@ -25,19 +27,19 @@ def register(sub, common) -> None:
     p = sub.add_parser("l10n", help="translations keyed by line ids: extract, init, update, check")
     l10n = p.add_subparsers(dest="l10n_command", metavar="STEP")
     q = l10n.add_parser("extract", parents=[common], help="every translatable text as a gettext template (.pot)")
-    q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario ids or files")
+    q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario or protocol ids or files")
     q.add_argument("-o", "--output", metavar="FILE", help="write the template here (default: print it)")
     q.set_defaults(func=cmd_extract)
     q = l10n.add_parser("init", parents=[common], help="start a translation: SCENARIO.LANG.po beside each scenario")
-    q.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario or protocol ids or files (a protocol's step names and feedback lines)")
     q.add_argument("--lang", required=True, metavar="CODE", help="the language, e.g. de or es")
     q.set_defaults(func=cmd_init)
     q = l10n.add_parser("update", parents=[common], help="bring translations up to date with their scenarios (changed -> fuzzy, removed -> obsolete)")
-    q.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario or protocol ids or files (a protocol's step names and feedback lines)")
     q.add_argument("--lang", metavar="CODE", help="only this language (default: every translation found)")
     q.set_defaults(func=cmd_update)
     q = l10n.add_parser("check", parents=[common], help="broken placeholders, empty or stale translations, and coverage per language")
-    q.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario or protocol ids or files (a protocol's step names and feedback lines)")
     q.add_argument("--lang", metavar="CODE", help="only this language (default: every translation found)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_check)
@@ -141,9 +143,52 @@ def _twee_to_yaml(args) -> int:
 # ---------------------------------------------------------------- l10n
 
 
-def _entries(args):
+@dataclass(frozen=True)
+class _Doc:
+    """A scenario or a protocol with the file it came from (translations live beside it)."""
+
+    path: Path
+    doc: object  # Scenario | Protocol
+
+    @property
+    def kind(self) -> str:
+        from ..l10n import kind_of
+
+        return kind_of(self.doc)
+
+
+_PROTOCOL_SHAPE = re.compile(r"^steps\s*:", re.M)
+_SCENARIO_SHAPE = re.compile(r"^nodes\s*:", re.M)
+
+
+def _protocol_doc(name: str) -> _Doc | None:
+    """`name` as a protocol: an installed protocol's id, or a protocol file (it has top-level
+    `steps:` and no `nodes:`); None when it is not one."""
+    from ..library import protocol, protocol_path, protocols, read_bytes
+    from ..protocol_loader import load_protocol
+
+    if name in protocols() and not Path(name).exists():
+        return _Doc(protocol_path(name), protocol(name))
+    path = Path(name)
+    if path.suffix not in YAML_SUFFIXES or not path.is_file():
+        return None
+    raw = read_bytes(path)
+    text = raw.decode("utf-8", "replace")
+    if not _PROTOCOL_SHAPE.search(text) or _SCENARIO_SHAPE.search(text):
+        return None
+    return _Doc(path, load_protocol(raw, str(path)))
+
+
+def _entries(args) -> list[_Doc]:
     lib = library_from(args)
-    return [lib.get(name) for name in args.scenarios]
+    out = []
+    for name in args.scenarios:
+        doc = _protocol_doc(name)
+        if doc is None:
+            entry = lib.get(name)
+            doc = _Doc(entry.path, entry.scenario)
+        out.append(doc)
+    return out
 
 
 def _lang(code: str | None) -> str | None:
@@ -155,7 +200,7 @@ def _lang(code: str | None) -> str | None:
 def cmd_extract(args) -> int:
     from ..l10n import pot_text
 
-    text = pot_text([e.scenario for e in _entries(args)])
+    text = pot_text([e.doc for e in _entries(args)])
     if not args.output:
         sys.stdout.write(text)
         return 0
@@ -175,7 +220,7 @@ def cmd_init(args) -> int:
             continue
         try:
             with open(target, "x", encoding="utf-8") as fh:
-                fh.write(init_po(entry.scenario, lang))
+                fh.write(init_po(entry.doc, lang))
         except OSError as e:
             status = fail(f"cannot write {target}: {e.strerror or e}")
             continue
@@ -210,7 +255,7 @@ def cmd_update(args) -> int:
                 _show(e.diagnostics)
                 status = 1
                 continue
-            merged = update_po(po, entry.scenario)
+            merged = update_po(po, entry.doc)
             problem = _write(str(path), merged.text)
             if problem:
                 status = fail(problem)
@@ -241,12 +286,12 @@ def cmd_check(args) -> int:
                 found_here = list(e.diagnostics)
                 done, total = 0, None
             else:
-                found_here = check_po(po, entry.scenario, str(path))
-                done, total = coverage(po, entry.scenario)
+                found_here = check_po(po, entry.doc, str(path))
+                done, total = coverage(po, entry.doc)
             diags.extend(found_here)
             reports.append(
                 {
-                    "scenario": entry.scenario.id,
+                    entry.kind: entry.doc.id,
                     "language": code,
                     "path": str(path),
                     "translated": done,
@@ -262,8 +307,8 @@ def cmd_check(args) -> int:
             print(d)
         for r in reports:
             if r["messages"] is None:
-                sys.stderr.write(f"{r['scenario']} [{r['language']}]: unreadable\n")
+                sys.stderr.write(f"{r.get('scenario') or r.get('protocol')} [{r['language']}]: unreadable\n")
             else:
                 pct = 100.0 * r["translated"] / r["messages"] if r["messages"] else 100.0
-                sys.stderr.write(f"{r['scenario']} [{r['language']}]: {r['translated']} of {r['messages']} messages translated ({pct:.0f}%)\n")
+                sys.stderr.write(f"{r.get('scenario') or r.get('protocol')} [{r['language']}]: {r['translated']} of {r['messages']} messages translated ({pct:.0f}%)\n")
     return 1 if errors or missing_any or any(r["messages"] is None for r in reports) else 0
