@@ -175,3 +175,56 @@ def test_each_edge_shows_the_anger_change_it_brings():
             assert float(label.group(1)) == round(after - state.anger, 1), o.id
         else:  # the engine clamps at 0 and 100; the label shows the reaction itself
             assert abs(float(label.group(1))) >= abs(after - state.anger), o.id
+
+
+# ---------------------------------------------------------------- a part of the graph: --from NODE --depth K
+
+
+def _successors(sc):
+    out = {}
+    for node in sc.nodes:
+        for o in node.options:
+            targets = ([o.goto] if o.goto else []) + [r.goto for r in o.routes or ()]
+            out.setdefault(node.id, set()).update(targets)
+    return out
+
+
+def test_around_is_the_node_and_what_follows_it_within_k_choices():
+    sc = Library().get("billing_double_charge").scenario
+    nxt = _successors(sc)
+    assert graph.around(sc, sc.start, 0) == {sc.start}
+    assert graph.around(sc, sc.start, 1) == {sc.start} | nxt[sc.start]
+    two = {sc.start} | nxt[sc.start] | {b for a in nxt[sc.start] for b in nxt.get(a, ())}
+    assert graph.around(sc, sc.start, 2) == two
+    everything = graph.around(sc, sc.start, 1000)
+    assert graph.around(sc, sc.start, 2) < everything and sc.start in everything
+    assert all(b in everything for a in everything for b in nxt.get(a, ()))  # closed under following a choice
+
+
+def test_a_part_draws_its_nodes_and_stubs_where_it_leaves_off(cli, tmp_path):
+    sc = Library().get("billing_double_charge").scenario
+    keep = graph.around(sc, sc.start, 1)
+    dot = to_dot(sc, keep)
+    declared = set(re.findall(r'^  "([^"]+)" \[', dot, re.M))
+    outside = {b for a in keep for b in _successors(sc).get(a, ()) if b not in keep}
+    assert declared == set(keep) | {"more:" + b for b in outside} and outside
+    for b in outside:
+        assert f'"more:{b}" [label="{b} ...", style="dashed"' in dot
+    mmd = to_mermaid(sc, keep)
+    assert mmd.count("classDef more") == 1 and mmd.count(" ...\"]") == len(outside)
+    assert cli("graph", "billing_double_charge", "--from", sc.start, "--depth", "1", "-o", str(tmp_path / "g.dot"))[0] == 0
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8") == dot
+    if shutil.which("dot"):
+        proc = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_from_and_depth_mistakes_are_clear(cli, tmp_path):
+    status, _, err = cli("graph", "billing_double_charge", "--from", "opne", "-o", str(tmp_path / "g.dot"))
+    assert status == 1 and err == "defuse: billing_double_charge has no node 'opne' (did you mean 'open'?)\n"
+    status, _, err = cli("graph", "billing_double_charge", "--depth", "2", "-o", str(tmp_path / "g.dot"))
+    assert status == 1 and err == "defuse: --depth goes with --from NODE: the node to start drawing at\n"
+    with pytest.raises(SystemExit) as e:
+        cli("graph", "billing_double_charge", "--from", "open", "--depth", "-1", "-o", str(tmp_path / "g.dot"))
+    assert e.value.code == 2
+    assert not (tmp_path / "g.dot").exists()

@@ -17,8 +17,16 @@ def test_graph_refuses_an_image_of_a_huge_scenario_with_advice(cli, tmp_path):
     big.write_text(generate(1200), encoding="utf-8")
     status, out, err = cli("graph", str(big), "-o", str(tmp_path / "g.svg"))
     assert status == 1 and not (tmp_path / "g.svg").exists()
-    assert err == f"defuse: {big} has 1200 nodes, more than an image layout handles (at most 1000): write g.dot or .mmd instead, and view it with a tool made for large graphs\n"
+    assert err == (
+        f"defuse: {big} has 1200 nodes, more than an image layout handles (at most 1000): draw a part with --from NODE --depth K,"
+        " or write g.dot or .mmd and view it with a tool made for large graphs\n"
+    )
     assert cli("graph", str(big), "-o", str(tmp_path / "g.dot"))[0] == 0
+    # the advice works: a part of it is small enough to lay out
+    status, _, err = cli("graph", str(big), "--from", "n600", "--depth", "5", "-o", str(tmp_path / "part.dot"))
+    assert status == 0, err
+    part = (tmp_path / "part.dot").read_text(encoding="utf-8")
+    assert 1 < part.count("label=") < 200
 
 
 def folder_of(tmp_path: Path, n: int) -> Path:

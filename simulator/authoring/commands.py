@@ -2,6 +2,8 @@
 graph, analyze, new, test. Thin: parse, call the module that does the job, print or write."""
 from __future__ import annotations
 
+import argparse
+import difflib
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from .analyze import GAMING_LIMIT
 __all__ = ["register", "MAX_IMAGE_NODES"]
 
 MAX_IMAGE_NODES = 1000  # nodes `graph` lays out as SVG or PNG
+MAX_DEPTH = 1000  # `graph --depth`: choices ahead of --from
 
 
 def register(sub, common) -> None:
@@ -39,6 +42,8 @@ def register(sub, common) -> None:
     p = sub.add_parser("graph", parents=[common], help="the branch graph: .dot, .mmd (Mermaid), .svg or .png (Graphviz)")
     p.add_argument("scenario", metavar="SCENARIO", help="a scenario id or a path to a YAML file")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the format follows the suffix: .dot .gv .mmd .svg .png")
+    p.add_argument("--from", dest="from_node", metavar="NODE", help="draw only this node and what follows it (see --depth)")
+    p.add_argument("--depth", type=_depth, default=None, metavar="K", help=f"with --from: how many choices ahead to draw (0 to {MAX_DEPTH}; default 3)")
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("analyze", parents=[common], help="simulated playthroughs under several policies")
@@ -182,19 +187,41 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: give 0 to {MAX_DEPTH}")
+    return value
+
+
 def cmd_graph(args) -> int:
-    from .graph import render
+    from .graph import around, render
 
     suffix = Path(args.output).suffix.lstrip(".").lower()
     entry = library_from(args).get(args.scenario)
-    nodes = len(entry.scenario.nodes)
+    sc = entry.scenario
+    keep = None
+    if args.depth is not None and args.from_node is None:
+        return fail("--depth goes with --from NODE: the node to start drawing at")
+    if args.from_node is not None:
+        ids = [n.id for n in sc.nodes]
+        if args.from_node not in ids:
+            near = difflib.get_close_matches(args.from_node, ids, n=1)
+            return fail(f"{args.scenario} has no node {args.from_node!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+        keep = around(sc, args.from_node, 3 if args.depth is None else args.depth)
+    nodes = len(sc.nodes) if keep is None else len(keep)
     if suffix in ("svg", "png") and nodes > MAX_IMAGE_NODES:
         # Graphviz's layout grows much faster than the graph: thousands of nodes take minutes
+        part = "this part of " if keep is not None else ""
         return fail(
-            f"{args.scenario} has {nodes} nodes, more than an image layout handles (at most {MAX_IMAGE_NODES}):"
-            f" write {Path(args.output).with_suffix('.dot').name} or .mmd instead, and view it with a tool made for large graphs"
+            f"{part}{args.scenario} has {nodes} nodes, more than an image layout handles (at most {MAX_IMAGE_NODES}):"
+            f" draw a part with --from NODE --depth K, or write {Path(args.output).with_suffix('.dot').name} or .mmd"
+            " and view it with a tool made for large graphs"
         )
-    data = render(entry.scenario, suffix or "?")
+    data = render(sc, suffix or "?", keep)
     problem = _write(args.output, data)
     return fail(problem) if problem else 0
 

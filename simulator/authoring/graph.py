@@ -7,6 +7,10 @@ the customer model's reaction to its first use) and any condition, routes marked
 decided after the reply; endings are filled by outcome. DOT and Mermaid are plain text with no
 extra dependency; SVG and PNG need Graphviz's `dot` program. Everything here returns text
 or bytes: the command layer writes the file.
+
+A large scenario can be drawn in part: `around(scenario, node, depth)` is the node and
+everything reachable from it in at most `depth` choices, and every renderer takes such a set
+(`keep`); an edge that leaves the set ends in a dashed stub naming where it goes.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from ..diagnostics import DefuseError
 from ..engine import effective_actions, reactor_for
 from ..model import Condition, Node, Option, Outcome, Scenario
 
-__all__ = ["to_dot", "to_mermaid", "render", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
+__all__ = ["to_dot", "to_mermaid", "render", "around", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
 
 FORMATS = ("dot", "gv", "mmd", "svg", "png")
 OUTCOME_COLOURS: dict[Outcome, str] = {
@@ -89,6 +93,27 @@ def _edges(scenario: Scenario):
                 yield node.id, r.goto, base + (["after the reply, if " + _condition(r.when)] if r.when is not None else ["after the reply, otherwise"])
 
 
+def around(scenario: Scenario, start: str, depth: int) -> frozenset[str]:
+    """`start` and every node reachable from it in at most `depth` choices (breadth first)."""
+    out_of: dict[str, list[str]] = {}
+    for a, b, _ in _edges(scenario):
+        out_of.setdefault(a, []).append(b)
+    seen = {start}
+    frontier = [start]
+    for _ in range(depth):
+        frontier = [b for a in frontier for b in out_of.get(a, ()) if b not in seen and not seen.add(b)]
+        if not frontier:
+            break
+    return frozenset(seen)
+
+
+def _kept(scenario: Scenario, keep: frozenset[str] | None):
+    """The nodes to draw, and the edges: (from, to, label lines, to is drawn)."""
+    nodes = [n for n in scenario.nodes if keep is None or n.id in keep]
+    edges = [(a, b, lines, keep is None or b in keep) for a, b, lines in _edges(scenario) if keep is None or a in keep]
+    return nodes, edges
+
+
 def _flags(node: Node) -> list[str]:
     line = node.line
     return [name for name, on in (("vent", line.venting), ("threat", line.threat), ("abuse", line.abuse), ("narration", node.narration)) if on]
@@ -108,14 +133,15 @@ def _dot_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def to_dot(scenario: Scenario) -> str:
+def to_dot(scenario: Scenario, keep: frozenset[str] | None = None) -> str:
+    nodes, edges = _kept(scenario, keep)
     out = [
         f"digraph {_dot_str(scenario.id)} {{",
         f"  label={_dot_str(scenario.title)}; labelloc=t; rankdir=TB;",
         '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
-    for node in scenario.nodes:
+    for node in nodes:
         label = "\\n".join(_dot_str(x)[1:-1] for x in _node_label(scenario, node))
         attrs = [f'label="{label}"']
         if node.end is not None:
@@ -129,9 +155,14 @@ def to_dot(scenario: Scenario) -> str:
         if node.narration:
             attrs.append('style="rounded,filled,dashed"')
         out.append(f"  {_dot_str(node.id)} [{', '.join(attrs)}];")
-    for a, b, lines in _edges(scenario):
+    stubs: set[str] = set()
+    for a, b, lines, drawn in edges:
         label = "\\n".join(_dot_str(x)[1:-1] for x in lines)
-        out.append(f'  {_dot_str(a)} -> {_dot_str(b)} [label="{label}"];')
+        if not drawn and b not in stubs:  # beyond the part drawn: a dashed stub named after it
+            stubs.add(b)
+            out.append(f'  {_dot_str("more:" + b)} [label={_dot_str(b + " ...")}, style="dashed", shape=box];')
+        target = b if drawn else "more:" + b
+        out.append(f'  {_dot_str(a)} -> {_dot_str(target)} [label="{label}"];')
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -152,40 +183,50 @@ def _mmd_text(text: str) -> str:
     )
 
 
-def to_mermaid(scenario: Scenario) -> str:
+def to_mermaid(scenario: Scenario, keep: frozenset[str] | None = None) -> str:
     ids = {n.id: f"n{i}" for i, n in enumerate(scenario.nodes)}  # Mermaid reserves words such as `end`
+    nodes, edges = _kept(scenario, keep)
     out = ["flowchart TD"]
-    for node in scenario.nodes:
+    for node in nodes:
         label = "<br/>".join(_mmd_text(x) for x in _node_label(scenario, node))
         out.append(f'  {ids[node.id]}["{label}"]')
-    for a, b, lines in _edges(scenario):
+    stubs: set[str] = set()
+    for a, b, lines, drawn in edges:
         label = "<br/>".join(_mmd_text(x) for x in lines)
-        out.append(f'  {ids[a]} -->|"{label}"| {ids[b]}')
+        target = ids[b] if drawn else "m" + ids[b][1:]
+        if not drawn and b not in stubs:  # beyond the part drawn: a dashed stub named after it
+            stubs.add(b)
+            out.append(f'  {target}["{_mmd_text(b)} ..."]')
+            out.append(f"  class {target} more")
+        out.append(f'  {ids[a]} -->|"{label}"| {target}')
     for outcome, colour in OUTCOME_COLOURS.items():
         out.append(f"  classDef {outcome.value} fill:{colour},stroke:#555")
     for name, colour in FLAG_COLOURS.items():
         out.append(f"  classDef {name} stroke:{colour},stroke-width:3px")
     out.append("  classDef narration stroke-dasharray:5 5")
-    for node in scenario.nodes:
+    out.append("  classDef more stroke-dasharray:3 3,fill:#ffffff")
+    for node in nodes:
         if node.end is not None:
             out.append(f"  class {ids[node.id]} {node.end.value}")
         for f in _flags(node):
             if f != "vent":
                 out.append(f"  class {ids[node.id]} {f}")
-    out.append(f"  style {ids[scenario.start]} stroke-width:3px")
+    if keep is None or scenario.start in keep:
+        out.append(f"  style {ids[scenario.start]} stroke-width:3px")
     return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------- images
 
 
-def render(scenario: Scenario, fmt: str) -> bytes:
-    """The graph in `fmt` (see FORMATS) as bytes; SVG and PNG need Graphviz."""
+def render(scenario: Scenario, fmt: str, keep: frozenset[str] | None = None) -> bytes:
+    """The graph in `fmt` (see FORMATS) as bytes, all of it or the nodes in `keep`; SVG and
+    PNG need Graphviz."""
     fmt = fmt.lower().lstrip(".")
     if fmt in ("dot", "gv"):
-        return to_dot(scenario).encode("utf-8")
+        return to_dot(scenario, keep).encode("utf-8")
     if fmt == "mmd":
-        return to_mermaid(scenario).encode("utf-8")
+        return to_mermaid(scenario, keep).encode("utf-8")
     if fmt not in ("svg", "png"):
         raise DefuseError(f"cannot draw a graph as {fmt!r}: use one of .dot, .gv, .mmd, .svg, .png")
     dot = shutil.which("dot")
@@ -195,7 +236,7 @@ def render(scenario: Scenario, fmt: str) -> bytes:
             "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz). "
             "Without it, write .dot or .mmd (Mermaid) instead."
         )
-    proc = subprocess.run([dot, f"-T{fmt}"], input=to_dot(scenario).encode("utf-8"), capture_output=True, timeout=120)
+    proc = subprocess.run([dot, f"-T{fmt}"], input=to_dot(scenario, keep).encode("utf-8"), capture_output=True, timeout=120)
     if proc.returncode != 0:
         raise DefuseError(f"Graphviz failed: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}")
     return proc.stdout
