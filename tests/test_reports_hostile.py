@@ -81,3 +81,32 @@ def test_a_pdf_refuses_a_name_its_font_cannot_draw(cli, tmp_path):
     status, out, err = cli("report", "--db", str(db), "--format", "pdf", "--trainee", "陈伟", "-o", str(tmp_path / "r.pdf"))
     assert status == 1 and not (tmp_path / "r.pdf").exists()
     assert err == "defuse: the PDF font (DejaVu Sans) has no letters for '伟陈' in 'Defuse training report: 陈伟': the PDF would leave them out; use --format html, which shows every script\n"
+
+
+def test_class_totals_leave_out_a_session_whose_anger_is_not_finite(cli, tmp_path):
+    # every session scored, so the class report is summed in SQLite: the infinite one must not
+    # reach a sum, a mean or a trainee's trend, and is named like in the per-session path
+    from simulator.library import protocol
+    from simulator.reports.classview import build
+
+    path = tmp_path / "inf.sqlite3"
+    with Store(path) as store:
+        for name in ["Amira", "Bo", "Infinite"]:
+            play(store, name, BY_THE_BOOK)
+        play(store, "Bo", BY_THE_BOOK[:4])
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE sessions SET anger_peak = 9e999, anger_end = 9e999 WHERE trainee = 'Infinite'")
+        bad_id = conn.execute("SELECT id FROM sessions WHERE trainee = 'Infinite'").fetchone()[0]
+        want_n, want_total = conn.execute("SELECT COUNT(*), SUM(total) FROM sessions WHERE trainee != 'Infinite' AND complete = 1").fetchone()
+    problems: list[str] = []
+    with Store(path) as store:
+        report = build(store, protocol, problems=problems)
+    assert problems == [f"session {bad_id} (Infinite, billing_double_charge) left out of the report: an anger value is not a finite number"]
+    assert report.sessions == want_n == 2 and report.sum_total == pytest.approx(want_total) and report.unfinished_count == 1
+    assert sorted(t.name for t in report.trainees) == ["Amira", "Bo"]
+    assert all(w["mean"] == w["mean"] and abs(w["mean"]) <= 100 for w in report.weeks)
+    out = tmp_path / "r.html"
+    status, _, err = cli("report", "--db", str(path), "--format", "html", "-o", str(out))
+    assert status == 1 and out.exists()
+    assert err.splitlines()[1:] == ["defuse: " + problems[0], "defuse: 1 session(s) left out; everything else was written"]
+    assert "inf" not in out.read_text(encoding="utf-8").lower().replace("info", "")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .rows import Judged, judged
+from .rows import Judged, judged, printable
 
 __all__ = ["ClassReport", "TraineeProgress", "buckets", "Grid", "Cell", "Coaching", "UnfinishedSession", "build", "mistake_labels", "DEFAULT_LATEST", "DEFAULT_THRESHOLD"]
 
@@ -268,7 +268,20 @@ def build(
     if override is not None or unscored:
         # re-scoring, or a finished session without a saved score (an old import): read and score every session
         return _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters, problems)
-    return _build_sql(store, protocol_of, where, args, latest_n, threshold, progress, filters, problems)
+    # a number that is not finite (an old store, a hand-edited file) would poison every sum:
+    # such a session is named and left out, as the per-session path does (rows.judged)
+    bad = store.conn.execute(f"SELECT id, trainee, scenario FROM sessions{where} AND NOT ({_FINITE})", args).fetchall()
+    if bad and problems is None:
+        raise ValueError(f"session {bad[0][0]}: an anger value is not a finite number")
+    for sid, trainee, scenario in bad:
+        problems.append(f"session {printable(sid)} ({printable(trainee)}, {printable(scenario)}) left out of the report: an anger value is not a finite number")
+    return _build_sql(store, protocol_of, f"{where} AND {_FINITE}", args, latest_n, threshold, progress, filters, problems)
+
+
+# every number a class aggregate reads, within the finite range (SQLite keeps an infinity as a REAL)
+_FINITE = " AND ".join(
+    f"({col} IS NULL OR {col} BETWEEN -1.7e308 AND 1.7e308)" for col in ("anger_start", "anger_end", "anger_peak", "total")
+)
 
 
 def _build_full(store, protocol_of, override, verdict, latest_n, threshold, progress, filters, problems=None) -> ClassReport:
