@@ -16,6 +16,7 @@ from .actions import Action, parse_action
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
 
 from .cli_common import MAX_NAME, MAX_SEED, common_parser, emit_json, fail, library_from, open_store, protocols_parser, seed_arg, trainee_arg
+from .store import store_problem
 
 # the helpers stay importable from here for callers of the old names; commands import them from cli_common
 __all__ = ["main", "build_parser", "emit_json", "fail", "common_parser", "protocols_parser", "open_store", "library_from", "trainee_arg", "seed_arg", "MAX_SEED", "MAX_NAME"]
@@ -82,8 +83,8 @@ def cmd_run(args) -> int:
             doc["unplayed"] = unplayed
     except sqlite3.Error as e:
         if rec is None or rec.session_id is None:
-            return fail(f"the session store failed: {e}; nothing was saved")
-        return fail(f"the session store failed at turn {len(rec.state.turns)}: {e}; session {rec.session_id} keeps the turns saved before it, marked incomplete")
+            return fail(f"the session store failed: {store_problem(e)}; nothing was saved")
+        return fail(f"the session store failed at turn {len(rec.state.turns)}: {store_problem(e)}; session {rec.session_id} keeps the turns saved before it, marked incomplete")
     finally:
         if store is not None:
             store.close()
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     except sqlite3.Error as e:
         # the store failed mid-command (disk full, locked for over 30 s, damaged): one line, and
         # whatever was committed before stays (sessions are committed turn by turn)
-        return fail(f"the session store failed: {e}; what was saved before this stays saved")
+        return fail(f"the session store failed: {store_problem(e)}; what was saved before this stays saved")
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except BrokenPipeError:

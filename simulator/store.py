@@ -27,7 +27,7 @@ from .actions import Action
 from .diagnostics import DefuseError
 from .model import Outcome, Transcript, Turn
 
-__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "lrs_key", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES"]
+__all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "lrs_key", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES", "LOCK_WAIT_S", "store_problem"]
 
 SCHEMA_VERSION = 4
 
@@ -175,6 +175,19 @@ def _check_db_path(path: Path) -> None:
             raise StoreError(f"{path}: cannot create the folder {parent} ({e.strerror or e})") from None
 
 
+# How long a write waits for another program (another Defuse, a backup tool, a DB browser)
+# to let go of the file before it gives up with one line (see `store_problem`).
+LOCK_WAIT_S = 30.0
+
+
+def store_problem(e: sqlite3.Error) -> str:
+    """What a store failure means, in one line for the trainee or instructor."""
+    text = str(e)
+    if "locked" in text.lower() or "busy" in text.lower():
+        return f"{text}: another program kept the session store busy for over {LOCK_WAIT_S:g} s (close it, then try again)"
+    return text
+
+
 def _cannot_write(e: sqlite3.OperationalError) -> bool:
     text = str(e).lower()
     return "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text
@@ -295,7 +308,7 @@ class Store:
         if not memory:
             _check_db_path(self.path)
         try:
-            self.conn = sqlite3.connect(str(self.path), timeout=30)
+            self.conn = sqlite3.connect(str(self.path), timeout=LOCK_WAIT_S)
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot open the session store ({e})") from None
         self.conn.row_factory = sqlite3.Row
@@ -339,7 +352,7 @@ class Store:
         last = None
         for mode in ("?mode=ro", "?immutable=1"):  # immutable: not even the WAL's shared memory can be made
             try:
-                conn = sqlite3.connect(uri + mode, uri=True, timeout=30)
+                conn = sqlite3.connect(uri + mode, uri=True, timeout=LOCK_WAIT_S)
                 conn.row_factory = sqlite3.Row
                 conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
                 conn.execute("PRAGMA foreign_keys=ON")

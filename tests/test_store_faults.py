@@ -108,3 +108,58 @@ def test_disk_full_mid_session_keeps_the_turns_so_far(cli, tmp_path, monkeypatch
         (s,) = store.find()
     assert err == f"defuse: the session store failed at turn 4: database or disk is full; session {s.id} keeps the turns saved before it, marked incomplete\n"
     assert len(s.turns) == 3 and not s.complete
+
+
+def _hold_lock(db):
+    """Another program takes the file and keeps it (as a DB browser mid-edit would)."""
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    return other
+
+
+def test_a_store_locked_by_another_program_is_one_line_and_nothing_half_saved(cli, tmp_path, monkeypatch):
+    import simulator.store as store_module
+
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.2)  # the real wait is 30 s
+    db = tmp_path / "locked.sqlite3"
+    assert cli(*RUN, "--db", str(db))[0] == 0
+    other = _hold_lock(db)
+    try:
+        status, out, err = cli(*RUN, "--db", str(db))
+    finally:
+        other.rollback()
+        other.close()
+    assert status == 1 and out == ""
+    assert err == "defuse: the session store failed: database is locked: another program kept the session store busy for over 0.2 s (close it, then try again); nothing was saved\n"
+    with Store(db) as store:
+        assert len(list(store.find())) == 1
+
+
+def test_a_lock_taken_mid_session_keeps_the_turns_so_far(cli, tmp_path, monkeypatch):
+    import simulator.store as store_module
+
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.2)
+    db = tmp_path / "locked.sqlite3"
+    real_add = Store.add_turn
+    held = []
+
+    def add_turn(self, session_id, turn, at=None):
+        if turn.index == 4 and not held:
+            held.append(_hold_lock(db))
+        return real_add(self, session_id, turn, at)
+
+    monkeypatch.setattr(Store, "add_turn", add_turn)
+    try:
+        status, _, err = cli(*RUN, "--db", str(db))
+    finally:
+        for conn in held:
+            conn.rollback()
+            conn.close()
+    assert status == 1 and "Traceback" not in err
+    with Store(db) as store:
+        (s,) = store.find()
+    assert err == (
+        "defuse: the session store failed at turn 4: database is locked: another program kept the session store busy for over 0.2 s"
+        f" (close it, then try again); session {s.id} keeps the turns saved before it, marked incomplete\n"
+    )
+    assert len(s.turns) == 3 and not s.complete
