@@ -158,17 +158,20 @@ def cmd_score(args) -> int:
 
 
 def protocol_doc(p) -> dict:
+    from scoring.sources import source_title
+
     return {
         "id": p.id,
         "title": p.title,
         "source": p.source,
+        "source_title": source_title(p.source),
         "summary": p.summary,
         "ordered": p.ordered,
         "pass_mark": p.pass_mark,
         "weights": p.weights.model_dump(),
         "safety": p.safety.message if p.safety else None,
         "safety_rule": (
-            {"triggers": list(p.safety.triggers), "requires": p.safety.requires.value, "message": p.safety.message} if p.safety else None
+            {"triggers": list(p.safety.triggers), "requires": p.safety.requires.value, "within": p.safety.within, "message": p.safety.message} if p.safety else None
         ),
         "steps": [
             {
@@ -178,6 +181,10 @@ def protocol_doc(p) -> dict:
                 "critical": s.critical,
                 "actions": [a.value for a in s.actions],
                 "after": p.direct_predecessors(s.id),
+                "kind": s.kind,
+                "when": s.when.value if s.when is not None else None,
+                "lost_if": list(s.lost_if),
+                "source_title": source_title(s.source.file) if s.source else None,
             }
             for s in p.steps
         ],
@@ -196,20 +203,42 @@ def cmd_protocols(args) -> int:
         emit_json(docs[0] if args.id else docs)
         return 0
     for d in docs:
-        print(f"{d['id']:<22} {d['title']}  ({len(d['steps'])} steps, {'ordered' if d['ordered'] else 'unordered'}, pass {d['pass_mark']:.0f}; {d['source']})")
+        print(f"{d['id']:<22} {d['title']}  ({len(d['steps'])} steps, {'ordered' if d['ordered'] else 'unordered'}, pass {d['pass_mark']:.0f}; from \"{d['source_title']}\")")
         if args.id:
             print(f"  {d['summary']}")
             for i, s in enumerate(d["steps"], 1):
                 after = f" after {', '.join(s['after'])}" if s["after"] and (d["steps"][i - 2]["id"] not in s["after"] or len(s["after"]) > 1) else ""
-                print(f"  {i:>2}. {s['title']}{' (critical)' if s['critical'] else ''}{after}: {', '.join(s['actions'])}")
+                print(f"  {i:>2}. {s['title']}{' (critical)' if s['critical'] else ''}{after}: {_step_terms(s)}")
             rule = d["safety_rule"]
             if rule:
-                print(f"  safety: after a {' or '.join(rule['triggers'])}, {rule['requires']} must be the next answer, or the session fails: {rule['message']}")
+                when = "be the next answer" if rule["within"] == 1 else f"come within the next {rule['within']} answers"
+                print(f"  safety: after a {' or '.join(rule['triggers'])}, {rule['requires']} must {when}, or the session fails: {rule['message']}")
             else:
                 print("  safety: this protocol has no safety rule")
             for c in d["conduct"]:
                 print(f"  conduct: {c['action']} costs {c['penalty'] * 100:g}% of conduct")
     return 0
+
+
+_FACT_WORDS = {
+    "abuse": "the customer was abusive",
+    "abuse_persisted": "abuse went on after the first reply",
+    "beyond_authority": "the customer asked for more than the trainee may give",
+    "threat": "the customer made a threat",
+    "hostile_persisted": "the customer stayed hostile from the third turn",
+}
+
+
+def _step_terms(s: dict) -> str:
+    """A step's actions and its conditions, in words: what does it, when it applies, what undoes it."""
+    acts = ", ".join(s["actions"])
+    text = f"never {' or '.join(s['actions'])} (kept only if never done)" if s["kind"] == "avoid" else acts
+    if s["when"]:
+        text += f"; only when {_FACT_WORDS.get(s['when'], s['when'])} ({s['when']})"
+    if s["lost_if"]:
+        undo = ["a vent cut short" if x == "vent_cut" else x for x in s["lost_if"]]
+        text += f"; lost again by {', '.join(undo)}"
+    return text
 
 
 def scenario_doc(entry) -> dict:

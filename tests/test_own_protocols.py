@@ -61,7 +61,23 @@ def test_protocols_shows_the_steps_and_the_safety_rule(cli):
     assert "  safety: after a threat, seek_help must be the next answer, or the session fails: After a threat, get a supervisor on the line first." in lines
     assert "  conduct: dismiss costs 30% of conduct" in lines
     doc = json.loads(cli("protocols", "--protocols", str(OURS), "our_calls", "--json")[1])
-    assert doc["safety_rule"] == {"triggers": ["threat"], "requires": "seek_help", "message": "After a threat, get a supervisor on the line first."}
+    assert doc["safety_rule"] == {"triggers": ["threat"], "requires": "seek_help", "within": 1, "message": "After a threat, get a supervisor on the line first."}
+
+
+def test_protocols_shows_conditions_kinds_and_the_sources_titles(cli):
+    status, out, _ = cli("protocols")
+    first = out.splitlines()[0]
+    assert status == 0 and first.startswith("abc ") and 'from "Dealing with an irate customer: a ten-step process and its short versions"' in first
+    assert ".txt" not in out  # titles, never the seeds' internal file names
+    lines = cli("protocols", "advanced_techniques")[1].splitlines()
+    assert "   1. Take a time out: time_out; only when abuse went on after the first reply (abuse_persisted); lost again by hold_without_permission" in lines
+    lines = cli("protocols", "twelve_strategies")[1].splitlines()
+    assert "   4. Do not take it personally: never take_personally (kept only if never done)" in lines
+    assert "   2. Listen actively: listen, acknowledge, verify_understanding; lost again by a vent cut short" in lines
+    doc = json.loads(cli("protocols", "twelve_strategies", "--json")[1])
+    step = next(s for s in doc["steps"] if s["id"] == "active_listening")
+    assert step["kind"] == "do" and step["when"] is None and step["lost_if"] == ["vent_cut"]
+    assert doc["source_title"] == "Twelve strategies for an irate customer" and doc["source"] == "003_f85203780d832732.txt"
 
 
 def test_a_broken_or_clashing_protocol_file_is_reported_where_it_is(cli, tmp_path):
