@@ -76,7 +76,7 @@ class Feedback:
     step: str | None
     turn: int | None
     message: str
-    kind: str = "step"  # step | order | conduct | safety | outcome
+    kind: str = "step"  # step | order | conduct | safety | outcome | trainer (the scenario's own note on an answer)
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,10 @@ def score(transcript: Transcript, protocol: Protocol) -> Score:
                 "outcome",
             )
         )
+
+    for t in turns:
+        if t.feedback:
+            feedback.append(Feedback(None, t.index, f"Your trainer's note on {_quote_said(t)}: {t.feedback}", "trainer"))
 
     total = float(j.total[0])
     critical_missed = tuple(s.id for k, s in enumerate(protocol.steps) if bool(j.critical_missed[0, k]))

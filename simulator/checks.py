@@ -6,11 +6,13 @@ file with many kinds of mistakes gets all of them in one report.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .customer import Dynamics
 from .diagnostics import LINT_CODES
-from .loader import Document, _quote
+from .loader import Document, _quote, _where
+from .model import ID_PATTERN, PHRASE_REF
 
 DYNAMICS = sorted(Dynamics.names())
 
@@ -48,13 +50,16 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
                 node_ids[nid] = ("nodes", i, "id")
                 if node.get("end") is not None:  # the first node of an id is the one that counts
                     ends.add(nid)
-        lid = _sid(_dict(node.get("line")).get("id"))
-        if lid is not None:
+        # every wording has an id of its own (the line, each line of a burst, each variant)
+        for where in _wordings(node, ("nodes", i)):
+            lid = _sid(_dict(_at(data, where)).get("id"))
+            if lid is None:
+                continue
             if lid in line_ids:
                 first = doc.positions.at(line_ids[lid])[0]
-                doc.diag(("nodes", i, "line", "id"), "E020", f"duplicate line id {lid!r} (first at line {first})")
+                doc.diag(where + ("id",), "E020", f"duplicate line id {lid!r} (first at line {first})")
             else:
-                line_ids[lid] = ("nodes", i, "line", "id")
+                line_ids[lid] = where + ("id",)
         seen_here: set[str] = set()
         for j, opt in enumerate(_list(node.get("options"))):
             oid = _sid(_dict(opt).get("id"))
@@ -108,6 +113,9 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
                 elif not last and route.get("when") is None:
                     doc.diag(here + ("routes", k), "E026", f"route {k + 1} of option {oid!r} has no `when`, so the routes after it can never be taken")
 
+    _check_phrases(doc, data)
+    _check_moods(doc, data, nodes)
+
     # The anger model silently ignores parameters it does not know, so a typo here would
     # change nothing and nobody would notice: refuse it at load time instead.
     dynamics = _dict(_dict(data.get("persona")).get("dynamics"))
@@ -149,6 +157,76 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
         for c, choice in enumerate(_list(test.get("choices"))):
             if isinstance(choice, str) and option_ids and choice.rstrip("!") not in option_ids:
                 doc.diag(("tests", t, "choices", c), "E028", f"test {name!r} chooses unknown option {_quote(choice)}")
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _wordings(node: dict, here: tuple) -> list[tuple]:
+    """Paths of every wording of a node: its line, the lines of its burst, and their variants."""
+    lines = [here + ("line",)] + [here + ("burst", k) for k in range(len(_list(node.get("burst"))))]
+    out = []
+    for path in lines:
+        out.append(path)
+        line = _dict(_at({"n": node}, ("n",) + path[len(here):]))
+        out += [path + ("variants", v) for v in range(len(_list(line.get("variants"))))]
+    return out
+
+
+def _check_phrases(doc: Document, data: dict) -> None:
+    """Every {name} in a text names a phrase; a phrase holds no {name} of its own."""
+    phrases = _dict(data.get("phrases"))
+    if not phrases:
+        return  # without phrases, braces in a text are just braces
+    for key, text in phrases.items():
+        if isinstance(key, str) and not re.match(ID_PATTERN, key):
+            doc.diag(("phrases", key), "E012", f"phrases: {_quote(key)} is not a valid phrase name: use letters, digits, _ . and -, starting with a letter", key=True)
+        if isinstance(text, str) and (m := PHRASE_REF.search(text)):
+            doc.diag(("phrases", key), "E050", f"phrase {_quote(key)} uses {{{m.group(1)}}}: a phrase cannot use another phrase; write the words out")
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in ("text", "speech", "feedback") and isinstance(v, str):
+                    for m in PHRASE_REF.finditer(v):
+                        if m.group(1) not in phrases:
+                            known = _near(m.group(1), phrases) or f" (phrases: {', '.join(sorted(map(str, phrases)))})"
+                            doc.diag(path + (k,), "E050", f"unknown phrase {{{m.group(1)}}} in {_where(path + (k,))}{known}")
+                else:
+                    walk(v, path + (k,))
+        elif isinstance(value, list):
+            for k, v in enumerate(value):
+                walk(v, path + (k,))
+
+    walk(data.get("nodes"), ("nodes",))
+
+
+def _check_moods(doc: Document, data: dict, nodes: list) -> None:
+    """A node's own move needs a customer to move, and one way of moving; distress needs a persona that has it."""
+    has_distress = _dict(data.get("persona")).get("distress") is not None
+    for i, node in enumerate(nodes):
+        node = _dict(node)
+        nid = _sid(node.get("id")) or f"#{i + 1}"
+        moves = [k for k in ("mood", "anger_delta", "distress_delta") if node.get(k) is not None]
+        if node.get("mood") is not None and node.get("anger_delta") is not None:
+            doc.diag(("nodes", i, "anger_delta"), "E051", f"node {nid!r} has both `mood` and `anger_delta`: keep one (mood moves anger into a band, anger_delta by an amount)", key=True)
+        if node.get("narration") is True and moves:
+            doc.diag(("nodes", i, moves[0]), "E051", f"node {nid!r} is narration: the customer is gone, so `{moves[0]}` would move nothing", key=True)
+        if not has_distress:
+            if node.get("distress_delta") is not None:
+                doc.diag(("nodes", i, "distress_delta"), "E052", f"node {nid!r} changes distress, but the persona has none: give the persona a starting `distress` (0 to 100)", key=True)
+            for j, opt in enumerate(_list(node.get("options"))):
+                if _dict(opt).get("distress_delta") is not None:
+                    oid = _sid(_dict(opt).get("id")) or f"#{j + 1}"
+                    doc.diag(("nodes", i, "options", j, "distress_delta"), "E052", f"option {oid!r} in node {nid!r} changes distress, but the persona has none: give the persona a starting `distress` (0 to 100)", key=True)
 
 
 def _near(word: str, known) -> str:

@@ -55,6 +55,9 @@ CODES: dict[str, str] = {
     "E041": "a prohibition (kind: avoid) forbids an action that is not harmful",
     "E042": "a prohibition (kind: avoid) has a place in the order (after)",
     "E043": "an ending's `after` names something that is not a step to do",
+    "E050": "a text names a phrase ({name}) the scenario's `phrases:` does not have, or a phrase uses another",
+    "E051": "a node's own change of mood that cannot apply: both `mood` and `anger_delta`, or on a narration node",
+    "E052": "a change of distress, but the persona has no `distress`",
     # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.
     "T001": "a scripted test's expectation was not met (outcome, pass/fail, score range, complete)",
     "T002": "a scripted test cannot be played as written (an option not offered there, or the conversation ended first)",

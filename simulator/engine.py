@@ -13,11 +13,16 @@ import numpy as np
 from .actions import Action
 from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, uniform, unit_noise
 from .diagnostics import IllegalChoice
-from .model import Condition, Node, Option, Outcome, Scenario, State, Turn, band_of
+from .model import BAND_FLOORS, Condition, Node, Option, Outcome, Scenario, State, Turn, Words, band_ceiling, band_of
 
-__all__ = ["start", "choose", "available", "presented", "shuffle_keys", "holds", "reactor_for", "effective_actions", "Step", "SHUFFLE_STREAM"]
+__all__ = [
+    "start", "choose", "available", "presented", "shuffle_keys", "holds", "reactor_for", "effective_actions", "Step",
+    "SHUFFLE_STREAM", "VARIANT_STREAM", "said", "arrive",
+]
 
 SHUFFLE_STREAM = 21  # the seeded stream that orders the options a trainee sees
+VARIANT_STREAM = 31  # the seeded stream that picks among a line's wordings
+_LINES = 64  # line slots per turn in the variants' counter (a burst has far fewer lines)
 _SLOTS = 1024  # option slots per turn in the shuffle's counter (a node has far fewer options)
 
 
@@ -31,16 +36,49 @@ def _make_reactor(scenario: Scenario) -> Reactor:
 
 
 def start(scenario: Scenario, seed: int = 0) -> State:
-    """A new session at the scenario's first node."""
+    """A new session at the scenario's first node (after that node's own change of mood)."""
+    p = scenario.persona
+    anger, distress = arrive(scenario.node(scenario.start), float(p.anger), None if p.distress is None else float(p.distress))
     return State(
         scenario=scenario.id,
         revision=scenario.revision,
         seed=int(seed),
         node=scenario.start,
-        anger=float(scenario.persona.anger),
-        anger_start=float(scenario.persona.anger),
+        anger=anger,
+        anger_start=anger,
         counts=(0,) * len(ACTIONS),
+        distress=distress,
+        distress_start=distress,
     )
+
+
+def arrive(node: Node, anger: float, distress: float | None) -> tuple[float, float | None]:
+    """Anger and distress once the customer reaches `node`: its own move (`mood:` into a band,
+    or `anger_delta`), before the trainee says anything. The batch simulator does the same
+    arithmetic on arrays."""
+    if node.mood is not None:
+        anger = float(np.minimum(np.maximum(np.float64(anger), BAND_FLOORS[node.mood]), band_ceiling(node.mood)))
+    elif node.anger_delta is not None:
+        anger = float(np.clip(np.float64(anger) + np.float64(node.anger_delta), 0.0, HANG_UP))
+    if distress is not None and node.distress_delta is not None:
+        distress = float(np.clip(np.float64(distress) + np.float64(node.distress_delta), 0.0, 100.0))
+    return anger, distress
+
+
+def said(scenario: Scenario, state: State) -> tuple[Words, ...]:
+    """What the customer says now, in order: the node's line, then its burst, each in the
+    wording this session's seed picks for this turn (the same seed always gives the same words)."""
+    node = scenario.node(state.node)
+    turn = len(state.turns) + 1
+    out: list[Words] = []
+    for k, line in enumerate((node.line, *node.burst)):
+        wordings = line.wordings()
+        if len(wordings) == 1:
+            out.append(line)
+            continue
+        u = float(uniform(state.seed, turn * _LINES + k, VARIANT_STREAM))
+        out.append(wordings[min(len(wordings) - 1, int(u * len(wordings)))])
+    return tuple(out)
 
 
 def holds(cond: Condition | None, anger: float, performed: frozenset[Action]) -> bool:
@@ -175,6 +213,10 @@ def choose(
             delta = reactor.delta(chosen, counts, node.line.venting, node.line.abuse, step.vent_broken, step.restarted)
         anger = float(reactor.apply(state.anger, delta, unit_noise(state.seed, turn_no)))
 
+    distress = state.distress
+    if distress is not None and option.distress_delta is not None:
+        distress = float(np.clip(np.float64(distress) + np.float64(option.distress_delta), 0.0, 100.0))
+
     new_counts = tuple(int(c) + int(x) for c, x in zip(state.counts, chosen))
     performed = frozenset(a for a, n in zip(ACTIONS, new_counts) if n)
 
@@ -182,6 +224,9 @@ def choose(
         goto = node.vent_start or node.id
     else:
         goto = _route(option, anger, performed)
+    replied = anger
+    if anger < HANG_UP:  # the customer who has hung up arrives nowhere
+        anger, distress = arrive(scenario.node(goto), anger, distress)
     outcome = scenario.node(goto).end
     if anger >= HANG_UP:
         outcome = Outcome.CUSTOMER_LEFT
@@ -190,11 +235,12 @@ def choose(
         outcome = Outcome.CUSTOMER_LEFT  # the customer runs out of patience with a stalled conversation
         goto = scenario.hangup or goto
 
+    words = said(scenario, state)
     turn = Turn(
         index=turn_no,
         node=node.id,
-        line=node.line.id,
-        text=node.line.text,
+        line=words[0].id,
+        text="\n".join(w.text for w in words),
         choice=option.id,
         said=option.text,
         actions=step.actions,
@@ -210,5 +256,8 @@ def choose(
         beyond_authority=node.line.beyond_authority,
         narration=node.narration,
         shown=tuple(o.id for o in offered),
+        feedback=option.feedback,
+        anger_reply=replied if replied != anger else None,
+        distress_after=distress,
     )
-    return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts)
+    return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts, distress=distress)

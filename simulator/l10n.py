@@ -88,12 +88,17 @@ def messages(doc: Scenario | Protocol) -> list[Message]:
         out.append(Message("persona:description", sc.persona.description, "who the customer is"))
     for node in sc.nodes:
         who = "narration" if node.narration else "the customer says"
-        out.append(Message(f"line:{node.line.id}", node.line.text, f"node {node.id}: {who}"))
-        if node.line.speech:
-            out.append(Message(f"speech:{node.line.id}", node.line.speech, f"node {node.id}: what the voice says"))
+        for k, line in enumerate((node.line, *node.burst)):
+            for v, w in enumerate(line.wordings()):
+                what = who + (f" (line {k + 1} of {len(node.burst) + 1})" if node.burst else "") + (f" (another wording of {line.id})" if v else "")
+                out.append(Message(f"line:{w.id}", w.text, f"node {node.id}: {what}"))
+                if w.speech:
+                    out.append(Message(f"speech:{w.id}", w.speech, f"node {node.id}: what the voice says"))
         for o in node.options:
             acts = ", ".join(a.value for a in o.actions)
             out.append(Message(f"option:{node.id}.{o.id}", o.text, f"node {node.id}: the trainee's option {o.id} ({acts})"))
+            if o.feedback:
+                out.append(Message(f"feedback:{node.id}.{o.id}", o.feedback, f"node {node.id}: the trainer's note when {o.id} is chosen"))
     return out
 
 
@@ -356,12 +361,17 @@ def translate(scenario: Scenario, po: polib.POFile, language: str) -> Translated
     data["persona"]["name"] = tr("persona:name", scenario.persona.name)
     if scenario.persona.description:
         data["persona"]["description"] = tr("persona:description", scenario.persona.description)
+    data.pop("phrases", None)  # already in the texts, which are translated whole
     for node, nd in zip(scenario.nodes, data["nodes"]):
-        nd["line"]["text"] = tr(f"line:{node.line.id}", node.line.text)
-        if node.line.speech:
-            nd["line"]["speech"] = tr(f"speech:{node.line.id}", node.line.speech)
+        for line, ld in zip((node.line, *node.burst), (nd["line"], *nd.get("burst", []))):
+            for w, wd in zip(line.wordings(), (ld, *ld.get("variants", []))):
+                wd["text"] = tr(f"line:{w.id}", w.text)
+                if w.speech:
+                    wd["speech"] = tr(f"speech:{w.id}", w.speech)
         for o, od in zip(node.options, nd.get("options", [])):
             od["text"] = tr(f"option:{node.id}.{o.id}", o.text)
+            if o.feedback:
+                od["feedback"] = tr(f"feedback:{node.id}.{o.id}", o.feedback)
     return Translated(Scenario.model_validate(data), language, tuple(missing))
 
 

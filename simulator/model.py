@@ -6,11 +6,12 @@ turn). Nothing here reads files or knows about a front end.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .actions import Action
 
@@ -20,6 +21,8 @@ __all__ = [
     "Setting",
     "Condition",
     "Route",
+    "Words",
+    "Spoken",
     "Option",
     "Line",
     "Node",
@@ -33,6 +36,12 @@ __all__ = [
     "State",
     "Transcript",
     "band_of",
+    "band_ceiling",
+    "spoken_text",
+    "fill_phrases",
+    "distress_word",
+    "distress_summary",
+    "PHRASE_REF",
     "BAND_FLOORS",
     "FORMAT_VERSION",
     "ID_PATTERN",
@@ -66,6 +75,52 @@ def band_of(anger: float) -> Band:
     if anger >= BAND_FLOORS[Band.UPSET]:
         return Band.UPSET
     return Band.CALM
+
+
+PHRASE_REF = re.compile(r"\{([A-Za-z][A-Za-z0-9_.\-]*)\}")
+_TEXT_KEYS = frozenset({"text", "speech", "feedback"})
+_PHRASED = frozenset({"nodes"})  # where phrases may be used: every text of every node
+
+
+def fill_phrases(value, phrases: dict[str, str]):
+    """`value` (plain data) with {name} replaced by the phrase in every text, speech and feedback."""
+    if isinstance(value, dict):
+        return {k: (PHRASE_REF.sub(lambda m: phrases.get(m.group(1), m.group(0)), v) if k in _TEXT_KEYS and isinstance(v, str) else fill_phrases(v, phrases)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_phrases(v, phrases) for v in value]
+    return value
+
+
+def band_ceiling(band: Band) -> float:
+    """The highest anger a `mood:` may leave in a band: one below the next band's floor (100 for hostile)."""
+    order = list(Band)
+    i = order.index(band)
+    return BAND_FLOORS[order[i + 1]] - 1.0 if i + 1 < len(order) else 100.0
+
+
+# A stage direction: words in brackets, shown in the caption and never spoken ("(She sighs.)").
+_DIRECTION = re.compile(r"\([^()]*\)")
+
+
+def spoken_text(text: str) -> str:
+    """What the voice says of a caption: the text without its stage directions in brackets."""
+    return " ".join(_DIRECTION.sub(" ", text).split())
+
+
+# How a customer's distress reads in words, from the top (a second dimension beside anger).
+_DISTRESS_WORDS = ((75.0, "desperate"), (50.0, "distressed"), (25.0, "worried"), (0.0, "settled"))
+
+
+def distress_word(distress: float) -> str:
+    return next(word for floor, word in _DISTRESS_WORDS if distress >= floor)
+
+
+def distress_summary(state: "State") -> str | None:
+    """One line for a debrief: how the customer's distress went (None for a persona without it)."""
+    if state.distress is None or state.distress_start is None:
+        return None
+    a, b = state.distress_start, state.distress
+    return f"Distress {a:.0f} ({distress_word(a)}) -> {b:.0f} ({distress_word(b)})"
 
 
 class Outcome(StrEnum):
@@ -132,14 +187,36 @@ class Option(_Value):
     pin: Literal["first", "last"] | None = Field(
         None, description="keep this option first or last where its position means something (e.g. 'say nothing' last); others are shuffled"
     )
+    feedback: Text | None = Field(
+        None, description="the trainer's own note on this answer, shown in the debrief and the reports when it was chosen"
+    )
+    distress_delta: float | None = Field(
+        None, ge=-100, le=100, description="change in the customer's distress when this is chosen (needs persona.distress)"
+    )
 
 
-class Line(_Value):
+class Words(_Value):
+    """One wording of something the customer says, with its own stable id."""
+
+    id: Id = Field(description="stable id of this wording: keys the speech cache, translations and analytics")
+    text: Text = Field(description="the caption; words in brackets, (She sighs.), are stage directions: shown, never spoken")
+    speech: str | None = Field(None, max_length=2000, description="what the voice says, when it differs from the caption")
+
+
+class Spoken(Words):
+    """A line of the customer's, with other wordings the session's seed may pick instead."""
+
+    variants: list[Words] = Field(
+        default_factory=list, description="other wordings of this line: each session picks one (or the text itself) from its seed"
+    )
+
+    def wordings(self) -> tuple[Words, ...]:
+        return (self, *self.variants)
+
+
+class Line(Spoken):
     """What the customer says at a node."""
 
-    id: Id
-    text: Text
-    speech: str | None = Field(None, max_length=2000, description="what the voice says, when it differs from the caption")
     venting: bool = Field(False, description="the customer is mid-vent: listening lets anger fall, an interruption breaks the vent")
     threat: bool = Field(False, description="a threat to safety: the safety rule applies")
     abuse: bool = Field(False, description="insults or verbal abuse")
@@ -149,7 +226,19 @@ class Line(_Value):
 class Node(_Value):
     id: Id
     line: Line
+    burst: list[Spoken] = Field(
+        default_factory=list, description="more lines the customer says after `line`, one after another, before the trainee answers"
+    )
     narration: bool = Field(False, description="the line is narration (e.g. after the call), not the customer")
+    anger_delta: float | None = Field(
+        None, ge=-100, le=100, description="the customer's own change of anger on arriving at this node, before the trainee answers"
+    )
+    mood: Band | None = Field(
+        None, description="on arriving at this node the customer's anger moves into this band (up to its floor, or down to its top)"
+    )
+    distress_delta: float | None = Field(
+        None, ge=-100, le=100, description="change in the customer's distress on arriving at this node (needs persona.distress)"
+    )
     vent_start: Id | None = Field(None, description="where an interrupted vent starts again (default: this node)")
     options: list[Option] = Field(default_factory=list)
     end: Outcome | None = Field(None, description="marks an ending node and names its outcome")
@@ -180,6 +269,9 @@ class Persona(_Value):
     dynamics: dict[str, float] = Field(default_factory=dict, description="overrides of the anger model's parameters")
     noise: float = Field(0.0, ge=0, le=20, description="standard deviation of seeded random noise per turn")
     patience: int = Field(40, ge=2, le=500, description="turns before the customer gives up and leaves")
+    distress: float | None = Field(
+        None, ge=0, le=100, description="starting distress, 0 to 100, for a frightened or despairing customer: shown beside anger, moved by nodes and options"
+    )
 
 
 class Expectation(_Value):
@@ -216,6 +308,9 @@ class Scenario(_Value):
         description="other protocols worth comparing for this scenario: the debrief's switch offers the main protocol and these, in order",
     )
     persona: Persona
+    phrases: dict[str, Text] = Field(
+        default_factory=dict, description="reusable text blocks: {name} in any line, option or feedback is replaced by the phrase"
+    )
     start: Id
     hangup: Id | None = Field(None, description="ending node shown when anger reaches 100")
     nodes: list[Node] = Field(min_length=1)
@@ -224,6 +319,16 @@ class Scenario(_Value):
 
     _index: dict[str, Node] = PrivateAttr(default_factory=dict)
     _derived: dict = PrivateAttr(default_factory=dict)  # values computed once from the scenario (e.g. its reactor)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_phrases(cls, data):
+        """Put each phrase in the texts that name it ({helpline}); an unknown name is left as
+        written (the loader reports it, located, before the model is built)."""
+        if isinstance(data, dict) and isinstance(data.get("phrases"), dict) and data["phrases"]:
+            phrases = {k: v for k, v in data["phrases"].items() if isinstance(k, str) and isinstance(v, str)}
+            return {k: (fill_phrases(v, phrases) if k in _PHRASED else v) for k, v in data.items()}
+        return data
 
     def model_post_init(self, __context) -> None:
         self._index = {n.id: n for n in self.nodes}
@@ -275,6 +380,9 @@ class Turn:
     narration: bool = False  # the line was narration (after the call), not the customer
     shown: tuple[str, ...] = ()  # the option ids in the order the trainee saw them
     words: str | None = None  # the trainee's own words (typed or spoken), when given
+    feedback: str | None = None  # the trainer's note on the option chosen, when the scenario has one
+    anger_reply: float | None = None  # the anger the reply left, when the next node's own move changed it (routes were decided on this)
+    distress_after: float | None = None  # the customer's distress after the turn (personas with distress only)
 
     def to_dict(self) -> dict:
         return {
@@ -298,6 +406,9 @@ class Turn:
             "narration": self.narration,
             "shown": list(self.shown),
             "words": self.words,
+            "feedback": self.feedback,
+            "anger_reply": None if self.anger_reply is None else round(self.anger_reply, 3),
+            "distress_after": None if self.distress_after is None else round(self.distress_after, 3),
         }
 
 
@@ -324,6 +435,8 @@ class State:
     turns: tuple[Turn, ...] = ()
     outcome: Outcome | None = None
     counts: tuple[int, ...] = field(default=(), repr=False)  # uses of each Action, by enum order
+    distress: float | None = None  # the customer's distress, for personas that have one
+    distress_start: float | None = None
 
     @property
     def finished(self) -> bool:

@@ -29,7 +29,7 @@ from .model import Outcome, Transcript, Turn
 
 __all__ = ["Store", "StoredSession", "SessionSummary", "default_db_path", "utc_now", "fold_name", "lrs_key", "SCHEMA_VERSION", "StoreError", "SCRIPTED_MODES", "MODES", "LOCK_WAIT_S", "store_problem"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
 # autoplay) are not practice and stay out of a class's figures unless asked for.
@@ -140,6 +140,13 @@ _SCHEMA_4 = """
 ALTER TABLE sessions ADD COLUMN missed TEXT;
 ALTER TABLE sessions ADD COLUMN mistakes TEXT;
 CREATE INDEX IF NOT EXISTS sessions_report ON sessions(complete, trainee, started_at, id, mode, passed, total, scenario, title, protocol, mistakes);
+"""
+
+
+# Version 4 -> 5: the trainer's own note on the option chosen (a scenario's `feedback:`), per
+# turn, so a session scored again later still shows it.
+_SCHEMA_5 = """
+ALTER TABLE turns ADD COLUMN feedback TEXT;
 """
 
 
@@ -419,6 +426,8 @@ class Store:
                         self.conn.execute(statement)
                 rows = self.conn.execute("SELECT id, score_json FROM sessions WHERE score_json IS NOT NULL").fetchall()
                 self.conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*_fault_columns(_saved_score(r[1])), r[0]) for r in rows])
+            if version < 5 and "feedback" not in {r[1] for r in self.conn.execute("PRAGMA table_info(turns)")}:
+                self.conn.execute(_SCHEMA_5.strip().rstrip(";"))
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.conn.execute("COMMIT")
         except BaseException:
@@ -599,7 +608,7 @@ class Store:
         rows = cur.execute(f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
         grouped: dict[str, tuple[list[Turn], list[str]]] = {}
         parsed = self._actions
-        for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at, venting, beyond, narration, shown, words in rows:
+        for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at, venting, beyond, narration, shown, words, feedback in rows:
             actions = parsed.get(acts)
             if actions is None:
                 # the same few action lists recur across a store: parse each once
@@ -611,6 +620,7 @@ class Store:
                 Turn(
                     idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted),
                     bool(threat), bool(abuse), goto, bool(venting), bool(beyond), bool(narration), tuple(json.loads(shown)) if shown != "[]" else (), words,
+                    feedback,
                 )
             )
             times.append(at)
@@ -864,9 +874,9 @@ def _score_columns(score: dict | None) -> tuple:
 
 _TURN_COLUMNS = (
     "session_id, idx, node, line, text, choice, said, actions, interrupted, anger_before, anger_after,"
-    " elapsed, restarted_vent, threat, abuse, goto, at, venting, beyond_authority, narration, shown, words"
+    " elapsed, restarted_vent, threat, abuse, goto, at, venting, beyond_authority, narration, shown, words, feedback"
 )
-_TURN_INSERT = f"INSERT INTO turns ({_TURN_COLUMNS}) VALUES ({','.join('?' * 22)})"
+_TURN_INSERT = f"INSERT INTO turns ({_TURN_COLUMNS}) VALUES ({','.join('?' * 23)})"
 
 
 def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:
@@ -893,4 +903,5 @@ def _turn_row(session_id: str, turn: Turn, at: str) -> tuple:
         int(turn.narration),
         json.dumps(list(turn.shown)),
         turn.words,
+        turn.feedback,
     )

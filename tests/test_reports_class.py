@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.store import Store
+from simulator.store import SCHEMA_VERSION, Store
 
 from playthrough import BY_THE_BOOK, play
 
@@ -383,7 +383,7 @@ def test_a_version_3_store_gains_the_fault_columns_and_the_report_index(tmp_path
     con.commit()
     con.close()
     with Store(path) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sessions_report'").fetchone()[0] == 1
         got = sorted((s.missed, s.mistakes) for s in store.summaries())
     assert got == expected

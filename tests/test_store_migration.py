@@ -47,7 +47,7 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     with Store(v1) as store:
         sessions = list(store.find())
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-    assert SCHEMA_VERSION == 4 and user_version(v1) == 4
+    assert SCHEMA_VERSION == 5 and user_version(v1) == 5
     assert {"lrs_sent", "sessions_by_start"} <= tables
 
     con = sqlite3.connect(v1)

@@ -21,7 +21,8 @@ from scoring.protocol import Protocol
 from ..actions import Action
 from ..customer import ACTION_INDEX, ACTIONS, HANG_UP, uniform, unit_noise
 from ..engine import effective_actions, reactor_for, shuffle_keys
-from ..model import BAND_FLOORS, Band, Condition, Outcome, Scenario
+from ..engine import start as start_session
+from ..model import BAND_FLOORS, Band, Condition, Outcome, Scenario, band_ceiling
 from ..policies import MAX_TURNS, RANDOM_STREAM, Policy
 
 __all__ = ["Batch", "simulate", "OUTCOMES", "STUCK", "UNFINISHED"]
@@ -73,6 +74,12 @@ class _Tables:
         self.narration = np.array([n.narration for n in nodes], dtype=bool)
         self.end = np.array([OUTCOMES.index(n.end) if n.end is not None else -1 for n in nodes], dtype=np.int64)
         self.hangup = index[scenario.hangup] if scenario.hangup else -1
+        # each node's own move on arrival (engine.arrive): a mood clamps anger into a band, a delta adds
+        self.mood_floor = np.array([BAND_FLOORS[n.mood] if n.mood is not None else -np.inf for n in nodes], dtype=np.float64)
+        self.mood_ceiling = np.array([band_ceiling(n.mood) if n.mood is not None else np.inf for n in nodes], dtype=np.float64)
+        self.has_mood = np.array([n.mood is not None for n in nodes], dtype=bool)
+        self.arrive_delta = np.array([n.anger_delta if n.mood is None and n.anger_delta is not None else 0.0 for n in nodes], dtype=np.float64)
+        self.has_delta = np.array([n.mood is None and n.anger_delta is not None for n in nodes], dtype=bool)
 
         A = len(ACTIONS)
         self.chosen = np.zeros((n_opt, A), dtype=bool)  # the actions a choice counts as
@@ -174,7 +181,7 @@ def simulate(
     rp = reactor.dynamics.restart_penalty
     seeds = np.asarray(seeds, dtype=np.int64)
     R, A = len(seeds), len(ACTIONS)
-    start = float(scenario.persona.anger)
+    start = start_session(scenario).anger  # after the start node's own move
     node = np.full(R, t.node_ids.index(scenario.start), dtype=np.int64)
     anger = np.full(R, start, dtype=np.float64)
     counts = np.zeros((R, A), dtype=np.int64)
@@ -265,6 +272,14 @@ def simulate(
             ok = open_ & (rg >= 0) & t.route_when.holds((o, m), new_anger, pf)
             goto = np.where(ok, rg, goto)
             open_ &= ~ok
+        # the next node's own move, as engine.arrive (a customer who hung up arrives nowhere)
+        here = new_anger < HANG_UP
+        moody = here & t.has_mood[goto]
+        shifted = here & t.has_delta[goto]
+        new_anger = np.where(moody, np.minimum(np.maximum(new_anger, t.mood_floor[goto]), t.mood_ceiling[goto]), new_anger)
+        new_anger = np.where(shifted, np.clip(new_anger + t.arrive_delta[goto], 0.0, HANG_UP), new_anger)
+        anger[live] = new_anger
+        cols["anger"][-1][live] = new_anger
         end = t.end[goto]
         left = new_anger >= HANG_UP
         tired = (end < 0) & ~left & (turn >= patience)

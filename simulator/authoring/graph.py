@@ -122,7 +122,17 @@ def _flags(node: Node) -> list[str]:
 def _node_label(scenario: Scenario, node) -> list[str]:
     flags = "".join(f" [{f}]" for f in _flags(node))
     head = node.id + (f" ({node.end.value})" if node.end else "") + flags
-    return [head, _short(node.line.text, LINE_CHARS)]
+    moves = []  # the customer's own move on arrival, before the trainee answers
+    if node.mood is not None:
+        moves.append(f"on arrival: mood {node.mood.value}")
+    elif node.anger_delta is not None:
+        moves.append(f"on arrival: anger {node.anger_delta:+g}")
+    if node.distress_delta is not None:
+        moves.append(f"distress {node.distress_delta:+g}")
+    more = [f"+{len(node.burst)} more line{'s' if len(node.burst) > 1 else ''}"] if node.burst else []
+    variants = sum(len(line.variants) for line in (node.line, *node.burst))
+    more += [f"{variants} other wording{'s' if variants > 1 else ''}"] if variants else []
+    return [head] + ([", ".join(moves)] if moves else []) + [_short(node.line.text, LINE_CHARS)] + ([f"({', '.join(more)})"] if more else [])
 
 
 # ---------------------------------------------------------------- DOT

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..actions import Action
 from ..customer import Dynamics
-from ..model import Scenario
+from ..model import ID_PATTERN, Scenario
 
 __all__ = ["scenario_schema", "protocol_schema", "render", "DRAFT_07"]
 
@@ -69,6 +69,7 @@ def scenario_schema() -> dict:
     dyn = defs["Persona"]["properties"]["dynamics"]
     dyn["propertyNames"] = {"enum": Dynamics.names()}
     dyn["description"] = "overrides of the anger model's parameters: " + ", ".join(Dynamics.names())
+    schema["properties"]["phrases"]["propertyNames"] = {"pattern": ID_PATTERN}
     for (where, key), text in _DESCRIBE.items():
         props = schema["properties"] if not where else defs[where]["properties"]
         props[key].setdefault("description", text)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..model import Band, Node, Option, State, band_of
+from itertools import islice, product
+
+from ..engine import said
+from ..model import Band, Node, Option, State, Words, band_of, spoken_text
 from ..session import Recorder
 from .speech import SpeechJob, voice_for
 
@@ -60,6 +63,18 @@ class AngerGauge:
         return band_of(self.shown)
 
 
+_WORDINGS = 8  # wordings of one node's burst rendered ahead of time; any other is rendered when it comes
+
+
+def _spoken(words) -> str:
+    """What the voice says of these lines: each line's `speech`, or its caption without stage directions."""
+    return " ".join(t for t in ((w.speech or spoken_text(w.text)) for w in words) if t)
+
+
+def _job(words, voice) -> SpeechJob:
+    return SpeechJob("+".join(w.id for w in words), _spoken(words), voice)
+
+
 class Conversation:
     def __init__(self, recorder: Recorder, now: float = 0.0):
         self.recorder = recorder
@@ -92,20 +107,43 @@ class Conversation:
     def narration(self) -> bool:
         return self.node.narration
 
+    @property
+    def words(self) -> tuple[Words, ...]:
+        """The customer's lines now (the node's line and its burst), in this session's wording."""
+        return said(self.recorder.scenario, self.state)
+
+    @property
+    def text(self) -> str:
+        """The whole caption: the lines of a burst one under another, stage directions included."""
+        return "\n".join(w.text for w in self.words)
+
+    @property
+    def line_id(self) -> str:
+        return "+".join(w.id for w in self.words)
+
+    @property
+    def silent(self) -> bool:
+        """Nothing to say aloud: narration, or a line that is all stage directions."""
+        return self.narration or not _spoken(self.words)
+
     def speech_job(self) -> SpeechJob:
-        line = self.node.line
-        return SpeechJob(line.id, line.speech or line.text, voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language))
+        return _job(self.words, voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language))
 
     def speech_jobs(self) -> list[SpeechJob]:
-        """Every customer line of the scenario at its starting band, then the other bands."""
+        """Every customer line of the scenario at its starting band, then the other bands
+        (each wording of a line with variants; stage directions are never spoken)."""
         sc = self.recorder.scenario
         start = sc.persona.anger
         order = sorted((12.0, 37.0, 62.0, 87.0), key=lambda a: abs(a - start))
         jobs = []
         for anger in [start] + order:
+            voice = voice_for(sc.persona.voice, anger, self.recorder.language)
             for n in sc.nodes:
-                if not n.narration:
-                    jobs.append(SpeechJob(n.line.id, n.line.speech or n.line.text, voice_for(sc.persona.voice, anger, self.recorder.language)))
+                if n.narration:
+                    continue
+                for words in islice(product(*(line.wordings() for line in (n.line, *n.burst))), _WORDINGS):
+                    if _spoken(words):
+                        jobs.append(_job(words, voice))
         return list(dict.fromkeys(jobs))
 
     def begin_line(self, now: float, duration: float | None = None) -> None:
@@ -118,7 +156,7 @@ class Conversation:
             self.duration = duration + _PAUSE
         else:
             rate = voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language).rate
-            self.duration = speaking_time(self.node.line.text, rate)
+            self.duration = speaking_time(_spoken(self.words) or self.text, rate)
 
     def elapsed(self, now: float) -> float:
         return max(0.0, now - self.started_at)
@@ -131,7 +169,7 @@ class Conversation:
 
     def caption(self, now: float) -> str:
         """The part of the line said so far, cut at a word boundary."""
-        text = self.node.line.text
+        text = self.text
         shown = int(len(text) * self.reveal(now))
         if shown >= len(text):
             return text
@@ -157,11 +195,12 @@ class Conversation:
         began = now if spoke_at is None else min(now, spoke_at)
         cut_in = self.speaking(began)
         heard = self.caption(began)
+        full = self.text
         state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(began), 3), words=words)
         turn = state.turns[-1]
         who = "narration" if node.narration else "customer"
-        cut_short = turn.interrupted and heard != node.line.text
-        self.history.append(Exchange(who, (heard + " —") if cut_short else node.line.text))
+        cut_short = turn.interrupted and heard != full
+        self.history.append(Exchange(who, (heard + " —") if cut_short else full))
         self.history.append(Exchange("trainee", turn.said, turn.interrupted))
         self.history = self.history[-2 * HISTORY:]
         self.gauge.target = state.anger

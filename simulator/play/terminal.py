@@ -16,7 +16,8 @@ import sys
 from ..cli_common import library_from, open_store
 from ..diagnostics import DefuseError
 from ..library import Library, protocol
-from ..model import Option, Scenario
+from ..engine import said
+from ..model import Option, Scenario, distress_word
 from ..session import Recorder, fresh_seed
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
@@ -280,7 +281,7 @@ class TextGame:
             self._turn(rec)
         end = scenario.node(rec.state.node)
         c.write("")
-        c.reveal(_speaker(scenario, end), end.line.text, self._wpm(scenario))
+        c.reveal(_speaker(scenario, end), _caption(scenario, rec.state), self._wpm(scenario))
         c.write("")
         c.lines(debrief_lines(rec.result, rec.state, scenario, proto, c.style))
         c.write("")
@@ -301,6 +302,8 @@ class TextGame:
         c.write("")
         c.write(head + "-" * (w - len(head)))
         c.write(anger_bar(rec.state.anger, c.style, number=self.debug))
+        if rec.state.distress is not None:  # a frightened or despairing customer
+            c.write(f"Distress: {distress_word(rec.state.distress)} ({rec.state.distress:.0f}/100)")
         if self.debug:
             flags = [f for f in ("venting", "threat", "abuse") if getattr(node.line, f)]
             c.lines(wrap(f"[debug] node {node.id}" + (f"; {', '.join(flags)}" if flags else ""), w))
@@ -309,7 +312,7 @@ class TextGame:
         self._close = ()
         self._listen_to(options)
         started = c.clock()
-        answer, took = c.reveal(_speaker(scenario, node), node.line.text, self._wpm(scenario), lambda t: self._check(t, options))
+        answer, took = c.reveal(_speaker(scenario, node), _caption(scenario, rec.state), self._wpm(scenario), lambda t: self._check(t, options))
         early = answer is not None
         line_ended = None if early else started + took
         while answer is None:
@@ -439,6 +442,11 @@ def _ignore_sigint():
         return signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:
         return None
+
+
+def _caption(scenario: Scenario, state) -> str:
+    """The customer's lines now (a burst one after another), in this session's wording."""
+    return "\n".join(w.text for w in said(scenario, state))
 
 
 def _speaker(scenario: Scenario, node) -> str:

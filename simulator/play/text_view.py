@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from scoring import fail_reasons, step_label
 
 from ..engine import holds
-from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of
+from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of, distress_summary
 
 __all__ = [
     "Style",
@@ -146,6 +146,8 @@ def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Styl
         f"anger {state.anger_start:.0f} -> {state.anger:.0f} ({band_of(state.anger).value}).",
         w,
     )
+    if (distress := distress_summary(state)) is not None:
+        out += wrap(distress + ".", w)
     out.append(f"Score: {score.total:.1f} / 100  {verdict}  (pass mark {score.pass_mark:.0f})")
     out += wrap(f"Protocol: {protocol.title} ({protocol.id})", w)
     out += wrap(_component_text(score.components), w, "  ")
@@ -199,13 +201,14 @@ def explain_route(scenario: Scenario, after: State, option: Option) -> str:
         routes = option.routes or []
         planned, why = turn.goto, "no route matched"
         passed_over = []
+        replied = turn.anger_reply if turn.anger_reply is not None else after.anger  # before the next node's own move
         for i, r in enumerate(routes, 1):
-            if holds(r.when, after.anger, after.performed()):
+            if holds(r.when, replied, after.performed()):
                 cond = describe_condition(r.when) if r.when is not None else "otherwise"
                 planned, why = r.goto, f"route {i} of {len(routes)}: {cond}"
                 break
             passed_over.append(f"route {i} ({describe_condition(r.when)})")
-        why += f"; decided after the reply, at anger {after.anger:.1f} ({band_of(after.anger).value})"
+        why += f"; decided after the reply, at anger {replied:.1f} ({band_of(replied).value})"
         if passed_over:
             why += "; did not hold: " + ", ".join(passed_over)
     text = f"{turn.node} -> {planned} ({why})"
@@ -229,6 +232,12 @@ def debug_lines(scenario: Scenario, before: State, after: State, option: Option,
         f"vent restarted: {'yes' if turn.restarted_vent else 'no'}",
         f"route: {explain_route(scenario, after, option)}",
     ]
+    if turn.anger_reply is not None:  # the next node moved the customer's anger by itself
+        node = scenario.node(after.node)
+        how = f"mood {node.mood.value}" if node.mood is not None else f"anger_delta {node.anger_delta:+g}"
+        rows.append(f"on arriving at {after.node} ({how}): anger {turn.anger_reply:.1f} -> {after.anger:.1f}")
+    if turn.distress_after is not None and before.distress is not None and turn.distress_after != before.distress:
+        rows.append(f"distress {before.distress:.1f} -> {turn.distress_after:.1f}")
     out = []
     for r in rows:
         out += wrap(r, style.width, "  [debug] ", " " * 10)

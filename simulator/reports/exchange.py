@@ -120,6 +120,7 @@ class _Turn(_Strict):
     narration: bool = False
     shown: list[Ident] = Field(default_factory=list, max_length=100)
     words: Text | None = None
+    feedback: Text | None = None  # the trainer's note on the option chosen
 
 
 class _Session(_Strict):
@@ -359,7 +360,8 @@ def read_export(raw: bytes, path: str) -> list[StoredSession]:
 def _stored(s: _Session) -> StoredSession:
     turns = tuple(
         Turn(t.index, t.node, t.line, t.text, t.choice, t.said, tuple(t.actions), t.interrupted, t.anger_before, t.anger_after,
-             t.elapsed, t.restarted_vent, t.threat, t.abuse, t.goto, t.venting, t.beyond_authority, t.narration, tuple(t.shown), t.words)
+             t.elapsed, t.restarted_vent, t.threat, t.abuse, t.goto, t.venting, t.beyond_authority, t.narration, tuple(t.shown), t.words,
+             t.feedback or None)
         for t in s.turns
     )
     return StoredSession(

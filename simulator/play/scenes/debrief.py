@@ -6,7 +6,8 @@ import pygame
 
 from scoring import fail_reasons, step_label
 
-from ...model import BAND_FLOORS, Band, band_of
+from ...model import BAND_FLOORS, Band, band_of, distress_summary
+from ..distress import DISTRESS_COLOUR
 from ...session import Recorder
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, clip_lines, fit, wrap
 from ..widgets import Back, Button, Move, Pick, draw_lines, panel
@@ -111,6 +112,10 @@ class Debrief(Scene):
         outcome = _OUTCOMES.get(st.outcome.value, st.outcome.value) if st.outcome else "Not finished"
         meta = f.get(14).render(f"Trainee {self.recorder.trainee} · {len(st.turns)} turns · {outcome}", True, COLOURS["muted"])
         surface.blit(meta, (W - m - meta.get_width(), m + 6))
+        distress = distress_summary(st)  # a frightened or despairing customer: how their distress went
+        if distress:
+            line = f.get(14, bold=True).render(distress, True, DISTRESS_COLOUR)
+            surface.blit(line, (W - m - meta.get_width() - 24 - line.get_width(), m + 6))
         y = m + head.get_height() + 12
         bottom = H - self.status_height() - 12
 

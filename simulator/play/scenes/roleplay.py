@@ -8,6 +8,7 @@ import pygame
 
 from ...session import Recorder
 from ..conversation import Conversation
+from ..distress import draw_distress
 from ..portrait import draw_portrait, look_for
 from ..speech import wav_duration
 from ..theme import COLOURS, clip_lines, fit, wrap
@@ -44,7 +45,7 @@ class RolePlay(Scene):
         conv, app = self.conversation, self.app
         self.waiting_for = None
         self.shown_at = app.now
-        if conv.narration or app.speaker is None or app.speaker.available is False:
+        if conv.silent or app.speaker is None or app.speaker.available is False:
             return
         job = conv.speech_job()
         path = app.speaker.request(job)
@@ -185,6 +186,7 @@ class RolePlay(Scene):
         meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, int(66 * f.scale))
         draw_meter(surface, meter, conv.gauge.shown, f)
         y = meter.bottom + 12
+        y += draw_distress(surface, pygame.Rect(rect.x + 16, y, rect.w - 32, 40), conv.state.distress, f)
         # the conversation so far, newest last, as much as fits
         label = f.get(14, bold=True)
         y = draw_lines(surface, ["Conversation so far"], label, COLOURS["muted"], rect.x + 16, y)
@@ -220,7 +222,7 @@ class RolePlay(Scene):
         # the caption panel and the options, at the largest text that fits the window
         for cap_size, opt_size in ((22, 17), (19, 15), (17, 13), (15, 12), (13, 11)):
             cap_font = f.get(cap_size)
-            lines = wrap(conv.node.line.text, cap_font, rect.w - 40)
+            lines = wrap(conv.text, cap_font, rect.w - 40)
             cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
             need = cap_h + 18 + f.get(16, bold=True).get_linesize() + 6
             need += f.get(15).get_linesize() + 6 if self._answer_line() else 0
@@ -254,7 +256,7 @@ class RolePlay(Scene):
         said = wrap(conv.caption(now), cap_font, rect.w - 40)
         text_colour = COLOURS["narration"] if conv.narration else COLOURS["text"]
         draw_lines(surface, said, cap_font, text_colour, cap.x + 20, cap.y + 48)
-        self.drawn_line = conv.node.line.id
+        self.drawn_line = conv.line_id
 
         # the trainee's options
         y = cap.bottom + 18
