@@ -311,3 +311,74 @@ def test_connection_refused_is_a_clear_message(cli, tmp_path):
         play(store, "Jo", BY_THE_BOOK)
     status, doc, err = push(cli, db, f"http://127.0.0.1:{free_port()}/xAPI/")
     assert status == 1 and doc["pending"] == 1 and "cannot reach" in err
+
+
+# ---------------------------------------------------------------- the record store as the shared record: --from-lrs
+
+
+def _csv_rows(path: Path, ids: set[str]) -> list[dict]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return sorted((r for r in csv.DictReader(fh) if r["session"] in ids), key=lambda r: r["session"])
+
+
+def test_a_report_from_the_lrs_has_the_local_reports_numbers(cli, running, tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    with Store(db) as store:
+        play(store, "Iris", BY_THE_BOOK)
+        play(store, "Iris", ["quick_see!", "her_side"])
+        play(store, "Jon", BY_THE_BOOK)
+        play(store, "Jon", ["breathe_listen", "keep_listening", "paraphrase!", "apologize"], finish=False)  # still open on the desk
+        finished = {s.id for s in store.find() if s.complete}
+    assert push(cli, db, running.endpoint)[0] == 0
+    creds = ("--user", USER, "--password", PASSWORD, "--timeout", "20")
+    local, remote = tmp_path / "local.csv", tmp_path / "remote.csv"
+    assert cli("report", "--db", str(db), "--format", "csv", "-o", str(local))[0] == 0
+    status, _, err = cli("report", "--from-lrs", running.endpoint, *creds, "--format", "csv", "-o", str(remote))
+    assert status == 0, err
+    mine = _csv_rows(remote, finished | {"?"})
+    assert len(mine) == len(finished) == 3
+    assert mine == _csv_rows(local, finished)  # every column: score, components, sequence, missed, timings
+    # the JSON report agrees too, feedback and all
+    for fmt in ("json",):
+        assert cli("report", "--db", str(db), "--format", fmt, "-o", str(tmp_path / f"l.{fmt}"))[0] == 0
+        assert cli("report", "--from-lrs", running.endpoint, *creds, "--format", fmt, "-o", str(tmp_path / f"r.{fmt}"))[0] == 0
+        here = {s["id"]: s for s in json.loads((tmp_path / f"l.{fmt}").read_text(encoding="utf-8"))["sessions"] if s["id"] in finished}
+        there = {s["id"]: s for s in json.loads((tmp_path / f"r.{fmt}").read_text(encoding="utf-8"))["sessions"] if s["id"] in finished}
+        assert there == here
+
+
+def test_import_from_the_lrs_brings_the_sessions_into_a_local_store(cli, running, tmp_path):
+    db = tmp_path / "desk2.sqlite3"
+    with Store(db) as store:
+        play(store, "Kai", BY_THE_BOOK)
+        play(store, "Kai", ["quick_see!", "her_side"])
+        mine = {s.id: s for s in store.find()}
+    assert push(cli, db, running.endpoint)[0] == 0
+    other = tmp_path / "instructor.sqlite3"
+    args = ("import", "--from-lrs", running.endpoint, "--user", USER, "--password", PASSWORD, "--db", str(other), "--json")
+    status, out, err = cli(*args)
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["imported"] >= 2 and doc["errors"] == [] and doc["conflicts"] == 0
+    with Store(other) as store:
+        got = {s.id: s for s in store.find() if s.id in mine}
+    assert set(got) == set(mine)
+    for sid, s in mine.items():
+        g = got[sid]
+        assert (g.trainee, g.total, g.passed, g.outcome, len(g.turns), g.started_at, g.ended_at) == (s.trainee, s.total, s.passed, s.outcome, len(s.turns), s.started_at, s.ended_at)
+        assert g.turns == s.turns
+    # a second import finds them all already there
+    status, out, _ = cli(*args)
+    assert status == 0 and json.loads(out)["imported"] == 0
+
+
+def test_from_lrs_mistakes_are_clear(cli, running, tmp_path):
+    status, _, err = cli("report", "--from-lrs", running.endpoint, "--format", "csv", "-o", str(tmp_path / "r.csv"))
+    assert status == 2 and "--from-lrs needs --user" in err
+    status, _, err = cli("report", "--from-lrs", running.endpoint, "--user", USER, "--password", "wrong", "--format", "csv", "-o", str(tmp_path / "r.csv"))
+    assert status == 1 and "reading the record store" in err and ("401" in err or "403" in err) and "Traceback" not in err
+    assert not (tmp_path / "r.csv").exists()
+    status, _, err = cli("import", "--db", str(tmp_path / "x.sqlite3"))
+    assert status == 2 and "give the files to import, or --from-lrs URL" in err

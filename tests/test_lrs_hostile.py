@@ -241,3 +241,88 @@ def test_fuzz_the_client_never_trusts_an_answer_that_did_not_store(answers, held
             assert "\n" not in str(e)
             return
     assert {s["id"] for s in STATEMENTS} <= held
+
+
+# ---------------------------------------------------------------- reading statements back (--from-lrs)
+
+
+class _Pages:
+    """A record store on loopback answering GET with the pages given (status, body), in turn."""
+
+    def __init__(self, pages):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.pages, self.requests = list(pages), []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                outer.requests.append((self.path, self.headers.get("Authorization")))
+                status, body = outer.pages.pop(0) if outer.pages else (200, b'{"statements": []}')
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/xAPI/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_reading_back_never_follows_a_more_link_to_another_server():
+    elsewhere = _Pages([])
+    first = json.dumps({"statements": [{"id": "a"}], "more": elsewhere.endpoint + "statements?page=2"}).encode()
+    store = _Pages([(200, first)])
+    try:
+        got = []
+        with pytest.raises(LrsError) as e:
+            for st in Lrs(store.endpoint, "u", "secret", timeout=5).statements({"limit": "1"}):
+                got.append(st)
+        assert got == [{"id": "a"}] and "another server: not followed" in str(e.value) and "\n" not in str(e.value)
+        assert elsewhere.requests == []  # the password never went there
+    finally:
+        store.close()
+        elsewhere.close()
+
+
+def test_reading_back_follows_more_links_on_the_same_server():
+    pages = [(200, json.dumps({"statements": [{"id": str(i)}], "more": f"/xAPI/statements?page={i + 1}"}).encode()) for i in range(3)]
+    pages.append((200, b'{"statements": [{"id": "3"}], "more": ""}'))
+    store = _Pages(pages)
+    try:
+        got = [st["id"] for st in Lrs(store.endpoint, "u", "secret", timeout=5).statements({"limit": "1"})]
+        assert got == ["0", "1", "2", "3"]
+        assert [p for p, _ in store.requests][1:] == ["/xAPI/statements?page=1", "/xAPI/statements?page=2", "/xAPI/statements?page=3"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        ((200, b"<html>Please log in</html>"), "not the JSON statement result xAPI requires"),
+        ((200, b'{"more": ""}'), "without the statement result xAPI requires"),
+        ((302, b""), "a redirect to nowhere: not followed"),
+        ((500, b"down"), "answered 500 Internal Server Error: down"),
+    ],
+)
+def test_reading_back_a_bad_answer_is_one_line(page, message):
+    store = _Pages([page])
+    try:
+        with pytest.raises(LrsError) as e:
+            list(Lrs(store.endpoint, "u", "secret", timeout=5).statements({}))
+        assert message in str(e.value) and "\n" not in str(e.value)
+    finally:
+        store.close()

@@ -248,10 +248,62 @@ def refresh_scores(store, protocol_of, problems: list[str]) -> int:
     return done
 
 
+def _from_lrs(args):
+    """The finished sessions in the record store named by --from-lrs (a `from_lrs.Fetched`), or
+    an exit status when it cannot be read."""
+    from simulator.cli_common import fail
+    from simulator.library import protocol
+
+    from .from_lrs import fetch
+    from .lrs import Lrs, LrsError, check_endpoint, printable
+
+    if not args.user:
+        return fail("--from-lrs needs --user (and --password-file, DEFUSE_LRS_PASSWORD or the prompt)", 2)
+    try:
+        check_endpoint(args.from_lrs)
+    except ValueError as e:
+        return fail(f"--from-lrs {e}", 2)
+    password = _password(args)
+    if password is None:
+        return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
+    try:
+        got = fetch(Lrs(args.from_lrs, args.user, password, timeout=args.timeout), protocol, progress_bar(args, None, desc="read LRS"))
+    except LrsError as e:
+        return fail(f"reading the record store: {e}")
+    for line in got.problems:
+        sys.stderr.write(f"defuse: {printable(line)}\n")
+    if got.without_record:
+        sys.stderr.write(
+            f"defuse: {got.without_record} finished session(s) in {printable(args.from_lrs)} carry no session record"
+            " (pushed by an older Defuse or another tool) and are left out\n"
+        )
+    return got
+
+
 def cmd_report(args) -> int:
     from simulator.cli_common import fail, open_store
     from simulator.library import protocol
     from simulator.store import utc_now
+
+    if args.from_lrs:
+        # the record store's sessions go into a scratch store, and the report is made from it
+        # exactly as from the local one (same code, same numbers)
+        import tempfile
+
+        from simulator.store import Store
+
+        from .from_lrs import into_store
+
+        got = _from_lrs(args)
+        if isinstance(got, int):
+            return got
+        with tempfile.TemporaryDirectory(prefix="defuse-lrs-") as tmp:
+            scratch = f"{tmp}/from-lrs.sqlite3"
+            with Store(scratch) as store:
+                into_store(store, got.sessions)
+            args.db, args.from_lrs = scratch, None
+            status = cmd_report(args)
+        return status or (1 if got.problems else 0)
 
     if args.detail is not None and args.format != "pdf":
         return fail("--detail is for --format pdf", 2)
@@ -500,13 +552,34 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from simulator.cli_common import emit_json, open_store
+    from simulator.cli_common import emit_json, fail, open_store
     from simulator.diagnostics import DefuseError
     from simulator.library import UnknownName, protocol
     from simulator.files import open_regular
 
     from .exchange import ExchangeError, iter_export, label, rescored, session_from
 
+    if not args.files and not args.from_lrs:
+        return fail("give the files to import, or --from-lrs URL", 2)
+    if args.files and args.from_lrs:
+        return fail("import files or --from-lrs, not both at once", 2)
+    if args.from_lrs:
+        from .from_lrs import into_store
+        from .lrs import printable
+
+        got = _from_lrs(args)
+        if isinstance(got, int):
+            return got
+        with open_store(args) as store:
+            counts = into_store(store, got.sessions)
+        if args.json:
+            emit_json({**counts, "source": args.from_lrs, "errors": got.problems, "without_record": got.without_record})
+        else:
+            print(
+                f"{printable(args.from_lrs)}: {counts['imported']} imported, {counts['updated']} updated (more complete copy),"
+                f" {counts['skipped']} skipped (already here), {counts['conflicts']} conflicting"
+            )
+        return 1 if got.problems or counts["conflicts"] else 0
     counts = {"imported": 0, "updated": 0, "skipped": 0, "conflicts": 0}
     files, errors, warnings = [], [], []
     with open_store(args) as store:
@@ -587,6 +660,7 @@ def register(sub, common) -> None:
     p.add_argument("--latest", type=int, default=DEFAULT_LATEST, metavar="N", help=f"the coaching grid and the HTML detail use each trainee's latest N finished sessions (default {DEFAULT_LATEST})")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SHARE", help=f"who needs coaching: a step missed in more than this share of those sessions (default {DEFAULT_THRESHOLD})")
     p.add_argument("--detail", choices=("latest", "all", "none"), help=f"pdf: after each summary page, the latest {LATEST_DETAIL} sessions, all or none (default: latest with --trainee, else none)")
+    _lrs_source(p)
     _filters(p)
     p.set_defaults(func=cmd_report)
 
@@ -618,10 +692,21 @@ def register(sub, common) -> None:
     _filters(p, mode="all")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", parents=[common], help="merge exported sessions into this machine's store")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("import", parents=[common], help="merge exported sessions (files, or a record store with --from-lrs) into this machine's store")
+    p.add_argument("files", nargs="*", metavar="FILE", help="files written by `defuse export-sessions`")
+    p.add_argument("--json", action="store_true", help="print the counts as one JSON document")
+    _lrs_source(p)
     p.set_defaults(func=cmd_import)
+
+
+def _lrs_source(p) -> None:
+    """The options that read sessions back from a learning record store."""
+    g = p.add_argument_group("from a learning record store")
+    g.add_argument("--from-lrs", metavar="URL", help="read the finished sessions pushed to this xAPI endpoint (`defuse lrs push`) instead of the local store")
+    g.add_argument("--user", metavar="U", help="with --from-lrs: the record store's user")
+    g.add_argument("--password-file", metavar="FILE", help="with --from-lrs: a file whose first line is the password")
+    g.add_argument("--password", metavar="P", help="with --from-lrs: visible to other users of this machine; prefer --password-file, DEFUSE_LRS_PASSWORD or the prompt")
+    g.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="with --from-lrs: one deadline for each page read (default 60, at most 600)")
 
 
 def _identity(args) -> tuple[str, str]:

@@ -27,6 +27,7 @@ __all__ = [
     "read_export",
     "iter_export",
     "session_from",
+    "session_doc",
     "label",
     "rescored",
     "ExchangeError",
@@ -145,10 +146,13 @@ class _Session(_Strict):
     scenario_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
-def _doc(s: StoredSession) -> dict:
+def session_doc(s: StoredSession, with_score: bool = True) -> dict:
+    """One session as an export holds it (its score only as a record of what it was: on
+    reading, the session is scored again from its turns)."""
     doc = s.to_dict()
     doc["turn_times"] = list(s.turn_times)
-    doc["score"] = s.score
+    if with_score:
+        doc["score"] = s.score
     return doc
 
 
@@ -157,7 +161,7 @@ def write_export(sessions: Iterable[StoredSession], out: TextIO, *, exported: st
     out.write(json.dumps({"format": EXPORT_FORMAT, "version": 1, "exported": exported})[:-1] + ', "sessions": [')
     n = 0
     for s in sessions:
-        out.write(("," if n else "") + "\n  " + json.dumps(_doc(s), ensure_ascii=False))
+        out.write(("," if n else "") + "\n  " + json.dumps(session_doc(s), ensure_ascii=False))
         n += 1
     out.write("\n]}\n")
     return n

@@ -14,6 +14,10 @@ request carries credentials, and a redirected POST arrives as a GET that stores 
 a 200 that is not the id array (a captive portal's HTML page) is not a success, and a slow,
 short or malformed answer is an error, never a traceback. The caller marks a session sent
 only when `send` returns.
+
+`Lrs.statements(query)` reads statements back (GET, the same deadline per page and the same
+refusal of redirects), following the `more` links a record store pages its answers with; a
+`more` link to another host or scheme is refused, since the request carries credentials.
 """
 from __future__ import annotations
 
@@ -25,12 +29,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Iterator
+from urllib.parse import urlencode, urljoin, urlsplit
 
 __all__ = ["Lrs", "LrsError", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
 
 MAX_TIMEOUT = 600.0  # seconds: the longest deadline `--timeout` accepts
 MAX_ANSWER_BYTES = 1024 * 1024  # an answer listing statement ids is far smaller than this
+MAX_PAGE_BYTES = 256 * 1024 * 1024  # one page of statements read back (a few hundred sessions with their turns)
+MAX_PAGES = 100_000
 _DETAIL = 200  # characters of an error body quoted in a message
 
 
@@ -99,6 +106,40 @@ class Lrs:
             for st in statements:
                 self._post([st])
 
+    def statements(self, query: dict[str, str]) -> Iterator[dict]:
+        """Every statement matching the xAPI query (e.g. {"verb": IRI}), page after page."""
+        base = urlsplit(self.url)
+        target = self.url + "?" + urlencode(query)
+        for _ in range(MAX_PAGES):
+            page = self._page(target)
+            yield from page["statements"]
+            more = page.get("more")
+            if not more:
+                return
+            target = urljoin(self.url, more)
+            nxt = urlsplit(target)
+            if (nxt.scheme, nxt.hostname, nxt.port) != (base.scheme, base.hostname, base.port):
+                raise LrsError(f"{printable(self.url)} pointed its next page at {printable(target, 120)}, another server: not followed (it would carry the password there)", retry=False)
+        raise LrsError(f"{printable(self.url)} gave more than {MAX_PAGES} pages of statements", retry=False)
+
+    def _page(self, target: str) -> dict:
+        status, reason, headers, answer = self._exchange(None, method="GET", target=target, limit=MAX_PAGE_BYTES)
+        where = printable(self.url)
+        said = f"{status} {printable(reason, 60)}".strip()
+        if 300 <= status < 400:
+            location = printable(headers.get("Location") or "nowhere", 120)
+            raise LrsError(f"{where} answered {said}, a redirect to {location}: not followed; give the final address as the endpoint", retry=False)
+        if status != 200:
+            detail = printable(answer[:_DETAIL * 4].decode("utf-8", "replace").strip().replace("\n", " "), _DETAIL)
+            raise LrsError(f"{where} answered {said}" + (f": {detail}" if detail else ""), retry=status >= 500 or status == 429)
+        try:
+            page = json.loads(answer.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise LrsError(f"{where} answered 200 with something that is not the JSON statement result xAPI requires", retry=True) from None
+        if not isinstance(page, dict) or not isinstance(page.get("statements"), list) or not isinstance(page.get("more", ""), (str, type(None))):
+            raise LrsError(f"{where} answered 200 without the statement result xAPI requires ({{statements, more}})", retry=True)
+        return page
+
     # ---------------------------------------------------------------- one request
 
     def _post(self, statements: list[dict]) -> int:
@@ -124,10 +165,10 @@ class Lrs:
         # 5xx and 429 are the store's trouble, worth retrying; 4xx is ours and would fail again
         raise LrsError(f"{where} answered {said}" + (f": {detail}" if detail else ""), retry=status >= 500 or status == 429)
 
-    def _exchange(self, body: bytes) -> tuple[int, str, http.client.HTTPMessage, bytes]:
-        """POST the body; (status, reason, headers, answer) within one deadline, or LrsError."""
-        parts = urlsplit(self.url)
-        path = parts.path or "/"
+    def _exchange(self, body: bytes | None, method: str = "POST", target: str | None = None, limit: int = MAX_ANSWER_BYTES) -> tuple[int, str, http.client.HTTPMessage, bytes]:
+        """POST the body (or GET `target`); (status, reason, headers, answer) within one deadline, or LrsError."""
+        parts = urlsplit(target or self.url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         token = base64.b64encode(f"{self.user}:{self.password}".encode("utf-8")).decode("ascii")
         kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         conn = kind(parts.hostname, parts.port, timeout=self.timeout)
@@ -149,22 +190,16 @@ class Lrs:
         watchdog.daemon = True
         watchdog.start()
         try:
-            conn.request(
-                "POST",
-                path,
-                body=body,
-                headers={
-                    "Authorization": f"Basic {token}",
-                    "Content-Type": "application/json",
-                    "X-Experience-API-Version": "1.0.3",
-                },
-            )
+            headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             length = resp.getheader("Content-Length")
-            if length is not None and length.strip().isdigit() and int(length) > MAX_ANSWER_BYTES:
+            if length is not None and length.strip().isdigit() and int(length) > limit:
                 raise LrsError(f"{printable(self.url)} answered {resp.status} with {int(length)} bytes, more than an LRS answer holds", retry=True)
             chunks, size = [], 0
-            while size <= MAX_ANSWER_BYTES:
+            while size <= limit:
                 chunk = resp.read(65536)
                 if not chunk:
                     break
@@ -173,8 +208,8 @@ class Lrs:
             answer = b"".join(chunks)
             if resp.length:  # the connection ended before the Content-Length it announced
                 raise http.client.IncompleteRead(answer, resp.length)
-            if len(answer) > MAX_ANSWER_BYTES:
-                raise LrsError(f"{printable(self.url)} answered {resp.status} with more than {MAX_ANSWER_BYTES} bytes, more than an LRS answer holds", retry=True)
+            if len(answer) > limit:
+                raise LrsError(f"{printable(self.url)} answered {resp.status} with more than {limit} bytes, more than an LRS answer holds", retry=True)
             if expired.is_set() or time.monotonic() > deadline:
                 raise socket.timeout()
             return resp.status, resp.reason or "", resp.headers, answer

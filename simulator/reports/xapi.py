@@ -2,7 +2,10 @@
 
 Per session: `attempted` at the start; `answered` for every turn; for a finished session
 the step order as a `sequencing` interaction, then `passed` or `failed` and `completed`
-with the score. The trainee is an `account` agent (never an e-mail address). Statement
+with the score. `completed` also carries the whole session as `defuse export-sessions`
+writes it (extension `.../extensions/record`), so a report or an import can be made from
+the record store alone (`--from-lrs`) and scores it again from its turns, exactly as a
+local report would. The trainee is an `account` agent (never an e-mail address). Statement
 ids and the registration are uuid5s of the session id, so sending a session twice, or
 again after a failure, gives the same ids and a record store keeps one copy.
 """
@@ -13,9 +16,10 @@ import uuid
 from typing import Iterable, TextIO
 from urllib.parse import quote
 
+from .exchange import EXPORT_FORMAT, session_doc
 from .rows import Judged, duration_seconds
 
-__all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ANONYMOUS", "ACTIVITY_BASE", "VERBS"]
+__all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ANONYMOUS", "ACTIVITY_BASE", "VERBS", "RECORD_EXTENSION"]
 
 DEFAULT_HOMEPAGE = "https://defuse.example/trainees"
 ACTIVITY_BASE = "https://defuse.example/xapi/"
@@ -25,6 +29,7 @@ VERBS = {v: {"id": _ADL + v, "display": {"en-US": v}} for v in ("attempted", "an
 _INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 _SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
 _EXT = ACTIVITY_BASE + "extensions/"
+RECORD_EXTENSION = "record"  # the last part of the extension IRI holding the session itself
 
 
 # An account name may not be empty; a session recorded before names were required gets this one.
@@ -156,7 +161,8 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
         "extensions": {ext + "outcome": s.outcome.value if s.outcome else None},
     }
     out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, result))
-    out.append(stmt("completed", "completed", scenario, s.ended_at, context, result))
+    record = {"format": EXPORT_FORMAT, "version": 1, "session": session_doc(s, with_score=False)}
+    out.append(stmt("completed", "completed", scenario, s.ended_at, context, dict(result, extensions={**result["extensions"], ext + RECORD_EXTENSION: record})))
     return out
 
 
