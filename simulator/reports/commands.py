@@ -255,19 +255,15 @@ def _from_lrs(args):
     from simulator.library import protocol
 
     from .from_lrs import fetch
-    from .lrs import Lrs, LrsError, check_endpoint, printable
+    from .lrs import LrsError, printable
 
     if not args.user:
         return fail("--from-lrs needs --user (and --password-file, DEFUSE_LRS_PASSWORD or the prompt)", 2)
+    lrs = _client(args, args.from_lrs, "--from-lrs")
+    if isinstance(lrs, int):
+        return lrs
     try:
-        check_endpoint(args.from_lrs)
-    except ValueError as e:
-        return fail(f"--from-lrs {e}", 2)
-    password = _password(args)
-    if password is None:
-        return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
-    try:
-        got = fetch(Lrs(args.from_lrs, args.user, password, timeout=args.timeout), protocol, progress_bar(args, None, desc="read LRS"))
+        got = fetch(lrs, protocol, progress_bar(args, None, desc="read LRS"))
     except LrsError as e:
         return fail(f"reading the record store: {e}")
     for line in got.problems:
@@ -401,22 +397,33 @@ def _details(store, args, override, trainee: str) -> list:
 # ---------------------------------------------------------------- lrs push
 
 
-def cmd_lrs_push(args) -> int:
-    from simulator.cli_common import emit_json, fail, open_store
+def _client(args, endpoint: str, option: str):
+    """The record store client for this command's endpoint and credentials, or an exit status."""
+    from simulator.cli_common import fail
 
-    from .lrs import Lrs, LrsError, check_endpoint, printable
-    from .xapi import statements
+    from .lrs import Lrs, check_endpoint
 
     try:
-        check_endpoint(args.endpoint)
+        check_endpoint(endpoint)
     except ValueError as e:
-        return fail(f"--endpoint {e}", 2)
+        return fail(f"{option} {e}", 2)
     password = _password(args)
     if password is None:
         return fail("give --password-file FILE, set DEFUSE_LRS_PASSWORD, or run in a terminal to be asked", 2)
+    return Lrs(endpoint, args.user, password, timeout=args.timeout)
+
+
+def cmd_lrs_push(args) -> int:
+    from simulator.cli_common import emit_json, fail, open_store
+
+    from .lrs import LrsError, printable
+    from .xapi import statements
+
     if not 1 <= args.batch <= 10_000:
         return fail("--batch must be from 1 to 10000 statements", 2)
-    lrs = Lrs(args.endpoint, args.user, password, timeout=args.timeout)
+    lrs = _client(args, args.endpoint, "--endpoint")
+    if isinstance(lrs, int):
+        return lrs
     homepage, base = _identity(args)
     sent = statements_sent = 0
     errors: list[str] = []
