@@ -115,6 +115,7 @@ def check_scenario(doc: Document, protocols: set[str] | None) -> None:
 
     _check_phrases(doc, data)
     _check_moods(doc, data, nodes)
+    _check_state(doc, nodes, node_ids)
 
     # The anger model silently ignores parameters it does not know, so a typo here would
     # change nothing and nobody would notice: refuse it at load time instead.
@@ -207,6 +208,89 @@ def _check_phrases(doc: Document, data: dict) -> None:
                 walk(v, path + (k,))
 
     walk(data.get("nodes"), ("nodes",))
+
+
+MAX_FACTS = 64  # flags, counter thresholds and visited nodes named in conditions: one bit each
+
+
+def _conditions(nodes: list):
+    """(path, condition) for every `when` of every option and route, and every condition nested in them."""
+    def nested(cond, path):
+        if not isinstance(cond, dict):
+            return
+        yield path, cond
+        for key in ("all", "any"):
+            for k, c in enumerate(_list(cond.get(key))):
+                yield from nested(c, path + (key, k))
+        if "not" in cond:
+            yield from nested(cond.get("not"), path + ("not",))
+
+    for i, node in enumerate(nodes):
+        for j, opt in enumerate(_list(_dict(node).get("options"))):
+            here = ("nodes", i, "options", j)
+            yield from nested(_dict(opt).get("when"), here + ("when",))
+            for k, route in enumerate(_list(_dict(opt).get("routes"))):
+                yield from nested(_dict(route).get("when"), here + ("routes", k, "when"))
+
+
+def _check_state(doc: Document, nodes: list, node_ids: dict) -> None:
+    """Flags and counters: each name is one kind (a flag is set true/false, a counter to a number
+    or by `add`), every name a condition reads is set somewhere, `visited` names real nodes."""
+    kinds: dict[str, tuple[str, tuple]] = {}  # name -> (flag | counter, where first set)
+    for i, node in enumerate(nodes):
+        node = _dict(node)
+        setters = [(("nodes", i, "set"), node.get("set"))]
+        setters += [(("nodes", i, "options", j, "set"), _dict(o).get("set")) for j, o in enumerate(_list(node.get("options")))]
+        for path, mapping in setters:
+            for name, value in _dict(mapping).items():
+                if not isinstance(name, str):
+                    continue
+                if not re.match(ID_PATTERN, name):
+                    doc.diag(path + (name,), "E012", f"{_where(path)}: {_quote(name)} is not a valid flag or counter name: use letters, digits, _ . and -, starting with a letter", key=True)
+                    continue
+                kind = "flag" if isinstance(value, bool) else "counter" if isinstance(value, (int, dict)) else None
+                if kind is None:
+                    continue  # a wrong type: the model reports it
+                first = kinds.get(name)
+                if first is None:
+                    kinds[name] = (kind, path + (name,))
+                elif first[0] != kind:
+                    line = doc.positions.at(first[1], key=True)[0]
+                    doc.diag(path + (name,), "E054", f"{_quote(name)} is set as a {kind} here but as a {first[0]} on line {line}: a name is a flag (true/false) or a counter (a number, or {{add: N}}), not both", key=True)
+    flags = sorted(n for n, (k, _) in kinds.items() if k == "flag")
+    counters = sorted(n for n, (k, _) in kinds.items() if k == "counter")
+    facts: set = set()
+    for path, cond in _conditions(nodes):
+        for k, name in enumerate(_list(cond.get("flags"))):
+            if not isinstance(name, str):
+                continue
+            if name in counters:
+                doc.diag(path + ("flags", k), "E054", f"{_quote(name)} is a counter, not a flag: test it with count_at_least or count_below")
+            elif name not in flags:
+                doc.diag(path + ("flags", k), "E053", f"unknown flag {_quote(name)}: no option or node sets it{_near(name, flags) or _listed(flags, 'flags')}")
+            else:
+                facts.add(("flag", name))
+        for key in ("count_at_least", "count_below"):
+            for name, n in _dict(cond.get(key)).items():
+                if not isinstance(name, str):
+                    continue
+                if name in flags:
+                    doc.diag(path + (key, name), "E054", f"{_quote(name)} is a flag, not a counter: test it with flags (or not: {{flags: [...]}})", key=True)
+                elif name not in counters:
+                    doc.diag(path + (key, name), "E053", f"unknown counter {_quote(name)}: no option or node sets it{_near(name, counters) or _listed(counters, 'counters')}", key=True)
+                elif isinstance(n, int):
+                    facts.add(("count", name, n))
+        for k, nid in enumerate(_list(cond.get("visited"))):
+            if isinstance(nid, str) and node_ids and nid not in node_ids:
+                doc.diag(path + ("visited", k), "E055", f"visited names unknown node {_quote(nid)}{_near(nid, node_ids)}")
+            elif isinstance(nid, str):
+                facts.add(("visited", nid))
+    if len(facts) > MAX_FACTS:
+        doc.diag(("nodes",), "E056", f"conditions test {len(facts)} different flags, counter values and visited nodes: at most {MAX_FACTS} are allowed in one scenario")
+
+
+def _listed(names: list, what: str) -> str:
+    return f" (the {what} set in this scenario: {', '.join(names)})" if names else f": this scenario sets no {what}"
 
 
 def _check_moods(doc: Document, data: dict, nodes: list) -> None:

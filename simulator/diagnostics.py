@@ -58,6 +58,10 @@ CODES: dict[str, str] = {
     "E050": "a text names a phrase ({name}) the scenario's `phrases:` does not have, or a phrase uses another",
     "E051": "a node's own change of mood that cannot apply: both `mood` and `anger_delta`, or on a narration node",
     "E052": "a change of distress, but the persona has no `distress`",
+    "E053": "a condition tests a flag or counter that no option or node sets",
+    "E054": "a name used both as a flag and as a counter",
+    "E055": "`visited` names a node that does not exist",
+    "E056": "too many different flags, counter values and visited nodes in conditions (at most 64)",
     # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.
     "T001": "a scripted test's expectation was not met (outcome, pass/fail, score range, complete)",
     "T002": "a scripted test cannot be played as written (an option not offered there, or the conversation ended first)",

@@ -13,11 +13,13 @@ import numpy as np
 from .actions import Action
 from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, uniform, unit_noise
 from .diagnostics import IllegalChoice
-from .model import BAND_FLOORS, Condition, Node, Option, Outcome, Scenario, State, Turn, Words, band_ceiling, band_of
+from .facts import apply as apply_sets
+from .facts import facts_table
+from .model import BAND_FLOORS, Band, Condition, Node, Option, Outcome, Scenario, State, Turn, Words, band_ceiling, band_of
 
 __all__ = [
     "start", "choose", "available", "presented", "shuffle_keys", "holds", "reactor_for", "effective_actions", "Step",
-    "SHUFFLE_STREAM", "VARIANT_STREAM", "said", "arrive",
+    "SHUFFLE_STREAM", "VARIANT_STREAM", "said", "arrive", "holds_lanes", "band_code", "facts_of", "action_bits",
 ]
 
 SHUFFLE_STREAM = 21  # the seeded stream that orders the options a trainee sees
@@ -38,7 +40,10 @@ def _make_reactor(scenario: Scenario) -> Reactor:
 def start(scenario: Scenario, seed: int = 0) -> State:
     """A new session at the scenario's first node (after that node's own change of mood)."""
     p = scenario.persona
-    anger, distress = arrive(scenario.node(scenario.start), float(p.anger), None if p.distress is None else float(p.distress))
+    first = scenario.node(scenario.start)
+    anger, distress = arrive(first, float(p.anger), None if p.distress is None else float(p.distress))
+    t = facts_table(scenario)
+    values = apply_sets(t.node_sets, t.node_index[first.id], t.values_of(()))
     return State(
         scenario=scenario.id,
         revision=scenario.revision,
@@ -49,6 +54,8 @@ def start(scenario: Scenario, seed: int = 0) -> State:
         counts=(0,) * len(ACTIONS),
         distress=distress,
         distress_start=distress,
+        flags=t.named(values),
+        visited=(first.id,),
     )
 
 
@@ -81,10 +88,13 @@ def said(scenario: Scenario, state: State) -> tuple[Words, ...]:
     return tuple(out)
 
 
-def holds(cond: Condition | None, anger: float, performed: frozenset[Action]) -> bool:
-    """Whether a structured condition holds for this anger and these performed actions."""
+def holds(cond: Condition | None, anger: float, performed: frozenset[Action], facts: int = 0, turn: int = 0, table=None) -> bool:
+    """Whether a structured condition holds for this anger and these performed actions, and
+    (for conditions on state) these fact bits (`facts_of`) and this turn, by `table`'s bits."""
     if cond is None:
         return True
+    if cond.stateful:
+        return bool(holds_lanes(cond, np.float64(anger), np.uint64(action_bits(performed)), np.uint64(facts), np.int64(turn), table))
     if cond.band is not None and band_of(anger) not in cond.band:
         return False
     if cond.anger_at_least is not None and anger < cond.anger_at_least:
@@ -98,12 +108,70 @@ def holds(cond: Condition | None, anger: float, performed: frozenset[Action]) ->
     return True
 
 
+def action_bits(actions) -> int:
+    m = 0
+    for a in actions:
+        m |= 1 << ACTION_INDEX[a]
+    return m
+
+
+_BANDS = tuple(Band)
+
+
+def band_code(anger) -> np.ndarray:
+    """0 (calm) to 3 (hostile), by the same comparisons as `model.band_of`."""
+    a = np.asarray(anger)
+    return (a >= BAND_FLOORS[Band.UPSET]).astype(np.int64) + (a >= BAND_FLOORS[Band.ANGRY]).astype(np.int64) + (a >= BAND_FLOORS[Band.HOSTILE]).astype(np.int64)
+
+
+def holds_lanes(cond: Condition, anger, performed, facts, turn, table) -> np.ndarray:
+    """A condition with every kind of key and its combinators, for many sessions at once
+    (numpy lanes): the engine passes one lane and the batch simulator all of them, so the two
+    agree bit for bit. `performed` and `facts` are bit masks (`action_bits`, `facts_of`)."""
+    ok = np.ones(np.broadcast_shapes(np.shape(anger), np.shape(performed), np.shape(facts), np.shape(turn)), dtype=bool)
+    if cond.band is not None:
+        ok &= np.isin(band_code(anger), [_BANDS.index(b) for b in set(cond.band)])
+    if cond.anger_at_least is not None:
+        ok &= ~(anger < cond.anger_at_least)
+    if cond.anger_below is not None:
+        ok &= ~(anger >= cond.anger_below)
+    need, clear = np.uint64(action_bits(cond.done)), np.uint64(action_bits(cond.not_done))
+    ok &= ((performed & need) == need) & ((performed & clear) == 0)
+    if table is not None:
+        need, clear = table.bits_for(cond)
+        ok &= ((facts & need) == need) & ((facts & clear) == 0)
+    if cond.turn_at_least is not None:
+        ok &= turn >= cond.turn_at_least
+    for sub in cond.all or ():
+        ok &= holds_lanes(sub, anger, performed, facts, turn, table)
+    if cond.any:
+        either = np.zeros_like(ok)
+        for sub in cond.any:
+            either |= holds_lanes(sub, anger, performed, facts, turn, table)
+        ok &= either
+    if cond.not_ is not None:
+        ok &= ~holds_lanes(cond.not_, anger, performed, facts, turn, table)
+    return ok
+
+
+def facts_of(scenario: Scenario, state: State) -> int:
+    """The session's fact bits: its flags and counters as its conditions read them, and its visits."""
+    t = facts_table(scenario)
+    return int(t.facts_of(t.values_of(state.flags), t.seen_of(state.visited)))
+
+
+def _offered(scenario: Scenario, state: State, cond: Condition | None, performed) -> bool:
+    if cond is None or not cond.stateful:
+        return holds(cond, state.anger, performed)
+    return holds(cond, state.anger, performed, facts_of(scenario, state), len(state.turns) + 1, facts_table(scenario))
+
+
 def available(scenario: Scenario, state: State) -> list[Option]:
     """The options the trainee may choose now (none once the session has ended)."""
     if state.finished:
         return []
     performed = state.performed()
-    return [o for o in scenario.node(state.node).options if holds(o.when, state.anger, performed)]
+    return [o for o in scenario.node(state.node).options if _offered(scenario, state, o.when, performed)]
 
 
 def shuffle_keys(seed, turn, slots: np.ndarray, pins: np.ndarray) -> np.ndarray:
@@ -122,7 +190,7 @@ def presented(scenario: Scenario, state: State) -> list[Option]:
         return []
     node = scenario.node(state.node)
     performed = state.performed()
-    slots = [k for k, o in enumerate(node.options) if holds(o.when, state.anger, performed)]
+    slots = [k for k, o in enumerate(node.options) if _offered(scenario, state, o.when, performed)]
     if len(slots) < 2:
         return [node.options[k] for k in slots]
     pins = np.array([_PIN[node.options[k].pin] for k in slots], dtype=np.float64)
@@ -164,11 +232,11 @@ def effective_actions(scenario: Scenario, node: Node, option: Option, interrupte
     return Step(tuple(acts), cut_in, vent_broken, vent_broken and tape)
 
 
-def _route(option: Option, anger: float, performed: frozenset[Action]) -> str:
+def _route(option: Option, anger: float, performed: frozenset[Action], facts: int = 0, turn: int = 0, table=None) -> str:
     if option.goto is not None:
         return option.goto
     for r in option.routes or ():
-        if holds(r.when, anger, performed):
+        if holds(r.when, anger, performed, facts, turn, table):
             return r.goto
     raise IllegalChoice(f"option {option.id!r} has no route that applies")  # loader forbids this
 
@@ -219,14 +287,19 @@ def choose(
 
     new_counts = tuple(int(c) + int(x) for c, x in zip(state.counts, chosen))
     performed = frozenset(a for a, n in zip(ACTIONS, new_counts) if n)
+    facts = facts_table(scenario)
+    values = apply_sets(facts.option_sets, facts.option_number(node.id, option.id), facts.values_of(state.flags))
+    visited = state.visited
 
     if step.restarted:
         goto = node.vent_start or node.id
     else:
-        goto = _route(option, anger, performed)
+        goto = _route(option, anger, performed, int(facts.facts_of(values, facts.seen_of(visited))), turn_no, facts)
     replied = anger
     if anger < HANG_UP:  # the customer who has hung up arrives nowhere
         anger, distress = arrive(scenario.node(goto), anger, distress)
+        values = apply_sets(facts.node_sets, facts.node_index[goto], values)
+        visited = visited if goto in visited else visited + (goto,)
     outcome = scenario.node(goto).end
     if anger >= HANG_UP:
         outcome = Outcome.CUSTOMER_LEFT
@@ -260,4 +333,7 @@ def choose(
         anger_reply=replied if replied != anger else None,
         distress_after=distress,
     )
-    return replace(state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts, distress=distress)
+    return replace(
+        state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts, distress=distress,
+        flags=facts.named(values), visited=visited,
+    )

@@ -158,11 +158,37 @@ class _Value(BaseModel):
 class Condition(_Value):
     """A structured test on the conversation so far; every given key must hold."""
 
+    # `not` is a Python keyword: the field is `not_`, read and written as `not`
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     band: list[Band] | None = Field(None, description="the customer's anger band is one of these")
     anger_at_least: float | None = Field(None, ge=0, le=100)
     anger_below: float | None = Field(None, ge=0, le=100)
     done: list[Action] = Field(default_factory=list, description="actions the trainee has performed")
     not_done: list[Action] = Field(default_factory=list, description="actions the trainee has not performed")
+    flags: list[Id] = Field(default_factory=list, description="flags that are set (true), by `set:` on an option or a node")
+    count_at_least: dict[str, int] = Field(default_factory=dict, description="counters (set by `set:`) at least these values, e.g. {refusals: 2}")
+    count_below: dict[str, int] = Field(default_factory=dict, description="counters below these values, e.g. {refusals: 2}")
+    visited: list[Id] = Field(default_factory=list, description="nodes the conversation has already been at (the current one included)")
+    turn_at_least: int | None = Field(None, ge=1, le=500, description="the trainee's answer is the N-th of the conversation or later")
+    all: list["Condition"] | None = Field(None, min_length=1, description="every one of these conditions holds")
+    any: list["Condition"] | None = Field(None, min_length=1, description="at least one of these conditions holds")
+    not_: "Condition | None" = Field(None, alias="not", description="this condition does not hold")
+
+    @property
+    def stateful(self) -> bool:
+        """Whether it reads more than anger and actions: flags, counters, visits, the turn, or combines conditions."""
+        return bool(self.flags or self.count_at_least or self.count_below or self.visited or self.turn_at_least is not None
+                    or self.all or self.any or self.not_ is not None)
+
+
+class Add(_Value):
+    """A counter's change: `{add: 1}` adds one (a plain number sets the counter to it)."""
+
+    add: int = Field(ge=-1000, le=1000, description="added to the counter")
+
+
+SetValue = bool | int | Add
 
 
 class Route(_Value):
@@ -189,6 +215,9 @@ class Option(_Value):
     )
     feedback: Text | None = Field(
         None, description="the trainer's own note on this answer, shown in the debrief and the reports when it was chosen"
+    )
+    set: dict[str, SetValue] = Field(
+        default_factory=dict, description="flags and counters this answer sets: {asked_name: true, refusals: {add: 1}, tries: 0}"
     )
     distress_delta: float | None = Field(
         None, ge=-100, le=100, description="change in the customer's distress when this is chosen (needs persona.distress)"
@@ -238,6 +267,9 @@ class Node(_Value):
     )
     distress_delta: float | None = Field(
         None, ge=-100, le=100, description="change in the customer's distress on arriving at this node (needs persona.distress)"
+    )
+    set: dict[str, SetValue] = Field(
+        default_factory=dict, description="flags and counters set on arriving at this node: {threatened: true, visits: {add: 1}}"
     )
     vent_start: Id | None = Field(None, description="where an interrupted vent starts again (default: this node)")
     options: list[Option] = Field(default_factory=list)
@@ -437,6 +469,12 @@ class State:
     counts: tuple[int, ...] = field(default=(), repr=False)  # uses of each Action, by enum order
     distress: float | None = None  # the customer's distress, for personas that have one
     distress_start: float | None = None
+    flags: tuple[tuple[str, int], ...] = ()  # the flags (1/0) and counters set so far, by name (sorted)
+    visited: tuple[str, ...] = ()  # the nodes arrived at so far, in order of first arrival
+
+    def value(self, name: str) -> int:
+        """A flag (1 or 0) or counter, 0 until something sets it."""
+        return dict(self.flags).get(name, 0)
 
     @property
     def finished(self) -> bool:

@@ -11,13 +11,14 @@ import pytest
 from scoring import score
 from simulator.actions import Action
 from simulator.authoring.batch import OUTCOMES, simulate
-from simulator.engine import choose, said, start
+from simulator.engine import available, choose, said, start
 from simulator.library import protocol
 from simulator.loader import load_scenario
 from simulator.model import Scenario, distress_summary, distress_word, spoken_text
-from simulator.policies import Policy, play_policy
+from simulator.policies import Policy, parse_policy, play_policy
 from simulator.session import Recorder
 from simulator.store import Store
+from playthrough import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/data/state/moods.yaml"
@@ -254,3 +255,97 @@ def test_the_terminal_shows_distress_and_the_debrief_sums_it_up():
     lines = debrief_lines(score(st.transcript(), protocol(sc.protocol)), st, sc, protocol(sc.protocol), Style())
     assert "Distress 70 (distressed) -> 30 (worried)." in lines
     assert any(line.startswith("  - Your trainer's note on turn 2") for line in lines)
+
+
+# ---------------------------------------------------------------- flags, counters, visits, turns
+
+
+FLAGS = ROOT / "tests/data/state/flags.yaml"
+
+
+def _flags() -> Scenario:
+    return load_scenario(FLAGS.read_bytes(), str(FLAGS))
+
+
+def test_set_and_flag_conditions_decide_what_is_offered_and_where_routes_go():
+    sc = _flags()
+    st = choose(sc, start(sc), "listen")
+    assert st.value("calls") == 1 and st.visited == ("open", "details")  # the start node's set, on arrival
+    offered = [o.id for o in available(sc, st)]
+    assert offered == ["ask_number", "transfer"]  # not asked yet; fix_it needs the number or turn 4
+    st = choose(sc, st, "ask_number")
+    assert st.value("asked_number") == 1 and st.value("asks") == 1
+    assert [o.id for o in available(sc, st)] == ["ask_again", "fix_it", "transfer"]
+    st = choose(sc, st, "ask_again")
+    assert [o.id for o in available(sc, st)] == ["ask_again", "fix_it"]  # count_below {asks: 2} no longer holds
+    st = choose(sc, st, "ask_again")  # the third ask: the route reads the count this answer made
+    assert st.node == "fed_up" and st.value("asks") == 3 and st.value("fed_up_once") == 1
+    st = choose(sc, st, "sorry")  # all keys of the route's condition hold (a flag and a counter)
+    assert st.node == "details"
+    st = choose(sc, st, "fix_it")  # visited fed_up and still angry: the grudging ending
+    assert st.node == "grudging" and st.outcome.value == "resolved"
+
+
+def test_turn_at_least_offers_an_option_from_that_turn_on():
+    sc = _flags()
+    st = choose(sc, start(sc), "listen")
+    assert "fix_it" not in [o.id for o in available(sc, st)]
+    data = sc.model_dump(mode="json", exclude_none=True)
+    details = next(n for n in data["nodes"] if n["id"] == "details")
+    details["options"].insert(0, {"id": "wait", "text": "(Say nothing.)", "actions": ["listen"], "goto": "details"})
+    sc2 = Scenario.model_validate(data)
+    st = start(sc2)
+    for c in ("listen", "wait", "wait"):
+        st = choose(sc2, st, c)
+    assert len(st.turns) == 3 and "fix_it" in [o.id for o in available(sc2, st)]  # the 4th answer
+
+
+def test_not_any_all_combine_and_round_trip_through_plain_data():
+    sc = _flags()
+    again = Scenario.model_validate(sc.model_dump(mode="json", exclude_none=True))
+    cond = next(o for o in again.node("details").options if o.id == "ask_number").when
+    assert cond.not_ is not None and cond.not_.flags == ["asked_number"]
+    assert "not" in sc.model_dump(mode="json", exclude_none=True)["nodes"][1]["options"][0]["when"]
+
+
+def test_the_batch_equals_the_engine_with_flags_counters_visits_and_turns():
+    proto = protocol("five_steps")
+    sc = _flags()
+    for policy in (Policy("random"), Policy("always", Action.ASK_CLARIFYING), parse_policy("position:1"), parse_policy("position:last")):
+        seeds = list(range(40))
+        batch = simulate(sc, proto, policy, np.array(seeds), record=True)
+        for i, seed in enumerate(seeds):
+            st = play_policy(sc, policy, proto, seed)
+            where = f"{policy.name} seed {seed}"
+            assert batch.choices[i] == [t.choice for t in st.turns], where
+            assert OUTCOMES[batch.outcome[i]] == st.outcome, where
+            assert batch.anger[i] == st.anger, where
+            assert batch.total[i] == score(st.transcript(), proto).total, where
+    outcomes = {OUTCOMES[o].value for o in simulate(sc, proto, Policy("random"), np.arange(300)).outcome if o >= 0}
+    assert outcomes == {"resolved", "customer_left"}
+
+
+def test_the_bundled_hotel_guest_remembers_a_broken_promise_whatever_his_anger():
+    """hotel_threat: once promised a free suite, the sister hotel turns him menacing even calm."""
+    sc = bundled("hotel_threat")
+    path = ["steady_listen", "keep_quiet", "name_it", "suite_promise", "walk_back", "sister_hotel"]
+    st = start(sc)
+    for c in path:
+        st = choose(sc, st, c)
+    assert st.value("promised_suite") == 1 and st.node == "threat"
+    calm = _with(sc, cause={"mood": "calm"})  # even when anger is well under the route's 33
+    st = start(calm)
+    for c in path:
+        st = choose(calm, st, c)
+    assert st.turns[-1].anger_reply is None and st.turns[-2].anger_after <= 24.0 and st.node == "threat"
+
+
+def test_the_bundled_chat_merchant_counts_brush_offs():
+    """software_outage_chat: after two 'we can't' answers, staying level no longer calms her."""
+    sc = bundled("software_outage_chat")
+    st = start(sc)
+    for c in ("let_her_type", "not_my_department", "stay_level", "repeat_cant"):
+        st = choose(sc, st, c)
+    assert st.value("brush_offs") == 2 and st.node == "fuming"
+    st = choose(sc, st, "stay_level")
+    assert st.node == "abusive"

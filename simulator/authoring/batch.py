@@ -20,7 +20,9 @@ from scoring.protocol import Protocol
 
 from ..actions import Action
 from ..customer import ACTION_INDEX, ACTIONS, HANG_UP, uniform, unit_noise
-from ..engine import effective_actions, reactor_for, shuffle_keys
+from ..engine import effective_actions, holds_lanes, reactor_for, shuffle_keys
+from ..facts import apply as apply_sets
+from ..facts import facts_table
 from ..engine import start as start_session
 from ..model import BAND_FLOORS, Band, Condition, Outcome, Scenario, band_ceiling
 from ..policies import MAX_TURNS, RANDOM_STREAM, Policy
@@ -92,7 +94,10 @@ class _Tables:
         self.override = np.zeros(n_opt, dtype=np.float64)
         self.goto = np.full(n_opt, -1, dtype=np.int64)
         self.restart_to = np.zeros(n_opt, dtype=np.int64)
-        self.when = _Conditions([o.when for _, o in options] or [None])
+        # conditions on state (flags, counters, visits, the turn, any/all/not) are evaluated
+        # whole by engine.holds_lanes, one condition over all lanes; the arrays hold them as "always"
+        self.when = _Conditions([None if o.when is not None and o.when.stateful else o.when for _, o in options] or [None])
+        self.stateful_when = [(k, o.when) for k, (_, o) in enumerate(options) if o.when is not None and o.when.stateful]
         depth = max([len(o.routes or ()) for _, o in options] + [1])
         self.route_goto = np.full((n_opt, depth), -1, dtype=np.int64)
         route_conds: list[Condition | None] = []
@@ -115,9 +120,13 @@ class _Tables:
             self.restart_to[k] = index[node.vent_start or node.id]
             for m, r in enumerate(o.routes or ()):
                 self.route_goto[k, m] = index[r.goto]
+        self.stateful_routes: list[tuple[int, int, Condition]] = []
         for k, (_, o) in enumerate(options):
             routes = list(o.routes or ())
-            route_conds += [routes[m].when if m < len(routes) else None for m in range(depth)]
+            for m, r in enumerate(routes):
+                if r.when is not None and r.when.stateful:
+                    self.stateful_routes.append((k, m, r.when))
+            route_conds += [routes[m].when if m < len(routes) and not (routes[m].when is not None and routes[m].when.stateful) else None for m in range(depth)]
         self.route_when = _Conditions(route_conds or [None] * depth, shape=(n_opt, depth))
 
 
@@ -194,6 +203,11 @@ def simulate(
     fell_back = np.zeros(R, dtype=bool)
     carrying = t.declared[:, ACTION_INDEX[policy.action]] if policy.kind == "always" else None
     patience = scenario.persona.patience
+    ft = facts_table(scenario)
+    first = start_session(scenario)
+    values = np.broadcast_to(ft.values_of(first.flags), (R, len(ft.values_of(first.flags)))).copy()  # flags and counters, per lane
+    seen = np.full(R, ft.seen_of(first.visited), dtype=np.uint64)  # the visits conditions ask about, as bits
+    stateful = bool(t.stateful_when or t.stateful_routes)
     # one column per turn of what the score needs (rows of finished runs keep their old values)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acts", "interrupted", "venting", "threat", "abuse", "beyond", "narration", "anger")}
 
@@ -208,6 +222,13 @@ def simulate(
         valid = cand >= 0
         c = np.where(valid, cand, 0)
         offered = valid & t.when.holds(c, ag[:, None], pf[:, None])
+        if t.stateful_when:
+            fk = ft.facts_of(values[live], seen[live])
+            for k, cond in t.stateful_when:
+                here = c == k
+                if here.any():
+                    ok = holds_lanes(cond, ag, pf, fk, np.int64(turn), ft)
+                    offered &= ~here | ok[:, None]
         n = offered.sum(axis=1)
         stuck = n == 0
         if stuck.any():
@@ -253,6 +274,9 @@ def simulate(
         pf = pf | t.bits[o]
         performed[live] = pf
         anger[live] = new_anger
+        if stateful or ft.names:
+            vals = apply_sets(ft.option_sets, o, values[live])  # the answer's own `set:`
+            values[live] = vals
 
         for key, value in (
             ("acts", t.bits[o]), ("interrupted", t.cut_in[o]), ("venting", t.venting[nd]), ("threat", t.threat[nd]),
@@ -265,11 +289,18 @@ def simulate(
         # where the choice leads: restart, goto, or the first route that holds now
         goto = np.where(restarted, t.restart_to[o], t.goto[o])
         open_ = goto < 0
+        fr = ft.facts_of(values[live], seen[live]) if t.stateful_routes else None
         for m in range(t.route_goto.shape[1]):
             if not open_.any():
                 break
             rg = t.route_goto[o, m]
-            ok = open_ & (rg >= 0) & t.route_when.holds((o, m), new_anger, pf)
+            cond_ok = t.route_when.holds((o, m), new_anger, pf)
+            for k, mm, cond in t.stateful_routes:
+                if mm == m:
+                    here = o == k
+                    if here.any():
+                        cond_ok = cond_ok & (~here | holds_lanes(cond, new_anger, pf, fr, np.int64(turn), ft))
+            ok = open_ & (rg >= 0) & cond_ok
             goto = np.where(ok, rg, goto)
             open_ &= ~ok
         # the next node's own move, as engine.arrive (a customer who hung up arrives nowhere)
@@ -278,6 +309,10 @@ def simulate(
         shifted = here & t.has_delta[goto]
         new_anger = np.where(moody, np.minimum(np.maximum(new_anger, t.mood_floor[goto]), t.mood_ceiling[goto]), new_anger)
         new_anger = np.where(shifted, np.clip(new_anger + t.arrive_delta[goto], 0.0, HANG_UP), new_anger)
+        if stateful or ft.names:  # the node's own `set:` and the visit, on arrival
+            vals = values[live]
+            values[live] = np.where(here[:, None], apply_sets(ft.node_sets, goto, vals), vals)
+            seen[live] = np.where(here, seen[live] | ft.visit_bit[goto], seen[live])
         anger[live] = new_anger
         cols["anger"][-1][live] = new_anger
         end = t.end[goto]

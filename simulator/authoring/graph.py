@@ -63,7 +63,41 @@ def _condition(c: Condition | None) -> str:
         parts.append("done " + "+".join(a.value for a in c.done))
     if c.not_done:
         parts.append("not done " + "+".join(a.value for a in c.not_done))
+    parts += _state_parts(c, _condition)
     return ", ".join(parts) or "always"
+
+
+def _state_parts(c: Condition, nested) -> list[str]:
+    """A condition's flags, counters, visits, turn and combinators in words (graph and --debug)."""
+    parts = []
+    if c.flags:
+        parts.append("flag " + "+".join(c.flags))
+    parts += [f"{k} >= {v}" for k, v in c.count_at_least.items()]
+    parts += [f"{k} < {v}" for k, v in c.count_below.items()]
+    if c.visited:
+        parts.append("visited " + "+".join(c.visited))
+    if c.turn_at_least is not None:
+        parts.append(f"turn >= {c.turn_at_least}")
+    if c.all:
+        parts.append("all of (" + "; ".join(nested(x) for x in c.all) + ")")
+    if c.any:
+        parts.append("any of (" + "; ".join(nested(x) for x in c.any) + ")")
+    if c.not_ is not None:
+        parts.append("not (" + nested(c.not_) + ")")
+    return parts
+
+
+def _sets(mapping: dict) -> str:
+    """What a `set:` does, in words: 'sets asked_number, asks +1'."""
+    words = []
+    for k, v in mapping.items():
+        if isinstance(v, bool):
+            words.append(k if v else f"clears {k}")
+        elif isinstance(v, int):
+            words.append(f"{k} = {v}")
+        else:
+            words.append(f"{k} {v.add:+d}")
+    return "sets " + ", ".join(words)
 
 
 def _anger(scenario: Scenario, node: Node, o: Option) -> str:
@@ -86,6 +120,8 @@ def _edges(scenario: Scenario):
             base = [f"{o.id}: {_short(o.text, OPTION_CHARS)}", "[" + ", ".join(a.value for a in o.actions) + "] " + _anger(scenario, node, o)]
             if o.when is not None:
                 base.append("offered if " + _condition(o.when))
+            if o.set:
+                base.append(_sets(o.set))
             if o.goto is not None:
                 yield node.id, o.goto, base
             for r in o.routes or ():
@@ -124,15 +160,17 @@ def _node_label(scenario: Scenario, node) -> list[str]:
     head = node.id + (f" ({node.end.value})" if node.end else "") + flags
     moves = []  # the customer's own move on arrival, before the trainee answers
     if node.mood is not None:
-        moves.append(f"on arrival: mood {node.mood.value}")
+        moves.append(f"mood {node.mood.value}")
     elif node.anger_delta is not None:
-        moves.append(f"on arrival: anger {node.anger_delta:+g}")
+        moves.append(f"anger {node.anger_delta:+g}")
     if node.distress_delta is not None:
         moves.append(f"distress {node.distress_delta:+g}")
+    if node.set:
+        moves.append(_sets(node.set))
     more = [f"+{len(node.burst)} more line{'s' if len(node.burst) > 1 else ''}"] if node.burst else []
     variants = sum(len(line.variants) for line in (node.line, *node.burst))
     more += [f"{variants} other wording{'s' if variants > 1 else ''}"] if variants else []
-    return [head] + ([", ".join(moves)] if moves else []) + [_short(node.line.text, LINE_CHARS)] + ([f"({', '.join(more)})"] if more else [])
+    return [head] + (["on arrival: " + ", ".join(moves)] if moves else []) + [_short(node.line.text, LINE_CHARS)] + ([f"({', '.join(more)})"] if more else [])
 
 
 # ---------------------------------------------------------------- DOT

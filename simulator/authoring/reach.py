@@ -4,7 +4,9 @@ The exploration walks abstract states (node, the set of actions performed so far
 performed set is tracked exactly, so `done` / `not_done` conditions are decided exactly;
 anger is not tracked: an anger condition (`band`, `anger_at_least`, `anger_below`) is taken
 to hold whenever some anger from 0 to 100 satisfies it. Patience and the hang-up are
-ignored too (they only cut playthroughs short). Every choice is tried both after the
+ignored too (they only cut playthroughs short). A condition that reads flags, counters,
+visits or the turn, or combines conditions (any/all/not), is taken as one that may hold or
+not, whatever else it says. Every choice is tried both after the
 customer has finished and while they are still speaking (an interruption).
 
 So the result over-approximates what trainees can reach: "unreachable" here means that no
@@ -36,7 +38,7 @@ _BAND_SPANS = {
 def anger_range(cond: Condition | None) -> list[tuple[float, float]]:
     """The half-open anger intervals in which a condition's anger parts hold (empty: never)."""
     spans = [(0.0, TOP + 1e-9)]
-    if cond is None:
+    if cond is None or cond.stateful:  # reads state this walk does not follow: may hold at any anger
         return spans
     if cond.band is not None:
         spans = sorted(_BAND_SPANS[b] for b in set(cond.band))
@@ -54,7 +56,16 @@ def _mask(actions) -> int:
 
 
 def _anger_free(cond: Condition | None) -> bool:
+    if cond is not None and cond.stateful:
+        return False  # it may or may not hold: the routes after it stay possible
     return cond is None or (cond.band is None and cond.anger_at_least is None and cond.anger_below is None)
+
+
+def _done(cond: Condition | None, key: str) -> int:
+    """A condition's `done` / `not_done` mask; 0 for one that reads state (it may hold either way)."""
+    if cond is None or cond.stateful:
+        return 0
+    return _mask(getattr(cond, key))
 
 
 @dataclass
@@ -101,11 +112,11 @@ class _Compiled:
                 routes = []
                 for r in o.routes or ():
                     c = r.when
-                    routes.append((r.goto, _mask(c.done) if c else 0, _mask(c.not_done) if c else 0, bool(anger_range(c)), _anger_free(c)))
+                    routes.append((r.goto, _done(c, "done"), _done(c, "not_done"), bool(anger_range(c)), _anger_free(c)))
                 opts.append(
                     (
-                        _mask(when.done) if when else 0,
-                        _mask(when.not_done) if when else 0,
+                        _done(when, "done"),
+                        _done(when, "not_done"),
                         anger_range(when),
                         ways,
                         o.goto,

@@ -152,7 +152,7 @@ def _walk(
             new = frozenset(sid for sid, need in steps if sid not in done and acts & need)
             g = groups + (new,) if new else groups
             p = (pending or flagged) and requires not in acts
-            key = (nxt.node, nxt.anger, nxt.counts, g, p, len(nxt.turns), nxt.outcome, _facts(nxt))
+            key = (nxt.node, nxt.anger, nxt.counts, g, p, len(nxt.turns), nxt.outcome, _facts(nxt), nxt.flags, frozenset(nxt.visited))
             if key in seen:
                 continue
             seen.add(key)

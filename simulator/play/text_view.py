@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from scoring import fail_reasons, step_label
 
 from ..engine import holds
+from ..facts import apply as apply_sets
+from ..facts import facts_table
 from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of, distress_summary
 
 __all__ = [
@@ -185,12 +187,33 @@ def describe_condition(cond: Condition | None) -> str:
         parts.append("done " + ", ".join(a.value for a in cond.done))
     if cond.not_done:
         parts.append("not done " + ", ".join(a.value for a in cond.not_done))
+    if cond.flags:
+        parts.append("flag " + ", ".join(cond.flags))
+    parts += [f"{k} >= {v}" for k, v in cond.count_at_least.items()]
+    parts += [f"{k} < {v}" for k, v in cond.count_below.items()]
+    if cond.visited:
+        parts.append("visited " + ", ".join(cond.visited))
+    if cond.turn_at_least is not None:
+        parts.append(f"turn >= {cond.turn_at_least}")
+    if cond.all:
+        parts.append("all of (" + "; ".join(describe_condition(c) for c in cond.all) + ")")
+    if cond.any:
+        parts.append("any of (" + "; ".join(describe_condition(c) for c in cond.any) + ")")
+    if cond.not_ is not None:
+        parts.append("not (" + describe_condition(cond.not_) + ")")
     return " and ".join(parts) or "always"
 
 
-def explain_route(scenario: Scenario, after: State, option: Option) -> str:
-    """Which way the last choice went and why, re-evaluated the way the engine routes."""
+def explain_route(scenario: Scenario, after: State, option: Option, before: State | None = None) -> str:
+    """Which way the last choice went and why, re-evaluated the way the engine routes (routes
+    on flags, counters and visits are read as the engine read them: with this answer's `set:`,
+    before the next node's, which needs the state `before` the answer)."""
     turn = after.turns[-1]
+    facts, table = 0, None
+    if before is not None:
+        table = facts_table(scenario)
+        values = apply_sets(table.option_sets, table.option_number(turn.node, option.id), table.values_of(before.flags))
+        facts = int(table.facts_of(values, table.seen_of(before.visited)))
     if turn.restarted_vent:
         return f"{turn.node} -> {turn.goto} (interrupted vent: it starts again)"
     if option.goto is not None:
@@ -203,7 +226,7 @@ def explain_route(scenario: Scenario, after: State, option: Option) -> str:
         passed_over = []
         replied = turn.anger_reply if turn.anger_reply is not None else after.anger  # before the next node's own move
         for i, r in enumerate(routes, 1):
-            if holds(r.when, replied, after.performed()):
+            if holds(r.when, replied, after.performed(), facts, turn.index, table):
                 cond = describe_condition(r.when) if r.when is not None else "otherwise"
                 planned, why = r.goto, f"route {i} of {len(routes)}: {cond}"
                 break
@@ -230,7 +253,7 @@ def debug_lines(scenario: Scenario, before: State, after: State, option: Option,
         f"counted as: {acts}" + (f" (added: {', '.join(added)})" if added else ""),
         f"answered {timing}; interrupted: {'yes' if turn.interrupted else 'no'}; "
         f"vent restarted: {'yes' if turn.restarted_vent else 'no'}",
-        f"route: {explain_route(scenario, after, option)}",
+        f"route: {explain_route(scenario, after, option, before)}",
     ]
     if turn.anger_reply is not None:  # the next node moved the customer's anger by itself
         node = scenario.node(after.node)
@@ -238,6 +261,8 @@ def debug_lines(scenario: Scenario, before: State, after: State, option: Option,
         rows.append(f"on arriving at {after.node} ({how}): anger {turn.anger_reply:.1f} -> {after.anger:.1f}")
     if turn.distress_after is not None and before.distress is not None and turn.distress_after != before.distress:
         rows.append(f"distress {before.distress:.1f} -> {turn.distress_after:.1f}")
+    if after.flags and after.flags != before.flags:  # flags (1/0) and counters, when this turn changed any
+        rows.append("flags and counters: " + ", ".join(f"{k}={v}" for k, v in after.flags))
     out = []
     for r in rows:
         out += wrap(r, style.width, "  [debug] ", " " * 10)
