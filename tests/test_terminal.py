@@ -28,7 +28,7 @@ from simulator.library import Library, protocol
 from simulator.model import Band, Scenario
 from simulator.play.terminal import play
 from simulator.play.text_console import Console, LineReader, word_delays, words_per_minute
-from simulator.play.text_profile import remembered_name
+from simulator.play.profile import load_profile
 from simulator.play.text_view import (
     Style,
     anger_bar,
@@ -374,7 +374,7 @@ def test_the_picker_lists_every_scenario_and_the_name_is_asked_once(tmp_path, li
     assert "Please type a name" in out and out.count(f"Please type a number from 1 to {len(ids)}") == 2
     for e in library.entries().values():
         assert e.scenario.title in out
-    assert remembered_name() == "Ann Lee"
+    assert load_profile().trainee == "Ann Lee"
 
     pick = ids.index("billing_double_charge") + 1
     status, out = _play(_args(db, scenario=None, trainee=None), [str(pick), "q"])

@@ -52,8 +52,8 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
     assert all(t.shown and t.choice == t.shown[0] for t in session.turns)
     assert session.scenario == "billing_double_charge" and session.mode == "window"
     assert any(t.interrupted for t in session.turns)  # answering at once talks over her
-    prefs = json.loads((os.environ["XDG_CONFIG_HOME"] / __import__("pathlib").Path("defuse/window.json")).read_text())
-    assert prefs["trainee"] == "Ana"
+    profile = json.loads((os.environ["XDG_CONFIG_HOME"] / __import__("pathlib").Path("defuse/profile.json")).read_text())
+    assert profile["trainee"] == "Ana"
 
 
 def app_for(*argv):

@@ -22,7 +22,7 @@ from ..session import Recorder, fresh_seed
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
 from .text_console import Console, words_per_minute
-from .text_profile import clean_name, remember_name, remembered_name
+from .profile import clean_name, load_profile, save_profile
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
 
 __all__ = ["run", "play"]
@@ -175,14 +175,14 @@ class TextGame:
             stream.flush()
 
     def _ask_name(self) -> str:
-        name = remembered_name()
+        name = load_profile().trainee
         if name:
             self.console.write(f"Playing as {name} (use --trainee NAME to play as someone else).")
             return name
         while True:
             name = clean_name(self.console.ask("Your name, for your session records: "))
             if name:
-                remember_name(name)
+                save_profile(trainee=name)
                 return name
             self.console.write("Please type a name (any name you like).")
 
@@ -422,11 +422,11 @@ def _microphone(args, force: bool = False):
     if not (force or getattr(args, "voice_answers", False)):
         return None
     from .listening.source import MicrophoneSource
-    from .prefs import load_prefs, save_prefs
+    from .profile import load_profile, save_profile
 
     if getattr(args, "microphone", None):
-        save_prefs(microphone=args.microphone)
-    return MicrophoneSource(_device(getattr(args, "microphone", None) or load_prefs().get("microphone")))
+        save_profile(microphone=args.microphone)
+    return MicrophoneSource(_device(getattr(args, "microphone", None) or load_profile().microphone))
 
 
 def _device(name):

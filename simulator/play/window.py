@@ -33,7 +33,7 @@ class App:
         from ..cli_common import library_from, open_store
         from ..library import protocol, protocols
         from .audio import Playback
-        from .prefs import load_prefs
+        from .profile import load_profile
         from .speech import Speaker
         from .theme import Fonts
 
@@ -43,7 +43,7 @@ class App:
         self.library = library_from(args)
         self._protocol, self._protocols = protocol, protocols
         self.store = None if args.no_save else open_store(args)
-        self.trainee = args.trainee or load_prefs().get("trainee") or ("trainee" if autoplaying else "")
+        self.trainee = args.trainee or load_profile().trainee or ("trainee" if autoplaying else "")
         self.now = 0.0
         self.running = True
         self.scene = None
@@ -137,10 +137,10 @@ class App:
         return monotonic - self.t0
 
     def set_trainee(self, name: str) -> None:
-        from .prefs import save_prefs
+        from .profile import clean_name, save_profile
 
-        self.trainee = name
-        save_prefs(trainee=name)
+        self.trainee = clean_name(name) or self.trainee
+        save_profile(trainee=self.trainee)
         if self.pending_scenario:
             name, self.pending_scenario = self.pending_scenario, None
             self.play(self.library.get(name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pygame
 
 from ...model import band_of
+from ..profile import MAX_NAME
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, wrap
 from ..widgets import Activate, Back, Button, Move, Pick, Quit, Typed, draw_lines, panel
 from .base import Scene
@@ -56,7 +57,7 @@ class Picker(Scene):
 
     def _type(self, action) -> None:
         if isinstance(action, Typed):
-            self.name = self.name[:-1] if action.text == "\b" else (self.name + action.text)[:40]
+            self.name = self.name[:-1] if action.text == "\b" else (self.name + action.text)[:MAX_NAME]
         elif isinstance(action, Activate) and self.name.strip():
             self.typing = False
             pygame.key.stop_text_input()
