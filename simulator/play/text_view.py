@@ -137,8 +137,9 @@ def _component_text(components: dict) -> str:
 
 
 def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Style) -> list[str]:
-    """The end of a session: total and pass/fail, each step done or missed, the feedback,
-    and the anger after every turn."""
+    """The end of a session: each step done or missed, the feedback, the anger after every
+    turn, and last the total and pass/fail, so the verdict is what stays on screen (a
+    debrief is longer than an 80x24 terminal)."""
     w = style.width
     verdict = style.paint("PASS", "\033[32m") if score.passed else style.paint("FAIL", "\033[31m")
     ending = state.outcome.value.replace("_", " ") if state.outcome else "not finished"
@@ -150,11 +151,7 @@ def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Styl
     )
     if (distress := distress_summary(state)) is not None:
         out += wrap(distress + ".", w)
-    out.append(f"Score: {score.total:.1f} / 100  {verdict}  (pass mark {score.pass_mark:.0f})")
     out += wrap(f"Protocol: {protocol.title} ({protocol.id})", w)
-    out += wrap(_component_text(score.components), w, "  ")
-    if not score.passed:
-        out += wrap("Not passed: " + ", ".join(fail_reasons(score)) + ".", w, "  ")
     out += ["", "Steps (* critical):"]
     for s in score.steps:
         mark = "[x]" if s.performed else ("[-]" if not s.applicable else "[ ]")
@@ -166,6 +163,11 @@ def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Styl
             out += wrap(f.message, w, "  - ")
     out += ["", "Anger after each turn:"]
     out += anger_chart(state.anger_trace, style)
+    out += ["", "-" * w]
+    out.append(f"Score: {score.total:.1f} / 100  {verdict}  (pass mark {score.pass_mark:.0f})")
+    out += wrap(_component_text(score.components), w, "  ")
+    if not score.passed:
+        out += wrap("Not passed: " + ", ".join(fail_reasons(score)) + ".", w, "  ")
     return out
 
 
