@@ -27,7 +27,8 @@ from simulator.engine import available, choose, presented, start
 from simulator.library import Library, protocol
 from simulator.model import Band, Scenario
 from simulator.play.terminal import play
-from simulator.play.text_console import Console, LineReader, word_delays, words_per_minute
+from simulator.play.conversation import Delivery, word_delays
+from simulator.play.text_console import Console, LineReader, pace_setting
 from simulator.play.profile import load_profile
 from simulator.play.text_view import (
     Style,
@@ -233,11 +234,11 @@ def test_debug_lines_show_anger_actions_added_interrupt_restart_and_route():
 # ---------------------------------------------------------------- pace and console
 
 
-def test_pace_comes_from_the_option_then_the_environment_then_the_persona():
-    assert words_per_minute(170, None, env={}) == 170
-    assert words_per_minute(170, None, env={"DEFUSE_TEXT_WPM": "9000"}) == 9000
-    assert words_per_minute(170, 0, env={"DEFUSE_TEXT_WPM": "9000"}) == 0
-    assert words_per_minute(170, None, env={"DEFUSE_TEXT_WPM": "fast"}) == 170
+def test_pace_comes_from_the_option_then_the_environment_else_the_customers_own_rate():
+    assert pace_setting(None, env={}) is None  # the persona's voice at the current anger, as in the window
+    assert pace_setting(None, env={"DEFUSE_TEXT_WPM": "9000"}) == 9000
+    assert pace_setting(0, env={"DEFUSE_TEXT_WPM": "9000"}) == 0
+    assert pace_setting(None, env={"DEFUSE_TEXT_WPM": "fast"}) is None
 
 
 def test_word_delays_follow_the_pace_and_pause_at_punctuation():
@@ -284,8 +285,8 @@ def test_reveal_stops_at_an_early_answer_after_a_gentle_note_for_non_answers():
         notes.append(text)
         return "Please type a number."
 
-    answer, elapsed = console.reveal("Dana: ", "one two three four five six", 600, listen)
-    assert answer == "2" and notes == ["what"]
+    answer, shown = console.reveal("Dana: ", Delivery.spoken("one two three four five six", 600), console.clock(), listen)
+    assert answer == "2" and notes == ["what"] and shown < 6
     shown = out.getvalue()
     assert "Please type a number." in shown and shown.rstrip().endswith("--")
     assert "six" not in shown  # she was cut off before the end
@@ -293,7 +294,8 @@ def test_reveal_stops_at_an_early_answer_after_a_gentle_note_for_non_answers():
 
 def test_reveal_without_listening_shows_the_whole_line_wrapped():
     out = io.StringIO()
-    Console(LineReader(_pipe_with("")), out, Style(width=40)).reveal("Pat: ", "word " * 30, 0)
+    console = Console(LineReader(_pipe_with("")), out, Style(width=40))
+    assert console.reveal("Pat: ", Delivery.spoken("word " * 30, 0), console.clock()) == (None, 30)
     rows = out.getvalue().splitlines()
     assert len(rows) > 1 and all(len(r) <= 40 for r in rows) and rows[1].startswith("     word")
 
@@ -482,8 +484,8 @@ def test_a_whole_game_in_a_pseudo_terminal_fits_80_columns_and_is_saved(tmp_path
 
 
 def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_listening(tmp_path, billing):
-    # 60 words a minute: a word a second, so an answer typed after the first word is early.
-    term = Terminal(tmp_path, wpm=60, debug=True)
+    # 300 words a minute: a word every 0.2 s (more at punctuation), so an answer typed after the first word is early.
+    term = Terminal(tmp_path, wpm=300, debug=True)
     term.expect("Dana Whitfield: Finally,")
     term.type(numbers_for(billing, ["quick_see"])[0])  # "I see" while she is still going
     term.expect("(You spoke before Dana Whitfield had finished.)")
@@ -492,6 +494,7 @@ def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_li
     term.expect("Dana Whitfield: Finally,")
     term.type(numbers_for(billing, ["quick_see", "breathe_listen"])[1])  # keeping quiet is never cutting in
     term.expect("interrupted: no")
+    term.expect("straight out of my account.")  # she finishes her line
     term.expect("Dana Whitfield: ")
     term.type("q")
     status, err = term.finish()
@@ -504,8 +507,74 @@ def test_an_early_answer_in_a_pseudo_terminal_is_an_interruption_unless_it_is_li
     assert "interrupt" in first["actions"] and "acknowledge" in first["actions"]
     assert (second["choice"], second["interrupted"]) == ("breathe_listen", 0)
     assert "interrupt" not in second["actions"]
-    words = len(billing.node("open").line.text.split())
-    assert first["elapsed"] < words * 0.5  # well before the line's end at a word a second
+    assert first["elapsed"] < Delivery.spoken(billing.node("open").line.text, 300).length / 2  # well before the line's end
+
+
+def test_keeping_quiet_early_in_a_pseudo_terminal_still_delivers_the_rest_of_the_line(tmp_path, billing):
+    """The trainee chooses to keep listening a few words in: the customer says the rest of
+    her line, word by word, before her next line begins; nothing of it is lost."""
+    term = Terminal(tmp_path, wpm=400)
+    line = billing.node("open").line.text
+    term.expect("Dana Whitfield: Finally, a person.")
+    term.type(numbers_for(billing, ["breathe_listen"])[0])
+    term.expect("You: ")
+    term.expect("Dana Whitfield: ... ")
+    term.expect("-- Turn 2 ")
+    said = term.seen.split("Dana Whitfield: ", 1)[1].split(" --", 1)[0].split()  # her line, cut where the answer came...
+    rest = term.seen.split("Dana Whitfield: ... ", 1)[1].split("-- Turn 2", 1)[0].split()  # ...then the rest of it
+    assert 3 <= len(said) < len(line.split())
+    assert said + rest == line.split()
+    term.type("q")
+    status, err = term.finish()
+    assert status == 0, err
+    (s,) = sessions(term.db)
+    (t,) = turns(term.db, s["id"])
+    assert t["choice"] == "breathe_listen" and not t["interrupted"]
+
+
+def test_keys_typed_while_the_line_appears_do_not_break_it_and_a_half_typed_answer_waits_at_the_prompt(tmp_path, billing):
+    term = Terminal(tmp_path, wpm=400)
+    line = billing.node("open").line.text
+    term.expect("Dana Whitfield: Finally,")
+    term.type("7")  # a number with no option: a note, then her words carry on
+    term.expect("Please type a number from 1 to 4")
+    answer = numbers_for(billing, ["breathe_listen"])[0]
+    os.write(term.master, answer.encode())  # typed, not yet entered
+    term.expect("straight out of my account.")
+    term.expect(f"Your answer (1-4): {answer}")  # kept, and shown where it will be answered
+    term.type("")  # Enter
+    term.expect("You: (Sit up")
+    term.type("q")
+    status, err = term.finish()
+    assert status == 0, err
+    shown = term.seen.split("Dana Whitfield: ", 1)[1].split("Your answer (1-4)", 1)[0]
+    rows = [r for r in shown.splitlines() if r.strip()]
+    caption = rows[:1] + [r for r in rows[1:] if r.startswith(" " * 16)]
+    note = " ".join(r for r in rows[1:] if not r.startswith(" " * 16))
+    assert note == "That is not close enough to any answer. Please type a number from 1 to 4, or put it another way (q to leave)."
+    assert " ".join(" ".join(caption).split()) == line  # every word whole: nothing typed landed in it
+    assert all(len(r) <= 80 for r in rows)
+    (s,) = sessions(term.db)
+    (t,) = turns(term.db, s["id"])
+    assert t["choice"] == "breathe_listen" and not t["interrupted"]
+
+
+def test_the_debrief_ends_with_the_score_and_verdict_in_view_on_an_80x24_screen(tmp_path, billing):
+    term = Terminal(tmp_path, wpm=30000)
+    for n in numbers_for(billing, BY_THE_BOOK):
+        term.expect("Your answer (")
+        term.type(n)
+    term.expect("Retry (r), another scenario (a) or quit (q)? ")
+    term.type("q")
+    status, err = term.finish()
+    assert status == 0, err
+    screen = term.seen.split("Retry (r), another scenario (a) or quit (q)? ")[0] + "Retry (r)..."
+    debrief = screen[screen.index("Debrief: Charged twice"):].splitlines()
+    assert len(debrief) > 24  # longer than the screen: its start scrolls away...
+    last = "\n".join(screen.splitlines()[-24:])  # ...and these 24 rows are what stays in view
+    expected = score(_played(billing, BY_THE_BOOK).transcript(), protocol("ten_step"))
+    assert f"Score: {expected.total:.1f} / 100  PASS" in ANSI.sub("", last) and "(pass mark" in last
+    assert "Steps (* critical):" not in last  # the detail came first
 
 
 def test_ctrl_c_in_a_pseudo_terminal_keeps_the_turns_so_far_as_an_incomplete_session(tmp_path, billing):

@@ -7,7 +7,7 @@ import pytest
 from simulator.actions import Action
 from simulator.diagnostics import IllegalChoice
 from simulator.library import Library, protocol
-from simulator.play.conversation import AngerGauge, Conversation, speaking_time
+from simulator.play.conversation import AngerGauge, Conversation, Delivery, speaking_rate, speaking_time
 from simulator.play.speech import voice_for
 from simulator.session import Recorder
 from simulator.store import Store
@@ -25,7 +25,7 @@ def test_caption_is_revealed_word_by_word_at_the_persona_rate():
     text = conv.node.line.text
     rate = voice_for(conv.recorder.scenario.persona.voice, conv.state.anger).rate
     assert conv.duration == pytest.approx(speaking_time(text, rate))
-    assert conv.caption(0.0) == ""
+    assert conv.caption(0.0) == text.split()[0]  # the first word as the line begins
     half = conv.caption(conv.duration / 2)
     assert 0 < len(half) < len(text) and text.startswith(half)
     assert half == text[: len(half)] and text[len(half)] == " "  # cut between words
@@ -38,7 +38,11 @@ def test_caption_follows_the_voice_length_when_a_wav_is_ready():
     conv = conversation()
     conv.begin_line(10.0, duration=2.0)
     assert conv.voiced
-    assert conv.reveal(11.0) == pytest.approx(0.5)
+    spoken = Delivery.spoken(conv.node.line.text, conv.rate)
+    half = spoken.said(spoken.length / 2)
+    assert 0 < half < len(spoken.words)
+    assert conv.delivery.said(1.0) == half  # the same words, spread over the WAV's two seconds
+    assert 0 < conv.reveal(11.0) < 1.0
     assert conv.reveal(12.0) == 1.0
     assert conv.speaking(12.2)  # a breath after the last word still counts as speaking
     assert not conv.speaking(12.5)
@@ -90,9 +94,10 @@ def test_staying_quiet_while_they_speak_is_never_an_interruption():
 def test_the_next_line_starts_at_the_moment_of_the_choice():
     conv = conversation()
     first = conv.node.id
-    conv.choose("breathe_listen", now=3.0)
+    now = conv.duration + 3.0  # once she has finished
+    conv.choose("breathe_listen", now=now)
     assert conv.node.id != first
-    assert conv.started_at == 3.0 and conv.speaking(3.01)
+    assert conv.started_at == now and conv.speaking(now + 0.01)
 
 
 def test_an_option_not_offered_changes_nothing():
@@ -130,3 +135,46 @@ def test_history_keeps_both_sides_of_recent_exchanges():
     conv.choose("breathe_listen", now=50.0)
     assert [e.speaker for e in conv.history] == ["customer", "trainee"]
     assert conv.history[1].text.startswith("(Sit up")
+
+
+def test_one_speaking_rule_the_voice_at_the_current_anger_band():
+    conv = conversation()
+    voice = conv.recorder.scenario.persona.voice
+    assert conv.state.anger >= 50  # she starts angry: faster than her calm rate
+    assert conv.rate == voice_for(voice, conv.state.anger).rate > voice.rate
+    assert conv.duration == pytest.approx(Delivery.spoken(conv.node.line.text, conv.rate).length)
+    assert conv.duration < speaking_time(conv.node.line.text, voice.rate)
+    assert speaking_rate(voice, 90.0, pace=300) == 300 and speaking_rate(voice, 90.0, pace=-1) == 0
+    assert Conversation(conv.recorder, 0.0, pace=0).duration == 0.0  # a trainer's pace 0: all at once
+
+
+def test_delivery_pauses_at_punctuation_and_each_word_has_its_moment():
+    d = Delivery.spoken("Finally, a person. Now", 120)
+    assert d.words == ("Finally,", "a", "person.", "Now")
+    assert d.onsets[1] - d.onsets[0] == pytest.approx(0.5 * 1.4)  # a comma: a short breath
+    assert d.onsets[3] - d.onsets[2] == pytest.approx(0.5 * 2.0)  # a full stop: a longer one
+    assert d.length == pytest.approx(d.onsets[3] + 0.5)
+    assert [d.said(t) for t in (0.0, 0.69, 0.7, d.length - 0.01, d.length)] == [1, 1, 2, 4, 4]
+    assert d.caption(0.8) == "Finally, a" and d.caption(d.length) == d.text
+
+
+def test_keeping_quiet_early_lets_the_customer_finish_before_the_next_line():
+    conv = conversation(now=0.0)
+    first = conv.delivery
+    ends = first.length
+    state = conv.choose("breathe_listen", now=1.0)  # "keep listening" a second into her vent
+    assert not state.turns[-1].interrupted
+    assert conv.started_at == pytest.approx(ends)  # her next line waits for the end of this one
+    assert conv.finishing(2.0) and conv.speaking(2.0)
+    assert conv.line_text(2.0) == first.text and conv.caption(2.0) == first.caption(2.0)
+    assert conv.caption(ends + 0.01) == conv.node.line.text.split()[0]  # then the next line begins
+    assert conv.history[0].text == first.text  # heard whole, not cut off
+    # answering over the rest of her line is cutting in, and the next line then starts at once
+    state = conv.choose("calm_down", now=2.0)
+    assert state.turns[-1].interrupted and conv.started_at == 2.0 and conv.tail is None
+
+
+def test_an_interruption_starts_the_next_line_at_once():
+    conv = conversation(now=0.0)
+    state = conv.choose("cut_in", now=1.0)
+    assert state.turns[-1].interrupted and conv.tail is None and conv.started_at == 1.0

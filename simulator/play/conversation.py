@@ -1,15 +1,25 @@
-"""The role-play as the window sees it, without the window: timing, captions and choices.
+"""The role-play as both front ends see it: timing, captions, interruptions and the history.
 
-`Conversation` wraps a `Recorder`. It knows when the customer's current line began and how
-long it takes to say (the WAV's length when the voice is ready, else words per minute at
-the persona's rate), so it can say how much of the caption to show and whether the
-customer is still speaking. A choice made while they speak is passed to the engine as an
-interruption, with the seconds since the line began. Times are plain numbers handed in by
-the caller (a real clock in the window, a simulated one in autoplay and tests).
+`Conversation` wraps a `Recorder` and is the one session driver of the window and the
+terminal: each of them hands it the moment something happened (a real clock when a person
+plays, a simulated one in autoplay and tests) and it decides everything that depends on
+time, so the same answer at the same moment is the same turn in either.
+
+How long the customer speaks has one rule: their voice's rate at the current anger band
+(angrier is faster, as the rendered voice is), one word after another with a breath at
+punctuation (`Delivery`). When the window has the line's WAV, the same words are spread
+over its length instead. A trainer's `pace` (terminal `--pace`) replaces the rate.
+
+An answer given while the customer speaks is passed to the engine as an interruption, with
+the seconds since the line began; the engine itself exempts keeping quiet. When the trainee
+keeps quiet while the customer speaks, the customer finishes the line: the next line
+begins when this one ends, and until then `caption` and `line_text` give the rest of it.
 """
 from __future__ import annotations
 
+import bisect
 import math
+import re
 from dataclasses import dataclass
 
 from itertools import islice, product
@@ -19,16 +29,96 @@ from ..model import Band, Node, Option, State, Words, band_of, spoken_text
 from ..session import Recorder
 from .speech import SpeechJob, voice_for
 
-__all__ = ["Conversation", "Exchange", "speaking_time", "AngerGauge", "HISTORY"]
+__all__ = ["Conversation", "Delivery", "Exchange", "speaking_rate", "speaking_time", "word_delays", "AngerGauge", "HISTORY"]
 
 HISTORY = 6  # exchanges kept on screen: enough to remember, few enough to read at a glance
-_PAUSE = 0.35  # a breath at the end of a line before it counts as finished
+_BREATH = 0.35  # after a voiced line, a breath before it counts as finished
+
+# A full stop is a breath; a comma a shorter one. Measured in words of the same pace.
+_PAUSE_AFTER = ((re.compile(r"[.!?\u2026]+[\"')\]]*$"), 1.0), (re.compile(r"[,;:\-\u2013\u2014]+[\"')\]]*$"), 0.4))
+
+
+def speaking_rate(voice, anger: float, language: str | None = None, pace: float | None = None) -> float:
+    """Words a minute the customer speaks at: the persona's voice at this anger (by band,
+    faster the angrier), or `pace` when a trainer set one (0: each line at once)."""
+    if pace is not None:
+        return max(0.0, float(pace))
+    return float(voice_for(voice, anger, language).rate)
+
+
+def word_delays(words: list[str] | tuple[str, ...], wpm: float) -> list[float]:
+    """Seconds from each word to the next (or to the end of the line), with pauses at punctuation."""
+    if wpm <= 0:
+        return [0.0] * len(words)
+    base = 60.0 / wpm
+    out = []
+    for w in words:
+        extra = next((k for rx, k in _PAUSE_AFTER if rx.search(w)), 0.0)
+        out.append(base * (1.0 + extra))
+    return out
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One caption as the customer says it: its words, when each begins (seconds from the
+    start of the line) and when the whole is over. Stage directions in brackets are shown
+    but take no time (the voice does not say them)."""
+
+    text: str
+    words: tuple[str, ...]
+    ends: tuple[int, ...]  # where each word ends in `text`
+    onsets: tuple[float, ...]
+    length: float
+
+    @classmethod
+    def spoken(cls, text: str, wpm: float) -> "Delivery":
+        found = list(re.finditer(r"\S+", text))
+        words = tuple(m.group() for m in found)
+        delays = word_delays(words, wpm)
+        depth, unsaid = 0, []
+        for i, w in enumerate(words):  # "(sighs)" is read, not said
+            opened = depth > 0 or w.startswith("(")
+            depth = max(0, depth + w.count("(") - w.count(")"))
+            if opened:
+                unsaid.append(i)
+        if len(unsaid) < len(words):  # a line of nothing but directions takes the time to read it
+            for i in unsaid:
+                delays[i] = 0.0
+        onsets, t = [], 0.0
+        for d in delays:
+            onsets.append(t)
+            t += d
+        return cls(text, words, tuple(m.end() for m in found), tuple(onsets), t)
+
+    @classmethod
+    def read(cls, text: str) -> "Delivery":
+        """Narration: all of it at once, and nobody to interrupt."""
+        return cls.spoken(text, 0.0)
+
+    def fitted(self, seconds: float) -> "Delivery":
+        """The same words spread over a recording `seconds` long (then a breath)."""
+        scale = seconds / self.length if self.length > 0 else 0.0
+        return Delivery(self.text, self.words, self.ends, tuple(t * scale for t in self.onsets), max(0.0, seconds) + _BREATH)
+
+    def said(self, elapsed: float) -> int:
+        """How many words have been said `elapsed` seconds into the line."""
+        if elapsed >= self.length:
+            return len(self.words)
+        return bisect.bisect_right(self.onsets, elapsed)
+
+    def caption(self, elapsed: float) -> str:
+        """The text said so far, whole words only (a burst keeps its line breaks)."""
+        n = self.said(elapsed)
+        return self.text if n >= len(self.words) else self.text[: self.ends[n - 1] if n else 0]
+
+    def new_line(self, i: int) -> bool:
+        """Whether word `i` begins a new line of the caption (the next line of a burst)."""
+        return 0 < i < len(self.words) and "\n" in self.text[self.ends[i - 1] : self.ends[i]]
 
 
 def speaking_time(text: str, words_per_minute: float) -> float:
-    """Seconds to say `text` at this rate (the fallback when there is no WAV to measure)."""
-    words = max(1, len(text.split()))
-    return words * 60.0 / max(40.0, words_per_minute) + _PAUSE
+    """Seconds to say `text` at this rate (the line's length when there is no WAV to measure)."""
+    return Delivery.spoken(text, words_per_minute).length
 
 
 @dataclass(frozen=True)
@@ -76,13 +166,16 @@ def _job(words, voice) -> SpeechJob:
 
 
 class Conversation:
-    def __init__(self, recorder: Recorder, now: float = 0.0):
+    def __init__(self, recorder: Recorder, now: float = 0.0, pace: float | None = None):
         self.recorder = recorder
+        self.pace = pace
         self.gauge = AngerGauge(recorder.state.anger)
         self.history: list[Exchange] = []
         self.started_at = now
-        self.duration = 0.0
+        self.delivery = Delivery.read("")
         self.voiced = False  # the current line's timing comes from its WAV
+        self.tail: tuple[Delivery, float] | None = None  # the last line, still being finished, and when it began
+        self._resume = now  # the next line may not begin before this (the customer finishing theirs)
         self.begin_line(now)
 
     # -- the current line
@@ -126,6 +219,17 @@ class Conversation:
         """Nothing to say aloud: narration, or a line that is all stage directions."""
         return self.narration or not _spoken(self.words)
 
+    @property
+    def duration(self) -> float:
+        """Seconds the current line takes, breath included (0 for narration)."""
+        return self.delivery.length
+
+    @property
+    def rate(self) -> float:
+        """Words a minute the customer speaks at now."""
+        sc = self.recorder.scenario
+        return speaking_rate(sc.persona.voice, self.state.anger, self.recorder.language, self.pace)
+
     def speech_job(self) -> SpeechJob:
         return _job(self.words, voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language))
 
@@ -147,38 +251,43 @@ class Conversation:
         return list(dict.fromkeys(jobs))
 
     def begin_line(self, now: float, duration: float | None = None) -> None:
-        """The customer starts the current line at `now`; `duration` is the WAV's length if known."""
-        self.started_at = now
+        """The customer starts the current line at `now` (or once they have finished the last
+        one, if that is later); `duration` is the WAV's length when the window has it."""
+        self.started_at = max(now, self._resume)
         self.voiced = duration is not None
+        text = self.text
         if self.narration:
-            self.duration = 0.0  # narration is read, not spoken: nobody to interrupt
-        elif duration is not None:
-            self.duration = duration + _PAUSE
+            self.delivery = Delivery.read(text)  # read, not spoken: nobody to interrupt
         else:
-            rate = voice_for(self.recorder.scenario.persona.voice, self.state.anger, self.recorder.language).rate
-            self.duration = speaking_time(_spoken(self.words) or self.text, rate)
+            spoken = Delivery.spoken(text, self.rate)
+            self.delivery = spoken.fitted(duration) if duration is not None else spoken
 
     def elapsed(self, now: float) -> float:
         return max(0.0, now - self.started_at)
 
+    def finishing(self, now: float) -> bool:
+        """Whether the customer is still finishing the line before this one."""
+        return self.tail is not None and now < self.started_at
+
+    def line_text(self, now: float) -> str:
+        """The whole line being said at `now` (the last one while they finish it)."""
+        return self.tail[0].text if self.finishing(now) else self.text
+
     def reveal(self, now: float) -> float:
-        """How much of the caption is on screen, from 0 to 1, following the voice."""
-        if self.duration <= 0:
-            return 1.0
-        return min(1.0, self.elapsed(now) / max(0.01, self.duration - _PAUSE))
+        """How much of the current line has been said, from 0 to 1."""
+        words = self.delivery.words
+        return 1.0 if not words else self.delivery.said(self.elapsed(now)) / len(words)
 
     def caption(self, now: float) -> str:
-        """The part of the line said so far, cut at a word boundary."""
-        text = self.text
-        shown = int(len(text) * self.reveal(now))
-        if shown >= len(text):
-            return text
-        cut = text.rfind(" ", 0, shown + 1)
-        return text[: max(0, cut)]
+        """The words said so far of the line being said at `now`, whole words only."""
+        if self.finishing(now):
+            delivery, began = self.tail
+            return delivery.caption(now - began)
+        return self.delivery.caption(self.elapsed(now))
 
     def speaking(self, now: float) -> bool:
-        """Whether the customer is still saying the current line (their last one included)."""
-        return not self.narration and self.elapsed(now) < self.duration
+        """Whether the customer is still talking (their last line included)."""
+        return self.finishing(now) or (not self.narration and self.elapsed(now) < self.duration)
 
     # -- choosing
 
@@ -188,22 +297,30 @@ class Conversation:
         The engine itself exempts `listen` options, so the timing alone decides here.
         A spoken answer gives `spoke_at`, when the trainee began to speak: that, not the
         moment the words were recognised, decides whether they cut in. `words` are the
-        trainee's own (typed or recognised), kept with the turn.
+        trainee's own (typed or recognised), kept with the turn. Keeping quiet while the
+        customer speaks lets them finish: the next line begins when this one ends.
         Raises IllegalChoice (and changes nothing) for an option that is not offered.
         """
-        node = self.node
+        node, delivery, began_line = self.node, self.delivery, self.started_at
         began = now if spoke_at is None else min(now, spoke_at)
         cut_in = self.speaking(began)
         heard = self.caption(began)
+        finishing = self.finishing(began)
         full = self.text
         state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(began), 3), words=words)
         turn = state.turns[-1]
         who = "narration" if node.narration else "customer"
-        cut_short = turn.interrupted and heard != full
+        cut_short = turn.interrupted and not finishing and heard != full
         self.history.append(Exchange(who, (heard + " —") if cut_short else full))
         self.history.append(Exchange("trainee", turn.said, turn.interrupted))
         self.history = self.history[-2 * HISTORY:]
         self.gauge.target = state.anger
+        if cut_in and not turn.interrupted and not finishing:
+            self.tail = (delivery, began_line)
+            self._resume = began_line + delivery.length
+        elif not (cut_in and not turn.interrupted):
+            self.tail = None  # cutting in stops them; an answer after the line needs no tail
+            self._resume = now
         self.begin_line(now)
         return state
 

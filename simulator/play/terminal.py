@@ -16,12 +16,12 @@ import sys
 from ..cli_common import library_from, open_store
 from ..diagnostics import DefuseError
 from ..library import Library, protocol
-from ..engine import said
 from ..model import Option, Scenario, distress_word
 from ..session import Recorder, fresh_seed
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
-from .text_console import Console, words_per_minute
+from .conversation import Conversation
+from .text_console import Console, pace_setting
 from .profile import clean_name, load_profile, save_profile
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
 
@@ -85,10 +85,11 @@ class TextGame:
         self.protocol = protocol
         self.seed = seed
         self.debug = debug
-        self.pace = pace
+        self.pace = pace_setting(pace)  # None: the customer's own rate, as in the window
         self.language = language  # None: each scenario in the language it is written in
         self.entries: dict = {}  # scenario id -> library entry (where its translations are)
         self.recorder: Recorder | None = None
+        self.conversation: Conversation | None = None  # decides every question of timing
         self._typed: Option | None = None  # the option the last typed words clearly matched
         self._words: str | None = None  # the trainee's own words this turn, if they typed any
         self._close: tuple[str, ...] = ()  # the two options those words were too close to call between
@@ -277,24 +278,22 @@ class TextGame:
             f"Answering before {scenario.persona.name} has finished speaking is cutting in. q leaves.",
             w,
         ))
+        conv = self.conversation = Conversation(rec, c.clock(), pace=self.pace)
         while not rec.finished:
-            self._turn(rec)
-        end = scenario.node(rec.state.node)
+            self._turn(conv)
         c.write("")
-        c.reveal(_speaker(scenario, end), _caption(scenario, rec.state), self._wpm(scenario))
+        c.reveal(_speaker(scenario, conv.node), conv.delivery, conv.started_at)
         c.write("")
         c.lines(debrief_lines(rec.result, rec.state, scenario, proto, c.style))
         c.write("")
         c.write("Session saved." if rec.session_id else "Session not saved (--no-save).")
 
-    def _wpm(self, scenario: Scenario) -> float:
-        return words_per_minute(scenario.persona.voice.rate, self.pace)
-
-    def _turn(self, rec: Recorder) -> None:
+    def _turn(self, conv: Conversation) -> None:
         c, w = self.console, self.console.style.width
+        rec = conv.recorder
         scenario = rec.scenario
-        node = scenario.node(rec.state.node)
-        options = rec.options
+        node = conv.node
+        options = conv.options
         if not options:
             # The loader makes every node reachable and answerable; this is a guard, not a path.
             raise DefuseError(f"scenario {scenario.id!r}: node {node.id!r} offers no option at anger {rec.state.anger:.0f}")
@@ -311,10 +310,8 @@ class TextGame:
         self._words = None
         self._close = ()
         self._listen_to(options)
-        started = c.clock()
-        answer, took = c.reveal(_speaker(scenario, node), _caption(scenario, rec.state), self._wpm(scenario), lambda t: self._check(t, options))
-        early = answer is not None
-        line_ended = None if early else started + took
+        delivery, began = conv.delivery, conv.started_at
+        answer, shown = c.reveal(_speaker(scenario, node), delivery, began, lambda t: self._check(t, options))
         while answer is None:
             text = c.ask(f"Your answer (1-{len(options)}): ")
             verdict = self._check(text, options) if text else f"Please type a number from 1 to {len(options)}, or what you would say."
@@ -326,24 +323,24 @@ class TextGame:
             raise _Quit
         option = _pick_by(answer, options, lambda o: o.id) or self._typed
         words = self._words if option.id in self._close or option is self._typed else None
-        answered = c.clock()
-        if option.id == self._spoken and self._onset is not None:
-            # a spoken answer cut in if the trainee began before the line ended, however
-            # long the words then took to recognise
-            answered = max(started, min(answered, self._onset))
-            early = early or (line_ended is not None and self._onset < line_ended)
+        # a spoken answer cut in if the trainee began before the line ended, however long
+        # the words then took to recognise: the conversation decides from when they began
+        spoke_at = self._onset if option.id == self._spoken else None
         before = rec.state
-        after = rec.choose(option.id, interrupted=early, elapsed=round(answered - started, 3), words=words)
+        after = conv.choose(option.id, c.clock(), words=words, spoke_at=spoke_at)
         self._options = []  # nothing is listened for until the next turn's options are up
         turn = after.turns[-1]
         c.lines(wrap(option.text, w, "You: "))
         name = scenario.persona.name
-        if turn.interrupted and early:
+        if turn.interrupted:
             c.lines(wrap(f"(You spoke before {name} had finished.)", w))
         if turn.restarted_vent:
             c.lines(wrap(f"({name} starts again from the beginning.)", w))
         if self.debug:
             c.lines(debug_lines(scenario, before, after, option, c.style))
+        if conv.tail is not None and conv.tail[1] == began and shown < len(delivery.words):
+            # they were left to finish: the rest of the line, at its own pace
+            c.reveal(f"{_speaker(scenario, node)}... ", delivery, began, first=shown)
 
     def _check(self, text: str, options: list[Option]) -> bool | str:
         """True when `text` is an answer (an option, q, or words that clearly match one); otherwise a note.
@@ -442,11 +439,6 @@ def _ignore_sigint():
         return signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:
         return None
-
-
-def _caption(scenario: Scenario, state) -> str:
-    """The customer's lines now (a burst one after another), in this session's wording."""
-    return "\n".join(w.text for w in said(scenario, state))
 
 
 def _speaker(scenario: Scenario, node) -> str:

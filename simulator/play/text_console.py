@@ -1,34 +1,44 @@
-"""The terminal itself for text play: reading answers line by line, revealing the customer's
-words at a speaking pace, and noticing an answer that arrives before they have finished.
+"""The terminal itself for text play: reading answers line by line, showing the customer's
+words at the moments the conversation gives, and noticing an answer that arrives before
+they have finished.
 
-Works on any line-based stream (a terminal, a pseudo-terminal, a pipe, SSH): no curses,
-no raw mode. Answers are read from the file descriptor with select(), so an answer typed
-while a line is still being revealed is seen at once, whether or not stdin is a TTY.
+Works on any line-based stream (a terminal, a pseudo-terminal, a pipe, SSH): no curses.
+Answers are read from the file descriptor with select(), so an answer typed while a line
+is still appearing is seen at once, whether or not stdin is a TTY. On a terminal, keys
+are not echoed while the words appear (they would land in the middle of the customer's
+line); what was typed but not yet entered is shown at the next prompt instead.
 """
 from __future__ import annotations
 
 import os
-import re
 import select
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from typing import Callable, TextIO
 
 from ..diagnostics import DefuseError
+from .conversation import Delivery
 from .text_view import Style
 
-__all__ = ["LineReader", "Console", "words_per_minute", "word_delays", "PACE_ENV"]
+try:
+    import termios
+except ImportError:  # Windows: no terminal modes, answers are read a line at a time
+    termios = None
+
+__all__ = ["LineReader", "Console", "pace_setting", "PACE_ENV"]
 
 PACE_ENV = "DEFUSE_TEXT_WPM"
 _ALSO_EVERY = 0.05  # seconds between looks at the other answer source while the keyboard is quiet
+_ERASE = (0x7F, 0x08)  # DEL and Backspace
+_KILL = 0x15  # Ctrl-U
+_EOT = 0x04  # Ctrl-D
 
-# A full stop is a breath; a comma a shorter one. Measured in words of the same pace.
-_PAUSE_AFTER = ((re.compile(r"[.!?…]+[\"')\]]*$"), 1.0), (re.compile(r"[,;:\-–—]+[\"')\]]*$"), 0.4))
 
-
-def words_per_minute(persona_rate: int, override: float | None = None, env: dict | None = None) -> float:
-    """The reveal pace: an explicit option, else DEFUSE_TEXT_WPM, else the persona's voice rate.
+def pace_setting(override: float | None = None, env: dict | None = None) -> float | None:
+    """A trainer's pace in words a minute: an explicit option, else DEFUSE_TEXT_WPM; None when
+    neither is set, so the customer speaks at their own rate (the same as in the window).
 
     0 means show each line at once (then no answer can arrive early).
     """
@@ -40,19 +50,7 @@ def words_per_minute(persona_rate: int, override: float | None = None, env: dict
             return max(0.0, float(raw))
         except ValueError:
             pass  # a mistyped setting falls back to the persona's own pace
-    return float(persona_rate)
-
-
-def word_delays(words: list[str], wpm: float) -> list[float]:
-    """Seconds to wait after each word, with short pauses at punctuation."""
-    if wpm <= 0:
-        return [0.0] * len(words)
-    base = 60.0 / wpm
-    out = []
-    for w in words:
-        extra = next((k for rx, k in _PAUSE_AFTER if rx.search(w)), 0.0)
-        out.append(base * (1.0 + extra))
-    return out
+    return None
 
 
 class LineReader:
@@ -74,6 +72,58 @@ class LineReader:
         # Another source of answer lines, asked while waiting for the keyboard (spoken
         # answers): returns a line to treat as typed, or None.
         self.also: Callable[[], str | None] | None = None
+        self._keys = False  # the terminal hands over each key (no echo): editing is ours
+
+    @contextmanager
+    def quiet(self):
+        """While the customer's words appear: keys are read one by one and not echoed.
+
+        Only on a terminal; signals (Ctrl-C) still work. The terminal's mode is restored
+        however the block ends.
+        """
+        if not self.echoes or termios is None or not self.pollable:
+            yield
+            return
+        try:
+            saved = termios.tcgetattr(self.fd)
+        except termios.error:
+            yield
+            return
+        keys = list(saved)
+        keys[3] &= ~(termios.ICANON | termios.ECHO)
+        keys[6] = list(saved[6])
+        keys[6][termios.VMIN], keys[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(self.fd, termios.TCSANOW, keys)
+        self._keys = True
+        try:
+            yield
+        finally:
+            self._keys = False
+            termios.tcsetattr(self.fd, termios.TCSANOW, saved)
+
+    def pending(self) -> str:
+        """Text typed after the last complete line, not yet entered."""
+        return self._buf.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+
+    def _edit(self, chunk: bytes) -> None:
+        """Apply keys read one by one: erase, kill the line, end of input, or text."""
+        for byte in chunk:
+            line_start = self._buf.rfind(b"\n") + 1
+            if byte in _ERASE:
+                if len(self._buf) > line_start:
+                    # drop a whole UTF-8 character, not half of one
+                    end = len(self._buf) - 1
+                    while end > line_start and (self._buf[end] & 0xC0) == 0x80:
+                        end -= 1
+                    self._buf = self._buf[:end]
+            elif byte == _KILL:
+                self._buf = self._buf[:line_start]
+            elif byte == _EOT and len(self._buf) == line_start:
+                self._eof = True
+            elif byte == ord("\r"):
+                self._buf += b"\n"
+            else:
+                self._buf += bytes([byte])
 
     def _take(self) -> str | None:
         if b"\n" in self._buf:
@@ -121,7 +171,10 @@ class LineReader:
                 chunk = b""
             if not chunk:
                 self._eof = True
-            self._buf += chunk
+            elif self._keys:
+                self._edit(chunk)
+            else:
+                self._buf += chunk
             line = self._take()
             if line is not None:
                 return line
@@ -135,13 +188,14 @@ class LineReader:
 
 
 class Console:
-    """Text out, answers in, and the timed reveal of a customer's line."""
+    """Text out, answers in, and the timed words of a customer's line."""
 
-    def __init__(self, reader: LineReader, out: TextIO, style: Style, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, reader: LineReader, out: TextIO, style: Style, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.reader = reader
         self.out = out
         self.style = style
         self.clock = clock
+        self.sleep = sleep
 
     @classmethod
     def for_terminal(cls) -> "Console":
@@ -165,71 +219,76 @@ class Console:
         self.write("\n".join(rows))
 
     def ask(self, prompt: str) -> str:
-        self.out.write(prompt)
+        self.out.write(prompt + self.reader.pending())  # keys typed while the words appeared
         self.out.flush()
         return self.reader.readline().strip()
 
-    def reveal(self, label: str, text: str, wpm: float, listen: Callable[[str], bool | str] | None = None) -> tuple[str | None, float]:
-        """Show `label` then `text` word by word at `wpm`, wrapped to the width.
+    def reveal(self, label: str, delivery: Delivery, start: float, listen: Callable[[str], bool | str] | None = None, first: int = 0) -> tuple[str | None, int]:
+        """Show `label` then the words of `delivery` from word `first`, each at its moment
+        (`start` plus its onset on this console's clock), wrapped to the width.
 
-        With `listen`, a line typed before the last word has been spoken is handed to it:
-        True means it is an answer, which stops the reveal and is returned with the seconds
-        since the first word; a string is a note to show (the line was not an answer) before
-        the reveal carries on. Returns (None, seconds) when the line was heard to the end.
+        With `listen`, a line typed before the line is over is handed to it: True means it
+        is an answer, which stops the words and is returned; a string is a note to show
+        (the line was not an answer) before the words carry on. Without it, typing waits
+        for the next prompt. Returns (answer or None, how many words were shown).
         """
         w = self.style.width
         indent = " " * len(label)
-        words = text.split()
-        delays = word_delays(words, wpm)
-        t0 = self.clock()
         col = 0  # 0: at the start of a row
-        for i, (word, delay) in enumerate(zip(words, delays)):
-            if col and col + 1 + len(word) > w:
-                self.out.write("\n")
-                col = 0
-            if col == 0:
-                self.out.write(label if i == 0 else indent)
-                col = len(indent)
-            else:
-                self.out.write(" ")
-                col += 1
-            self.out.write(word)
-            self.out.flush()
-            col += len(word)
-            if delay <= 0:
-                continue
-            if listen is None:
-                time.sleep(delay)  # nothing to answer (an ending): the words just take their time
-                continue
-            answer, note = self._wait(delay, listen)
-            if answer is not None:
-                # A terminal has already echoed the answer and its Enter; a pipe has not.
-                if not self.reader.echoes:
-                    self.write(" --")
-                return answer, self.clock() - t0
-            if note:
-                self.write("")
-                self.write(note)
-                col = 0
+        shown = first
+        with self.reader.quiet():
+            for i in range(first, len(delivery.words) + 1):
+                due = start + (delivery.onsets[i] if i < len(delivery.words) else delivery.length)
+                while True:  # until the word is due, or an answer comes
+                    answer, note = self._wait(due, listen)
+                    if answer is not None:
+                        self.write(" --")
+                        return answer, shown
+                    if note is None:
+                        break
+                    if col:
+                        self.write("")
+                    self.write(note)
+                    col = 0
+                if i == len(delivery.words):
+                    break
+                word = delivery.words[i]
+                if col and (col + 1 + len(word) > w or delivery.new_line(i)):  # the next line of a burst: a row of its own
+                    self.out.write("\n")
+                    col = 0
+                if col == 0:
+                    self.out.write(label if i == first else indent)
+                    col = len(indent)
+                else:
+                    self.out.write(" ")
+                    col += 1
+                self.out.write(word)
+                self.out.flush()
+                col += len(word)
+                shown = i + 1
         self.write("")
-        return None, self.clock() - t0
+        return None, shown
 
-    def _wait(self, seconds: float, listen: Callable[[str], bool | str]) -> tuple[str | None, str | None]:
-        end = self.clock() + seconds
+    def _wait(self, until: float, listen: Callable[[str], bool | str] | None) -> tuple[str | None, str | None]:
+        """Wait until `until` on the clock; (answer, None) or (None, note) if a line came first."""
         while True:
-            left = end - self.clock()
+            left = until - self.clock()
             if left <= 0:
                 return None, None
+            if listen is None:
+                self.sleep(left)  # nothing to answer (an ending): the words just take their time
+                continue
             line = self.reader.poll(left)
             if line is None:
-                return None, None
+                continue
             line = line.strip()
             if not line:
                 continue  # a bare Enter is not an answer
             verdict = listen(line)
             if verdict is True:
                 return line, None
-            return None, str(verdict or "")
+            if verdict:
+                return None, str(verdict)
 
 
 def _unicode_ok(out: TextIO) -> bool:

@@ -49,17 +49,18 @@ class RolePlay(Scene):
             return
         job = conv.speech_job()
         path = app.speaker.request(job)
-        if path is None:
+        if path is None or app.now < conv.started_at:  # not rendered yet, or she is finishing her last line
             self.waiting_for = job.key
+            self.shown_at = max(app.now, conv.started_at)
             return
         length = app.playback.play(path) if app.playback is not None else None
         conv.begin_line(app.now, length if length is not None else wav_duration(path))
 
     def _wait_for_voice(self, keys: list[str]) -> None:
         """Hold the caption at its start while the line's WAV is being rendered, briefly."""
-        if self.waiting_for is None:
+        if self.waiting_for is None or self.app.now < self.conversation.started_at:
             return
-        if self.waiting_for in keys:
+        if self.waiting_for in keys or self.app.speaker.path_if_ready(self.conversation.speech_job()) is not None:
             self._voice_line()
         elif self.app.now - self.shown_at < _HOLD and self.app.speaker.available is not False:
             self.conversation.started_at = self.app.now
@@ -79,10 +80,10 @@ class RolePlay(Scene):
 
     def choose(self, option_id: str) -> None:
         """Take the trainee's choice now; the next line is drawn on the very next frame."""
-        if self.app.playback is not None:
-            self.app.playback.stop()
         ans = self.answering
         self.conversation.choose(option_id, self.app.now, words=ans.words_for(option_id), spoke_at=ans.spoke_at(option_id))
+        if self.app.playback is not None and not self.conversation.finishing(self.app.now):
+            self.app.playback.stop()  # cut off, or finished anyway; keeping quiet lets her voice run on
         self._voice_line()
         self._rebuild()
 
@@ -222,7 +223,7 @@ class RolePlay(Scene):
         # the caption panel and the options, at the largest text that fits the window
         for cap_size, opt_size in ((22, 17), (19, 15), (17, 13), (15, 12), (13, 11)):
             cap_font = f.get(cap_size)
-            lines = wrap(conv.text, cap_font, rect.w - 40)
+            lines = wrap(conv.line_text(now), cap_font, rect.w - 40)
             cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
             need = cap_h + 18 + f.get(16, bold=True).get_linesize() + 6
             need += f.get(15).get_linesize() + 6 if self._answer_line() else 0
