@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import wave
 
 import pytest
@@ -42,6 +43,37 @@ class FakeEngine:
 
 def fake_engine():
     return FakeEngine()
+
+
+class HangingEngine(FakeEngine):
+    """Never returns from a line that says "hang" (or from any line, with `always`)."""
+
+    always = False
+
+    def save_to_file(self, text, path):
+        self.text = text
+        super().save_to_file(text, path)
+
+    def runAndWait(self):
+        if self.always or "hang" in self.text:
+            time.sleep(3600)
+        super().runAndWait()
+
+
+class AlwaysHangingEngine(HangingEngine):
+    always = True
+
+
+def hanging_engine():
+    return HangingEngine()
+
+
+def always_hanging_engine():
+    return AlwaysHangingEngine()
+
+
+def engine_that_never_starts():
+    time.sleep(3600)
 
 
 def missing_engine():
@@ -185,3 +217,46 @@ def test_an_unwritable_cache_turns_the_voice_off_with_one_notice(tmp_path):
     assert speaker.available is False and "captions only" in speaker.notice
     assert speaker.renders == 0 and not speaker.busy
     speaker.close()
+
+
+def test_a_hung_render_is_abandoned_at_its_deadline_and_a_new_worker_says_the_next_lines(tmp_path):
+    speaker = Speaker(tmp_path, make_engine=hanging_engine, deadline=1.0)
+    try:
+        stuck, after = job(text="I hang here.", line="stuck.line"), job(line="after.line")
+        speaker.prefetch([stuck, after])
+        speaker.wait(60)
+        assert speaker.restarts == 1 and speaker.available is True and speaker.notice is None
+        assert stuck.key in speaker.failed and speaker.path_if_ready(stuck) is None  # that line: captions only
+        assert speaker.path_if_ready(after) is not None  # the next line was not held up for good
+        assert speaker.progress == (2, 2) and not speaker.busy
+        later = job(line="later.line")
+        assert speaker.request(later) is None
+        speaker.wait(60)
+        assert speaker.path_if_ready(later) is not None and speaker.restarts == 1
+    finally:
+        speaker.close()
+
+
+def test_an_engine_that_hangs_again_after_a_restart_turns_the_voice_off_with_one_notice(tmp_path):
+    speaker = Speaker(tmp_path, make_engine=always_hanging_engine, deadline=1.0)
+    try:
+        speaker.prefetch([job(line=f"l{i}.line") for i in range(4)])
+        speaker.wait(60)
+        assert speaker.available is False and speaker.restarts == 1
+        assert speaker.notice == "The speech engine stopped responding: captions only."
+        assert not speaker.busy and speaker._proc is None  # nothing left running, nothing queued
+        assert speaker.request(job(line="next.line")) is None and not speaker.busy  # later lines do not wait for it
+    finally:
+        speaker.close()
+
+
+def test_a_worker_that_never_starts_its_engine_is_given_up_at_the_start_deadline(tmp_path):
+    speaker = Speaker(tmp_path, make_engine=engine_that_never_starts, start_deadline=2.0)
+    try:
+        speaker.request(job())
+        speaker.wait(60)
+        assert speaker.available is False and speaker.restarts == 0
+        assert speaker.notice == "The speech engine stopped responding: captions only."
+        assert speaker._proc is None and not speaker.busy
+    finally:
+        speaker.close()

@@ -10,6 +10,10 @@ WAVs are cached under the user cache folder, keyed by the line id, the text and 
 settings, so a line is never rendered twice. When the engine cannot start (no espeak-ng),
 or a translated scenario asks for a language the engine has no voice for, the speaker says
 so once in `notice` and the window carries on with captions only.
+
+Each render has a deadline. A worker that overruns it (a hung engine) is stopped and a new
+one started, the line it hung on being left to captions, so the lines after it are not
+held up; when the new worker hangs too, the voice is turned off with one notice.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 import wave
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -31,6 +36,9 @@ _RATE_STEP = 0.08
 _PITCH_STEP = 3
 _BAND_INDEX = {Band.CALM: 0, Band.UPSET: 1, Band.ANGRY: 2, Band.HOSTILE: 3}
 _CACHE_VERSION = 1  # bump when the rendering itself changes, so old WAVs are not reused
+RENDER_DEADLINE = 6.0  # seconds one line may take (a long line renders in well under one)
+START_DEADLINE = 30.0  # seconds the worker may take to start its engine (imports, under load)
+_OVERRUNS = 2  # deadlines missed in a row (the second by a fresh worker) before the voice is turned off
 
 
 @dataclass(frozen=True)
@@ -213,10 +221,18 @@ class Speaker:
     worker has started, then True or False; when False, `notice` explains it once.
     """
 
-    def __init__(self, root: Path | None = None, make_engine=None, enabled: bool = True):
+    def __init__(self, root: Path | None = None, make_engine=None, enabled: bool = True, *, deadline: float = RENDER_DEADLINE,
+                 start_deadline: float = START_DEADLINE, clock=time.monotonic):
         self.root = Path(root) if root is not None else cache_dir()
         self.make_engine = make_engine or pyttsx3_engine
         self.enabled = enabled
+        self.deadline = deadline
+        self.start_deadline = start_deadline
+        self.clock = clock
+        self.restarts = 0  # workers stopped for overrunning a deadline
+        self._overruns = 0  # in a row: a render that finishes resets it
+        self._since: float | None = None  # when the busy render began
+        self._starting = 0.0  # when the worker was started
         self.available: bool | None = None if enabled else False
         self.notice: str | None = None
         self.renders = 0  # jobs handed to the worker: a cached line never counts
@@ -296,6 +312,7 @@ class Speaker:
         self._results = ctx.Queue()
         self._proc = ctx.Process(target=_worker, args=(self._jobs, self._results, self.make_engine), daemon=True, name="defuse-speech")
         self._proc.start()
+        self._starting = self.clock()
 
     def _feed(self) -> None:
         if self._busy is not None or not self._queue or self.available is False:
@@ -307,6 +324,7 @@ class Speaker:
         self._queued.discard(job.key)
         self._busy = job
         self.renders += 1
+        self._since = self.clock() if self.available else None  # a starting worker's render is timed from "ready"
         self._jobs.put((job.key, job.text, asdict(job.settings), str(cache_path(job, self.root))))
 
     def poll(self) -> list[str]:
@@ -323,6 +341,8 @@ class Speaker:
                 break
             if kind == "ready":
                 self.available = True
+                if self._busy is not None:
+                    self._since = self.clock()
             elif kind == "unavailable":
                 self._give_up("No speech engine was found (install espeak-ng for the voice): captions only.")
             elif kind == "novoice":
@@ -333,15 +353,57 @@ class Speaker:
                 key = payload.split("\t", 1)[0]
                 if kind == "done":
                     finished.append(key)
+                    self._overruns = 0
                 else:
                     self.failed.add(key)
                 self._done += 1
                 self._busy = None
                 self._feed()
+        if self._overran():
+            self._restart()
+            return finished
         if self._proc is not None and not self._proc.is_alive() and self.available is not False and self._results.empty():
             if self._busy is not None or self.available is None:
                 self._give_up("The speech engine stopped unexpectedly: captions only.")
         return finished
+
+    def _overran(self) -> bool:
+        if self._proc is None or self.available is False:
+            return False
+        now = self.clock()
+        if self.available is None:
+            return now - self._starting > self.start_deadline
+        return self._busy is not None and self._since is not None and now - self._since > self.deadline
+
+    def _restart(self) -> None:
+        """The worker hung: stop it, leave its line to captions, and carry on with a new one."""
+        hung = self._busy
+        self._busy = None
+        if hung is not None:
+            self.failed.add(hung.key)
+            self._done += 1
+        self._stop_worker()
+        self._overruns += 1
+        if self._overruns >= _OVERRUNS or self.available is None:
+            self._give_up("The speech engine stopped responding: captions only.")
+            return
+        self.restarts += 1
+        self.available = None  # until the new worker says it is ready
+        self._feed()
+
+    def _stop_worker(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        proc.join(timeout=1)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=1)
+        for q in (self._jobs, self._results):
+            q.cancel_join_thread()  # a dead reader must not keep the parent waiting
+            q.close()
+        self._jobs = self._results = None
 
     def _give_up(self, message: str) -> None:
         self.available = False
