@@ -110,3 +110,20 @@ def test_a_name_given_in_the_terminal_is_the_windows_name_too(tmp_path):
         app.close()
     assert load_profile().trainee == clean_name("Bo \x1b Bell" + "l" * 100)
     assert len(load_profile().trainee) == MAX_NAME
+
+
+@pytest.mark.parametrize("typed", ["  Ann \t Lee ", "Zoë\u200b O'Neil", "x" * 60, "y" * 61, "\x1b[2Jname", "   "])
+def test_the_command_lines_trainee_follows_the_same_name_rule(typed):
+    """--trainee rejects what the profile would cut (a command line says so rather than guess)."""
+    import argparse
+
+    from simulator.cli_common import MAX_NAME as CLI_MAX_NAME, trainee_arg
+
+    assert CLI_MAX_NAME == MAX_NAME
+    try:
+        given = trainee_arg(typed)
+    except argparse.ArgumentTypeError:
+        cleaned = clean_name(typed)
+        assert cleaned is None or len(" ".join("".join(c for c in typed if c.isprintable()).split())) > MAX_NAME
+    else:
+        assert given == clean_name(typed)

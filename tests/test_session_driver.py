@@ -219,3 +219,74 @@ def test_the_window_and_the_terminal_store_the_same_session_for_the_same_choices
     assert turns[4].interrupted
     # the terminal printed the rest of the line she was left to finish
     assert "Dana Whitfield: ... " in shown and "straight out of my account." in shown.split("You: (Sit up", 1)[1]
+
+
+class FakePlayback:
+    """The mixer, recorded: what was started and when it was stopped (nothing is heard)."""
+
+    def __init__(self):
+        self.log = []
+
+    def play(self, path):
+        self.log.append(("play", path))
+        return 2.0
+
+    def stop(self):
+        self.log.append(("stop",))
+
+    def close(self):
+        pass
+
+
+class FakeSpeaker:
+    """Every line already rendered: its WAV path is the line id."""
+
+    available = True
+    busy = False
+    notice = None
+
+    def request(self, job):
+        return job.line_id
+
+    def path_if_ready(self, job):
+        return job.line_id
+
+    def prefetch(self, jobs):
+        pass
+
+    def poll(self):
+        return []
+
+    def close(self):
+        pass
+
+
+def test_in_the_window_keeping_quiet_early_lets_her_voice_run_on_and_her_next_line_follows_it():
+    pygame.init()
+    try:
+        pygame.display.set_mode(window.DEFAULT_SIZE)
+        app = window.App(build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", "--seed", "0"]), autoplaying=True)
+        try:
+            app.playback, app.speaker = FakePlayback(), FakeSpeaker()
+            app.play(app.library.get(SCENARIO))
+            scene = app.scene
+            conv = scene.conversation
+            assert app.playback.log == [("play", "open.line")] and conv.duration == pytest.approx(2.0 + 0.35)
+            app.now = 1.0
+            scene.choose("breathe_listen")  # a second into her two-second line
+            assert app.playback.log == [("play", "open.line")]  # not stopped, and the next line not started
+            assert conv.started_at == pytest.approx(2.35) and conv.caption(1.5) != "" and conv.line_text(1.5).startswith("Finally")
+            app.now = 2.0
+            scene.update(1.0)
+            assert len(app.playback.log) == 1  # still her first line
+            app.now = 2.4
+            scene.update(0.4)
+            assert app.playback.log[1:] == [("play", "vent_2.line")]  # then her next line, timed by its WAV
+            assert conv.started_at == pytest.approx(2.4) and conv.voiced
+            app.now = 2.6
+            scene.choose("calm_down")  # talking over her: her voice stops at once
+            assert app.playback.log[2] == ("stop",)
+        finally:
+            app.close()
+    finally:
+        pygame.quit()
