@@ -539,10 +539,11 @@ def test_keys_typed_while_the_line_appears_do_not_break_it_and_a_half_typed_answ
     term.type("7")  # a number with no option: a note, then her words carry on
     term.expect("Please type a number from 1 to 4")
     answer = numbers_for(billing, ["breathe_listen"])[0]
-    os.write(term.master, answer.encode())  # typed, not yet entered
+    os.write(term.master, b"9")  # typed, not yet entered
     term.expect("straight out of my account.")
-    term.expect(f"Your answer (1-4): {answer}")  # kept, and shown where it will be answered
-    term.type("")  # Enter
+    term.expect("Your answer (1-4): 9")  # kept, and shown where it will be answered...
+    term.type("\x7f" + answer)  # ...where Backspace takes it back
+    term.expect(f"\b \b{answer}")
     term.expect("You: (Sit up")
     term.type("q")
     status, err = term.finish()
@@ -557,6 +558,26 @@ def test_keys_typed_while_the_line_appears_do_not_break_it_and_a_half_typed_answ
     (s,) = sessions(term.db)
     (t,) = turns(term.db, s["id"])
     assert t["choice"] == "breathe_listen" and not t["interrupted"]
+
+
+def test_keys_read_one_by_one_leave_out_arrow_keys_and_backspace_takes_back_typed_text():
+    master, slave = os.openpty()
+    try:
+        reader = LineReader(slave)
+        with reader.quiet():  # while the words appear: nothing shown
+            os.write(master, "3\x1b[A\x1bOB9\x7fé".encode())  # arrows, a backspace, a two-byte letter
+            assert reader.poll(0.3) is None
+        assert reader.pending() == "3é"
+        shown = io.StringIO()
+        with reader.quiet(echo=shown):  # at a prompt: what is typed is shown, Backspace erases it
+            os.write(master, b"\x7f\x7f2\r")
+            assert reader.readline() == "2"
+        assert shown.getvalue() == "\b \b\b \b2\n"
+        os.write(master, b"4\n")  # out of quiet mode the terminal itself edits the line again
+        assert reader.readline() == "4"
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_the_debrief_ends_with_the_score_and_verdict_in_view_on_an_80x24_screen(tmp_path, billing):

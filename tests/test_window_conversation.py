@@ -178,3 +178,13 @@ def test_an_interruption_starts_the_next_line_at_once():
     conv = conversation(now=0.0)
     state = conv.choose("cut_in", now=1.0)
     assert state.turns[-1].interrupted and conv.tail is None and conv.started_at == 1.0
+
+
+def test_a_burst_keeps_its_line_breaks_and_stage_directions_take_no_time():
+    d = Delivery.spoken("Fine.\n(She sighs, loudly.) Whatever.", 60)
+    assert d.words == ("Fine.", "(She", "sighs,", "loudly.)", "Whatever.")
+    assert d.onsets == (0.0, 2.0, 2.0, 2.0, 2.0) and d.length == pytest.approx(4.0)  # read, not said
+    assert d.new_line(1) and not d.new_line(2)
+    assert d.caption(1.0) == "Fine." and d.caption(2.0) == "Fine.\n(She sighs, loudly.) Whatever."
+    only = Delivery.spoken("(She hangs up.)", 60)
+    assert only.length > 0  # a line of nothing but directions takes the time to read it

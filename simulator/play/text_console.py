@@ -73,43 +73,69 @@ class LineReader:
         # answers): returns a line to treat as typed, or None.
         self.also: Callable[[], str | None] | None = None
         self._keys = False  # the terminal hands over each key (no echo): editing is ours
+        self._echo: TextIO | None = None  # where typed keys are shown, when they are
+        self._escape = 0  # inside a terminal escape sequence (an arrow key): 1 after ESC, 2 inside [...
+
+    @property
+    def keyed(self) -> bool:
+        """Whether keys can be read one by one here (a terminal that is not Windows')."""
+        return self.echoes and termios is not None and self.pollable
 
     @contextmanager
-    def quiet(self):
-        """While the customer's words appear: keys are read one by one and not echoed.
+    def quiet(self, echo: TextIO | None = None):
+        """Keys are read one by one and not echoed by the terminal: while the customer's
+        words appear (nothing is shown), or with `echo`, at a prompt that carries text typed
+        earlier (what is typed is shown there, and Backspace can take that text back).
 
         Only on a terminal; signals (Ctrl-C) still work. The terminal's mode is restored
         however the block ends.
         """
-        if not self.echoes or termios is None or not self.pollable:
+        saved = None
+        if self.keyed:
+            try:
+                saved = termios.tcgetattr(self.fd)
+                keys = list(saved)
+                keys[3] &= ~(termios.ICANON | termios.ECHO)
+                keys[6] = list(saved[6])
+                keys[6][termios.VMIN], keys[6][termios.VTIME] = 1, 0
+                termios.tcsetattr(self.fd, termios.TCSANOW, keys)
+            except termios.error:  # not a terminal after all, or not ours to change
+                saved = None
+        if saved is None:
             yield
             return
-        try:
-            saved = termios.tcgetattr(self.fd)
-        except termios.error:
-            yield
-            return
-        keys = list(saved)
-        keys[3] &= ~(termios.ICANON | termios.ECHO)
-        keys[6] = list(saved[6])
-        keys[6][termios.VMIN], keys[6][termios.VTIME] = 1, 0
-        termios.tcsetattr(self.fd, termios.TCSANOW, keys)
-        self._keys = True
+        self._keys, self._echo = True, echo
         try:
             yield
         finally:
-            self._keys = False
-            termios.tcsetattr(self.fd, termios.TCSANOW, saved)
+            self._keys, self._echo, self._escape = False, None, 0
+            try:
+                termios.tcsetattr(self.fd, termios.TCSANOW, saved)
+            except termios.error:
+                pass
 
     def pending(self) -> str:
         """Text typed after the last complete line, not yet entered."""
-        return self._buf.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+        return _text(self._buf.rsplit(b"\n", 1)[-1])
 
     def _edit(self, chunk: bytes) -> None:
-        """Apply keys read one by one: erase, kill the line, end of input, or text."""
+        """Apply keys read one by one: erase, kill the line, end of input, or text.
+
+        Other control keys and escape sequences (arrows, function keys) are dropped: shown
+        later at a prompt, they would move the cursor instead of reading as text.
+        """
+        start = self._buf.rfind(b"\n") + 1
+        before = _text(self._buf[start:])
         for byte in chunk:
             line_start = self._buf.rfind(b"\n") + 1
-            if byte in _ERASE:
+            if self._escape:
+                if self._escape == 1 and byte in b"[O":
+                    self._escape = 2
+                elif self._escape == 1 or 0x40 <= byte <= 0x7E:
+                    self._escape = 0
+            elif byte == 0x1B:
+                self._escape = 1
+            elif byte in _ERASE:
                 if len(self._buf) > line_start:
                     # drop a whole UTF-8 character, not half of one
                     end = len(self._buf) - 1
@@ -120,10 +146,18 @@ class LineReader:
                 self._buf = self._buf[:line_start]
             elif byte == _EOT and len(self._buf) == line_start:
                 self._eof = True
-            elif byte == ord("\r"):
+            elif byte in (0x0A, 0x0D):
                 self._buf += b"\n"
-            else:
+            elif byte >= 0x20 or byte == 0x09:
                 self._buf += bytes([byte])
+        if self._echo is not None:
+            line, entered, _ = self._buf[start:].partition(b"\n")
+            after = _text(line)
+            same = 0
+            while same < min(len(before), len(after)) and before[same] == after[same]:
+                same += 1
+            self._echo.write("\b \b" * (len(before) - same) + after[same:] + ("\n" if entered else ""))
+            self._echo.flush()
 
     def _take(self) -> str | None:
         if b"\n" in self._buf:
@@ -219,7 +253,13 @@ class Console:
         self.write("\n".join(rows))
 
     def ask(self, prompt: str) -> str:
-        self.out.write(prompt + self.reader.pending())  # keys typed while the words appeared
+        typed = self.reader.pending()  # keys typed while the words appeared
+        if typed and self.reader.keyed:
+            with self.reader.quiet(echo=self.out):  # so that Backspace can take them back
+                self.out.write(prompt + typed)
+                self.out.flush()
+                return self.reader.readline().strip()
+        self.out.write(prompt + typed)
         self.out.flush()
         return self.reader.readline().strip()
 
@@ -289,6 +329,11 @@ class Console:
                 return line, None
             if verdict:
                 return None, str(verdict)
+
+
+def _text(typed: bytes) -> str:
+    """Typed bytes as text to show, leaving out a character whose bytes are still arriving."""
+    return typed.decode("utf-8", "replace").replace("\ufffd", "")
 
 
 def _unicode_ok(out: TextIO) -> bool:
