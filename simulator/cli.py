@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from importlib import metadata
 from typing import Callable
 
 from .actions import Action, parse_action
+from .completion import SHELLS
+from .completion import render as completion_script
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
 
 from .cli_common import MAX_NAME, MAX_SEED, common_parser, emit_json, fail, library_from, open_store, protocols_parser, seed_arg, trainee_arg
@@ -281,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="defuse", description="Defuse: practise talking an irate customer down, and get scored on the procedure."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version of defuse and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="a scripted playthrough, no window")
@@ -288,33 +292,50 @@ def build_parser() -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--choices", metavar="ID,ID!,...", help="option ids in order; a trailing ! = chosen while the customer spoke")
     how.add_argument("--policy", metavar="NAME", help="protocol | random | always:ACTION")
-    p.add_argument("--seed", type=seed_arg, default=0, metavar="N")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N", help="the session's seed: the order the options are shown in and the customer's noise (default 0)")
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
-    p.add_argument("--trainee", type=trainee_arg, default="scripted", metavar="NAME")
+    p.add_argument("--trainee", type=trainee_arg, default="scripted", metavar="NAME", help="the name the session is recorded under (default: scripted)")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the session and its score as one JSON document")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", parents=[protocols_parser()], help="score an action sequence logged by an observer (one action per turn)")
-    p.add_argument("--protocol", required=True, metavar="ID")
+    p.add_argument("--protocol", required=True, metavar="ID", help="the protocol to score against (see `defuse protocols`)")
     p.add_argument("--actions", required=True, metavar="A,A,...", help="the trainee's actions, one per turn, in order (may be empty: nothing was done)")
     p.add_argument("--threat-at", default="", metavar="TURN,...", help="turns whose customer line was a threat (the safety rule then asks for seek_help in that turn)")
     p.add_argument("--abuse-at", default="", metavar="TURN,...", help="turns whose customer line was abusive (conditional steps such as drawing the line then apply)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the score as one JSON document")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("protocols", parents=[protocols_parser()], help="list the protocols, or show one (steps, their conditions and order, the safety rule)")
-    p.add_argument("id", nargs="?", metavar="ID")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("id", nargs="?", metavar="ID", help="show this protocol in full (default: list them all)")
+    p.add_argument("--json", action="store_true", help="print the protocols (or the one) as one JSON document")
     p.set_defaults(func=cmd_protocols)
 
     p = sub.add_parser("scenarios", parents=[common], help="list the installed scenarios")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the scenarios as one JSON document")
     p.set_defaults(func=cmd_scenarios)
 
     for register in _extensions():
         register(sub, common)
+
+    # last, so that it sees every command registered above
+    p = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish) for defuse")
+    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    p.set_defaults(func=lambda args: _print_completion(parser, args.shell))
     return parser
+
+
+def _print_completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    sys.stdout.write(completion_script(parser, shell))
+    return 0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("defuse")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _extensions() -> list[Callable]:

@@ -53,7 +53,7 @@ def register(sub, common) -> None:
     p.add_argument("--protocol", metavar="ID", help="score against this protocol instead of the scenario's")
     p.add_argument("--search-budget", type=_positive, default=None, metavar="N", help="states the best/worst search may expand per direction")
     p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print every policy's results as one JSON document")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("new", help="a commented starter scenario")

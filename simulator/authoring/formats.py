@@ -41,7 +41,7 @@ def register(sub, common) -> None:
     q = l10n.add_parser("check", parents=[common], help="broken placeholders, empty or stale translations, and coverage per language")
     q.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario or protocol ids or files (a protocol's step names and feedback lines)")
     q.add_argument("--lang", metavar="CODE", help="only this language (default: every translation found)")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--json", action="store_true", help="print the findings and the coverage as one JSON document")
     q.set_defaults(func=cmd_check)
     p.set_defaults(func=lambda args: _usage(p))
 

@@ -74,11 +74,15 @@ def cmd_play(args) -> int:
         if sys.stdin.isatty():
             sys.stderr.write("Play in the terminal now? [Y/n] ")
             sys.stderr.flush()
-            answer = sys.stdin.readline().strip().lower()
-            if answer in ("", "y", "yes"):
+            line = sys.stdin.readline()
+            if line and line.strip().lower() in ("", "y", "yes"):
                 from .terminal import run as run_terminal
 
                 return run_terminal(args)
+            # the trainee chose not to play (or closed the input): a choice, not an error, so
+            # `make play` ends quietly instead of reporting a failed recipe
+            sys.stderr.write("\n" if not line else "")
+            return 0
         return 1
     from .window import run as run_window
 
