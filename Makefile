@@ -7,8 +7,9 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .PHONY: play test bench sysdeps venv clean
 
+# A venv without pip (python3-venv was missing when it was made) is made again.
 $(VENV)/.base: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || { sh tools/sysdeps.sh venv $(PYTHON) && $(PYTHON) -m venv --clear $(VENV); }
 	$(PIP) install --upgrade pip
 	$(PIP) install -e .
 	@touch $@

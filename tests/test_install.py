@@ -23,6 +23,8 @@ def installed(tmp_path_factory):
     )
     if proc.returncode != 0:
         pytest.fail(f"pip install failed:\n{proc.stderr[-2000:]}")
+    # e.g. `project.license` as a table: setuptools 77+ wants an SPDX string and warns on every install
+    assert "deprecat" not in (proc.stdout + proc.stderr).lower(), proc.stderr[-2000:]
     return target
 
 
