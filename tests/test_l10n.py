@@ -288,6 +288,7 @@ def test_a_language_without_a_translation_is_one_clear_error(cli):
     assert status == 1 and "is not a language code" in err
 
 
+@pytest.mark.window
 def test_a_german_playthrough_in_the_window(cli):
     status, _, err = cli("play", CLINIC, "--lang", "de", "--autoplay", ",".join(CLINIC_WIN), "--trainee", "Ute")
     assert status == 0, err
@@ -297,6 +298,7 @@ def test_a_german_playthrough_in_the_window(cli):
     assert s.turns[-1].said.startswith("Denken Sie zurück")
 
 
+@pytest.mark.window
 def test_the_picker_offers_the_languages_and_plays_the_chosen_one(monkeypatch):
     import pygame
 

@@ -121,6 +121,7 @@ def test_alternates_are_checked(cli, tmp_path):
     ]
 
 
+@pytest.mark.window
 def test_the_debrief_switch_offers_the_main_protocol_and_the_alternates(tmp_path):
     import pygame
 

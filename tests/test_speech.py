@@ -152,6 +152,7 @@ def test_missing_engine_means_captions_only_with_one_notice(tmp_path):
         speaker.close()
 
 
+@pytest.mark.window
 def test_the_window_carries_on_without_a_speech_engine(monkeypatch):
     """Pick a scenario with no engine: one notice, captions at the persona's rate, and a full session."""
     import pygame

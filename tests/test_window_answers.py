@@ -15,6 +15,8 @@ from simulator.cli import build_parser
 from simulator.play import window
 from simulator.play.listening.source import RATE, MicrophoneSource, WavSource, read_wav
 
+pytestmark = pytest.mark.window
+
 
 def app_for(*argv):
     args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", *argv])

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 
 import pygame
+import pytest
 
 from simulator.actions import Action
 from simulator.play.window import DEFAULT_SIZE
 from simulator.store import Store
+
+pytestmark = pytest.mark.window
 
 BY_THE_BOOK = "breathe_listen,keep_listening,paraphrase,apologize,ask_cause,found_it,confirm,process,follow_up,log_it,think_back"
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.window
+
 
 def test_importing_every_window_module_initialises_nothing():
     code = (

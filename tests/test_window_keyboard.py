@@ -16,6 +16,8 @@ from simulator.play import window
 from simulator.play.widgets import Move
 from simulator.store import Store
 
+pytestmark = pytest.mark.window
+
 
 def key(k, mod=0, text=""):
     return pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode=text, scancode=0)
