@@ -71,12 +71,19 @@ def test_start_state():
 
 
 def test_illegal_choice_raises_and_changes_nothing():
-    sc = scenario()
-    s = start(sc)
-    before = dataclasses.replace(s)
+    sc = scenario(noise=4)
+    s = start(sc, seed=5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.anger = 0  # a state is a value: nothing can change it in place
     with pytest.raises(IllegalChoice, match="no option 'nope' at node 'vent1'"):
         choose(sc, s, "nope")
-    assert s == before
+    # "changes nothing" for a pure engine: the session goes on exactly as one that never tried
+    # (no cache, counter or random draw moved), compared with a freshly loaded scenario
+    fresh = scenario(noise=4)
+    tried, never = s, start(fresh, seed=5)
+    for c in ["hush", "hush", "why", "sorry", "why"]:
+        tried, never = choose(sc, tried, c), choose(fresh, never, c)
+    assert tried == never and len(tried.turns) == 5
     # an option whose `when` does not hold is not offered and cannot be chosen
     s = choose(sc, choose(sc, s, "hush"), "hush")
     assert "late" not in [o.id for o in available(sc, s)]
@@ -221,4 +228,13 @@ def test_signs_of_effects_follow_the_sources():
     for a in (Action.EMPATHIZE, Action.APOLOGIZE, Action.LISTEN, Action.TIME_OUT, Action.DELEGATE_UP):
         assert DEFAULT_EFFECTS[a] < 0
     assert DEFAULT_EFFECTS[Action.HOLD_WITHOUT_PERMISSION] >= 2 * DEFAULT_EFFECTS[Action.INTERRUPT]
-    assert ACTION_INDEX[ACTIONS[5]] == 5
+
+
+def test_the_state_counts_actions_in_the_customer_models_order():
+    # State.counts and the batch arrays index actions by ACTION_INDEX: one order for both
+    sc = scenario()
+    s = choose(sc, start(sc), "argue", interrupted=True)
+    assert len(s.counts) == len(ACTIONS)
+    used = {ACTIONS[i]: n for i, n in enumerate(s.counts) if n}
+    assert used == {Action.ARGUE: 1, Action.INTERRUPT: 1}
+    assert s.counts[ACTION_INDEX[Action.ARGUE]] == 1 and s.performed() == {Action.ARGUE, Action.INTERRUPT}

@@ -13,7 +13,9 @@ from simulator.authoring.graph import OUTCOME_COLOURS, to_dot, to_mermaid
 from simulator.library import Library
 from simulator.model import Outcome
 
-NASTY = 'He said "no" [twice] <script>alert(1)</script> & {x} | y # z \\ end'
+# every character that could break a label out, and an apostrophe so that the YAML quoting
+# below (which doubles it) is really exercised
+NASTY = 'He said "no" [it\'s] <script>alert(1)</script> & {x} | y # z \\ end'
 SCENARIO = """\
 format_version: 1
 id: nasty

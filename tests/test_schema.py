@@ -1,26 +1,27 @@
 """`defuse schema`: draft-07, generated from the models, committed copies never stale, and
-every bundled scenario and protocol is valid against it (and names it on its first line)."""
+every bundled scenario and protocol is valid against it (and names it on its first line).
+The schemas and the files are checked with `jsonschema`'s draft-07 validator, the draft the
+YAML language server reads."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft7Validator, validators
 
 from simulator.authoring.schema import DRAFT_07, protocol_schema, render, scenario_schema
-from simulator.library import bundled_protocol_dir, bundled_scenario_dir, read_bytes
-from simulator.loader import parse_yaml
+from simulator.diagnostics import ScenarioError
+from simulator.library import bundled_protocol_dir, bundled_scenario_dir, protocols, read_bytes
+from simulator.loader import load_scenario, parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(bundled_scenario_dir().glob("*.yaml"))
 PROTOCOLS = sorted(bundled_protocol_dir().glob("*.yaml"))
-DRAFT07_KEYWORDS = {
-    "$schema", "$ref", "title", "description", "default", "type", "enum", "const", "properties",
-    "required", "additionalProperties", "items", "minItems", "maxItems", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "anyOf", "allOf",
-    "oneOf", "propertyNames", "definitions", "enumDescriptions",
-}
+# every keyword of draft-07 is a property of its meta-schema; enumDescriptions is the editors'
+# (VS Code, the YAML language server) one extension, for completion texts
+DRAFT07_KEYWORDS = set(Draft7Validator.META_SCHEMA["properties"]) | {"enumDescriptions"}
 
 
 def test_committed_schemas_are_not_stale():
@@ -50,17 +51,35 @@ def _walk(node, path=()):
 
 
 @pytest.mark.parametrize("make", [scenario_schema, protocol_schema])
-def test_schema_is_draft07_only(make):
+def test_schema_is_valid_draft07_using_draft07_keywords_only(make):
     schema = make()
     assert schema["$schema"] == DRAFT_07 and "$defs" not in schema
+    assert validators.validator_for(schema) is Draft7Validator
+    Draft7Validator.check_schema(schema)  # against the draft-07 meta-schema
     for path, node in _walk(schema):
-        if path and path[-1] in ("default", "enum", "const") or (len(path) >= 2 and path[-2] in ("default", "enum", "const")):
-            continue
         assert set(node) <= DRAFT07_KEYWORDS, (path, set(node) - DRAFT07_KEYWORDS)
         ref = node.get("$ref")
         if ref is not None:
             assert ref.startswith("#/definitions/") and ref.split("/")[-1] in schema["definitions"], ref
             assert len(node) == 1, f"draft-07 ignores keywords beside $ref at {path}"
+
+
+def _walk(node, path=()):
+    """Every schema object inside a schema (not the values of enum, const or default)."""
+    if not isinstance(node, dict):
+        return
+    yield path, node
+    for key, value in node.items():
+        if key in ("properties", "definitions", "patternProperties"):
+            for name, sub in value.items():
+                yield from _walk(sub, path + (key, name))
+        elif key in ("items", "additionalProperties", "propertyNames", "not", "if", "then", "else", "contains", "additionalItems"):
+            subs = value if isinstance(value, list) else [value]
+            for i, sub in enumerate(subs):
+                yield from _walk(sub, path + (key, i))
+        elif key in ("allOf", "anyOf", "oneOf"):
+            for i, sub in enumerate(value):
+                yield from _walk(sub, path + (key, i))
 
 
 def test_every_field_is_described_for_completion():
@@ -71,107 +90,41 @@ def test_every_field_is_described_for_completion():
             assert prop.get("description"), f"{block.get('title')}.{name} has no description"
 
 
-# ---------------------------------------------------------------- a small draft-07 validator
-# jsonschema is not a dependency; this checks the keywords our schemas use, strictly.
-
-_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
-
-
-def _errors(value, schema, root, where="$"):
-    if "$ref" in schema:
-        yield from _errors(value, root["definitions"][schema["$ref"].split("/")[-1]], root, where)
-        return
-    t = schema.get("type")
-    if t is not None and not any(_TYPES[x](value) for x in ([t] if isinstance(t, str) else t)):
-        yield f"{where}: {value!r} is not {t}"
-        return
-    if "enum" in schema and value not in schema["enum"]:
-        yield f"{where}: {value!r} not in enum"
-    if "const" in schema and value != schema["const"]:
-        yield f"{where}: {value!r} != {schema['const']!r}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            yield f"{where}: below minimum"
-        if "maximum" in schema and value > schema["maximum"]:
-            yield f"{where}: above maximum"
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            yield f"{where}: not above exclusiveMinimum"
-        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
-            yield f"{where}: not below exclusiveMaximum"
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", 10**9):
-            yield f"{where}: length out of range"
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            yield f"{where}: does not match {schema['pattern']}"
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", 10**9):
-            yield f"{where}: wrong number of items"
-        if "items" in schema:
-            for i, v in enumerate(value):
-                yield from _errors(v, schema["items"], root, f"{where}[{i}]")
-    if isinstance(value, dict):
-        for k in schema.get("required", []):
-            if k not in value:
-                yield f"{where}: missing {k}"
-        props = schema.get("properties", {})
-        for k, v in value.items():
-            if "propertyNames" in schema:
-                yield from _errors(k, schema["propertyNames"], root, f"{where} key {k}")
-            if k in props:
-                yield from _errors(v, props[k], root, f"{where}.{k}")
-            elif schema.get("additionalProperties") is False:
-                yield f"{where}: unexpected key {k}"
-            elif isinstance(schema.get("additionalProperties"), dict):
-                yield from _errors(v, schema["additionalProperties"], root, f"{where}.{k}")
-    for sub in schema.get("allOf", []):
-        yield from _errors(value, sub, root, where)
-    if "anyOf" in schema and not any(not list(_errors(value, s, root, where)) for s in schema["anyOf"]):
-        yield f"{where}: matches no anyOf branch"
-
-
 def _data(path: Path):
     doc = parse_yaml(read_bytes(path), str(path))
     assert not doc.diagnostics
     return doc.data
 
 
+def _problems(data, schema) -> list[str]:
+    return sorted(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in Draft7Validator(schema).iter_errors(data))
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_bundled_scenario_is_valid_against_the_schema(path):
-    schema = scenario_schema()
-    assert list(_errors(_data(path), schema, schema)) == []
+    assert _problems(_data(path), scenario_schema()) == []
 
 
 @pytest.mark.parametrize("path", PROTOCOLS, ids=[p.stem for p in PROTOCOLS])
 def test_bundled_protocol_is_valid_against_the_schema(path):
-    schema = protocol_schema()
-    assert list(_errors(_data(path), schema, schema)) == []
+    assert _problems(_data(path), protocol_schema()) == []
 
 
-def test_the_small_validator_rejects_what_the_loader_rejects():
-    schema = scenario_schema()
+def test_the_schema_rejects_what_the_loader_rejects():
     data = _data(SCENARIOS[0])
     broken = dict(data, setting="carrier pigeon", colour="red")
     broken["persona"] = dict(data["persona"], dynamics={"decai": 1.0})
-    problems = list(_errors(broken, schema, schema))
-    assert any("setting" in p for p in problems)
-    assert any("unexpected key colour" in p for p in problems)
-    assert any("decai" in p for p in problems)
-
-
-def test_jsonschema_agrees_when_installed():
-    jsonschema = pytest.importorskip("jsonschema")
-    schema = scenario_schema()
-    jsonschema.Draft7Validator.check_schema(schema)
-    for path in SCENARIOS:
-        jsonschema.Draft7Validator(schema).validate(_data(path))
+    problems = _problems(broken, scenario_schema())
+    assert any(p.startswith("setting: 'carrier pigeon' is not one of") for p in problems), problems
+    assert any(p.startswith("(top): Additional properties are not allowed ('colour' was unexpected)") for p in problems), problems
+    assert any(p.startswith("persona/dynamics: 'decai' is not one of [") for p in problems), problems
+    assert len(problems) == 3, problems
+    # and the loader refuses the same three things, each at its place
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(yaml.safe_dump(broken, sort_keys=False), "broken.yaml", set(protocols()))
+    found = [(d.code, d.message) for d in refused.value.diagnostics]
+    assert [code for code, _ in found] == ["E012", "E010", "E010"], found
+    assert "'carrier pigeon'" in found[0][1] and "'decai'" in found[1][1] and "'colour'" in found[2][1], found
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
