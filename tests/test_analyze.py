@@ -137,6 +137,7 @@ def LIB_protocols():
     return protocols()
 
 
+@pytest.mark.slow
 def test_analyze_json_is_one_document(cli):
     status, out, err = cli("analyze", "billing_double_charge", "--runs", "200", "--json", "--search-budget", "300")
     assert status == 0, err
@@ -165,6 +166,7 @@ def test_progress_goes_to_stderr_only(cli):
     assert "analyze: 100%" in err
 
 
+@pytest.mark.slow
 def test_same_seed_same_report_and_text_output(cli):
     args = ("analyze", "billing_double_charge", "--runs", "100", "--seed", "7", "--search-budget", "100")
     a = cli(*args, "--json")[1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,6 +91,7 @@ def mutated(draw) -> bytes:
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated())
+@pytest.mark.slow
 def test_validator_never_raises_and_what_it_accepts_plays(raw):
     try:
         scenario = load_scenario(raw, "fuzz.yaml", PROTOCOL_IDS)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +121,7 @@ def test_a_bad_session_late_in_a_file_leaves_nothing_of_the_file_written(cli, tm
     assert rows(desk) == []
 
 
+@pytest.mark.slow
 def test_two_imports_at_once_both_succeed_without_duplicates(tmp_path):
     laptop = tmp_path / "laptop.sqlite3"
     with Store(laptop) as store:
@@ -181,6 +183,7 @@ def _base(tmp_root: Path) -> dict:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
+@pytest.mark.slow
 def test_fuzz_import_never_a_traceback_never_a_finished_session_changed(cli, tmp_path, data):
     doc = _base(tmp_path)
     paths = sorted(set(_paths(doc["sessions"], ("sessions",))), key=str)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# pip builds and installs the whole project: tens of seconds
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -39,6 +39,7 @@ def test_every_warning_code_has_a_case():
     assert all(CODES[c] for c in LINT_CODES)
 
 
+@pytest.mark.slow
 def test_warnings_carry_the_warning_severity_in_json(cli):
     status, out, _ = cli("lint", str(LINT / "03_loop_without_exit.yaml"), "--json")
     doc = json.loads(out)
@@ -63,6 +64,7 @@ def test_a_silenced_code_is_reported_once_the_ignore_is_removed(cli, tmp_path):
     assert out.splitlines() == [f"{loud}:12:30: W108 line 'a.line' has no words in its text ('...'): there is nothing to say or show"]
 
 
+@pytest.mark.slow
 def test_bundled_scenarios_lint(cli):
     # The bundled library should be lint-clean; report what is not (fixing them is the authors' job).
     status, out, err = cli("lint", "scenarios", "--warn-only")

@@ -173,6 +173,7 @@ def held(ralph: Ralph, ids: list[str]) -> list[str]:
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_push_stores_every_statement_once_and_a_second_push_sends_nothing(cli, running, tmp_path):
     db = tmp_path / "a.sqlite3"
     with Store(db) as store:
@@ -190,6 +191,7 @@ def test_push_stores_every_statement_once_and_a_second_push_sends_nothing(cli, r
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_push_while_the_lrs_is_down_stays_pending_and_is_retried(cli, ralph, running, tmp_path):
     db = tmp_path / "b.sqlite3"
     with Store(db) as store:
@@ -214,6 +216,7 @@ def test_push_while_the_lrs_is_down_stays_pending_and_is_retried(cli, ralph, run
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_an_unfinished_session_is_sent_again_once_it_has_moved_on(cli, running, tmp_path):
     db = tmp_path / "c.sqlite3"
     with Store(db) as store:
@@ -229,6 +232,7 @@ def test_an_unfinished_session_is_sent_again_once_it_has_moved_on(cli, running, 
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_refused_credentials_send_nothing_and_mark_nothing(cli, running, tmp_path):
     db = tmp_path / "d.sqlite3"
     with Store(db) as store:
@@ -241,6 +245,7 @@ def test_refused_credentials_send_nothing_and_mark_nothing(cli, running, tmp_pat
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_filters_choose_what_is_pushed(cli, running, tmp_path):
     db = tmp_path / "e.sqlite3"
     with Store(db) as store:

@@ -106,6 +106,7 @@ def test_a_ledger_written_under_another_spelling_is_kept(tmp_path):
 
 
 @pytest.mark.lrs
+@pytest.mark.slow
 def test_batched_push_to_a_live_ralph_stores_every_statement_once(cli, running, tmp_path):  # noqa: F811
     db = tmp_path / "g.sqlite3"
     counts = class_of(db, 6)

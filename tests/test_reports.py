@@ -271,6 +271,7 @@ def test_html_mistakes_count_sessions(db):
 # ---------------------------------------------------------------- pdf
 
 
+@pytest.mark.slow
 def test_pdf_is_a_one_trainee_report(cli, db, tmp_path):
     data = report(cli, db, tmp_path, "pdf", "--trainee", "Amira").read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")

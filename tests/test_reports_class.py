@@ -308,6 +308,7 @@ def pdf_pages(path: Path) -> list[str]:
     return [p.extract_text() for p in PdfReader(str(path)).pages]
 
 
+@pytest.mark.slow
 def test_pdf_opens_with_a_summary_page_then_the_latest_three(cli, klass, tmp_path):
     pages = pdf_pages(report(cli, klass, tmp_path, "pdf", "--trainee", " ben "))
     summary = pages[0]

@@ -52,6 +52,7 @@ def test_a_clash_in_a_scenarios_folder_is_reported_and_the_id_refused(cli, tmp_p
 
 
 @pytest.mark.parametrize("command", ["validate", "lint"])
+@pytest.mark.slow
 def test_validate_and_lint_report_a_clash(cli, tmp_path, command):
     spoof = copy_of_bundled(tmp_path)
     status, out, err = cli(command, str(spoof))

@@ -104,6 +104,7 @@ def test_cache_key_covers_line_text_and_voice():
     assert str(cache_dir()).startswith(os.environ["XDG_CACHE_HOME"])  # tests never touch the real cache
 
 
+@pytest.mark.slow
 def test_a_cached_line_is_not_rendered_twice(tmp_path, capfd):
     speaker = Speaker(tmp_path, make_engine=fake_engine)
     try:
@@ -123,6 +124,7 @@ def test_a_cached_line_is_not_rendered_twice(tmp_path, capfd):
     assert "Audio saved" not in capfd.readouterr().out
 
 
+@pytest.mark.slow
 def test_prefetch_renders_each_line_once_and_reports_progress(tmp_path):
     speaker = Speaker(tmp_path, make_engine=fake_engine)
     try:
@@ -136,6 +138,7 @@ def test_prefetch_renders_each_line_once_and_reports_progress(tmp_path):
         speaker.close()
 
 
+@pytest.mark.slow
 def test_missing_engine_means_captions_only_with_one_notice(tmp_path):
     speaker = Speaker(tmp_path, make_engine=missing_engine)
     try:
@@ -153,6 +156,7 @@ def test_missing_engine_means_captions_only_with_one_notice(tmp_path):
 
 
 @pytest.mark.window
+@pytest.mark.slow
 def test_the_window_carries_on_without_a_speech_engine(monkeypatch):
     """Pick a scenario with no engine: one notice, captions at the persona's rate, and a full session."""
     import pygame

@@ -461,6 +461,7 @@ class Terminal:
             self.seen += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
+@pytest.mark.slow
 def test_a_whole_game_in_a_pseudo_terminal_fits_80_columns_and_is_saved(tmp_path, billing):
     term = Terminal(tmp_path, wpm=30000)
     numbers = numbers_for(billing, BY_THE_BOOK)
@@ -598,6 +599,7 @@ def test_the_debrief_ends_with_the_score_and_verdict_in_view_on_an_80x24_screen(
     assert "Steps (* critical):" not in last  # the detail came first
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_pseudo_terminal_keeps_the_turns_so_far_as_an_incomplete_session(tmp_path, billing):
     term = Terminal(tmp_path, wpm=30000)
     for n in numbers_for(billing, BY_THE_BOOK[:2]):
@@ -655,6 +657,7 @@ def test_colour_only_on_a_real_terminal_that_wants_it_and_blocks_only_where_they
     assert not _unicode_ok(_Screen(True, "utf-8"))
 
 
+@pytest.mark.slow
 def test_whatever_is_typed_the_game_never_crashes_and_every_turn_is_a_real_choice(tmp_path_factory, billing):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -740,6 +743,7 @@ def _speak(path: Path, text: str, lead: float) -> None:
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (tools/sysdeps.sh installs it as root): no speech to test with")
+@pytest.mark.slow
 def test_an_answer_said_over_the_customers_line_is_taken_as_an_interruption_with_its_words(tmp_path, billing):
     import threading
 

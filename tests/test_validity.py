@@ -30,6 +30,7 @@ def test_there_are_at_least_eleven_bundled_scenarios():
 
 
 @pytest.mark.parametrize("sid", IDS)
+@pytest.mark.slow
 def test_the_protocol_trainee_passes(sid):
     assert rates(sid)["protocol"] == 1.0
 

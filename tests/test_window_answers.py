@@ -85,6 +85,7 @@ def test_nonsense_typed_asks_again_and_esc_closes_the_line_without_leaving(rolep
     scene.draw(screen)
 
 
+@pytest.mark.slow
 def test_with_no_microphone_the_toggle_is_disabled_with_one_notice(screen):
     app = app_for("--voice-answers")
     try:

@@ -94,6 +94,7 @@ def test_text_size_changes_the_picture_but_not_the_window(cli, tmp_path):
     assert pictures[0] != pictures[1]
 
 
+@pytest.mark.slow
 def test_autoplay_needs_no_display_at_all(tmp_path):
     """A CI box with no X, no Wayland and no SDL driver set still gets its screenshots."""
     import subprocess
