@@ -232,6 +232,7 @@ def test_the_distress_bar_is_drawn_only_for_a_persona_with_distress():
     assert 20 <= used <= 45 and _has_colour(surface, DISTRESS_COLOUR)
 
 
+@pytest.mark.window
 def test_the_window_shows_distress_while_playing_and_in_the_debrief(cli, tmp_path):
     import pygame
 
