@@ -337,6 +337,8 @@ def _csv_rows(path: Path, ids: set[str]) -> list[dict]:
         return sorted((r for r in csv.DictReader(fh) if r["session"] in ids), key=lambda r: r["session"])
 
 
+@pytest.mark.lrs
+@pytest.mark.slow
 def test_a_report_from_the_lrs_has_the_local_reports_numbers(cli, running, tmp_path):
     db = tmp_path / "desk.sqlite3"
     with Store(db) as store:
@@ -363,6 +365,8 @@ def test_a_report_from_the_lrs_has_the_local_reports_numbers(cli, running, tmp_p
         assert there == here
 
 
+@pytest.mark.lrs
+@pytest.mark.slow
 def test_import_from_the_lrs_brings_the_sessions_into_a_local_store(cli, running, tmp_path):
     db = tmp_path / "desk2.sqlite3"
     with Store(db) as store:
@@ -388,6 +392,8 @@ def test_import_from_the_lrs_brings_the_sessions_into_a_local_store(cli, running
     assert status == 0 and json.loads(out)["imported"] == 0
 
 
+@pytest.mark.lrs
+@pytest.mark.slow
 def test_from_lrs_mistakes_are_clear(cli, running, tmp_path):
     status, _, err = cli("report", "--from-lrs", running.endpoint, "--format", "csv", "-o", str(tmp_path / "r.csv"))
     assert status == 2 and "--from-lrs needs --user" in err
