@@ -199,6 +199,7 @@ def summary(session):
     }
 
 
+@pytest.mark.window
 def test_the_window_and_the_terminal_store_the_same_session_for_the_same_choices_and_timings(monkeypatch, tmp_path, script):
     in_window = play_in_the_window(monkeypatch, tmp_path, script)
     in_terminal, shown = play_in_the_terminal(tmp_path, script, monkeypatch)
@@ -261,6 +262,7 @@ class FakeSpeaker:
         pass
 
 
+@pytest.mark.window
 def test_in_the_window_keeping_quiet_early_lets_her_voice_run_on_and_her_next_line_follows_it():
     pygame.init()
     try:
