@@ -229,6 +229,11 @@ class Library:
             self._entries = found
         return self._entries
 
+    def in_order(self) -> list[Entry]:
+        """The playable scenarios as every picker lists them (window and terminal): by title,
+        ignoring case, then by id."""
+        return sorted(self.entries().values(), key=lambda e: (e.scenario.title.casefold(), e.id))
+
     def _load_entry(self, path: Path) -> Entry:
         raw = read_bytes(path)
         sc = load_scenario(raw, str(path), set(_protocol_table()))

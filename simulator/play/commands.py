@@ -29,7 +29,7 @@ def register(sub, common) -> None:
     p.add_argument("--lang", metavar="CODE", help="play the scenario's translation into this language (e.g. de), with a voice for it")
     p.add_argument("--no-speech", action="store_true", help="captions only")
     p.add_argument("--no-save", action="store_true", help="do not write the session to the database")
-    p.add_argument("--text-size", type=float, default=1.0, metavar="SCALE", help="text size multiplier (window)")
+    p.add_argument("--text-size", type=float, default=None, metavar="SCALE", help="text size multiplier, 0.7 to 2.0 (window; default: the size last chosen with Ctrl +/-, else 1.0)")
     p.add_argument("--pace", type=_pace, metavar="WPM", help="terminal: words per minute for the customer's lines (0 = at once; default DEFUSE_TEXT_WPM or the persona's voice)")
     p.add_argument("--voice-answers", action="store_true", help="answer out loud: the microphone is listened to while options are shown (see docs/voice-answers.md)")
     p.add_argument("--microphone", metavar="DEVICE", help="with --voice-answers: the input device, by number or name (remembered; default: the system's)")

@@ -188,7 +188,7 @@ class TextGame:
             self.console.write("Please type a name (any name you like).")
 
     def _pick(self) -> Scenario | None:
-        scenarios = [e.scenario for e in self.library.entries().values()]
+        scenarios = [e.scenario for e in self.library.in_order()]  # the window's order too
         for problem in self.library.problems:
             sys.stderr.write(f"{problem}\n")
         self.library.problems.clear()
@@ -200,7 +200,7 @@ class TextGame:
         c = self.console
         c.write("")
         c.write("Scenarios:")
-        c.lines(picker_lines(scenarios, c.style))
+        c.lines(picker_lines(scenarios, c.style, _protocol_title))
         while True:
             lang = f", l for the language (now {self.language or 'as written'})" if languages else ""
             text = c.ask(f"Choose a scenario (1-{len(scenarios)}){lang}, or q to quit: ")
@@ -443,6 +443,13 @@ def _ignore_sigint():
 
 def _speaker(scenario: Scenario, node) -> str:
     return "" if node.narration else f"{scenario.persona.name}: "
+
+
+def _protocol_title(pid: str) -> str:
+    try:
+        return protocol(pid).title
+    except DefuseError:  # not installed here: the scenario would not have loaded, but say something
+        return pid
 
 
 def _pick_by(text: str, items: list, key):

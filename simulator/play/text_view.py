@@ -121,13 +121,14 @@ def option_lines(options: list[Option], style: Style, debug: bool = False) -> li
     return out
 
 
-def picker_lines(scenarios: list[Scenario], style: Style) -> list[str]:
-    """The numbered list of installed scenarios: title, then what kind of conversation it is."""
+def picker_lines(scenarios: list[Scenario], style: Style, protocol_title=lambda pid: pid) -> list[str]:
+    """The numbered list of installed scenarios: title, then what kind of conversation it is
+    and the protocol it is scored on, by the protocol's title."""
     out = []
     for i, sc in enumerate(scenarios, 1):
         out += wrap(sc.title, style.width, f"  {i:>2}. ", " " * 6)
         where = sc.setting.value.replace("_", " ")
-        detail = f"{where}, {sc.industry}; starts {band_of(sc.persona.anger).value}; protocol {sc.protocol}"
+        detail = f"{where}, {sc.industry}; starts {band_of(sc.persona.anger).value}; scored on {protocol_title(sc.protocol)}"
         out += wrap(detail, style.width, " " * 6)
     return out
 

@@ -50,20 +50,20 @@ class Fonts:
 
     def __init__(self, scale: float = 1.0):
         self.scale = scale
-        self._cache: dict[tuple[int, bool], pygame.font.Font] = {}
+        self._cache: dict[tuple[int, bool, bool], pygame.font.Font] = {}
         base = resources.files("simulator.assets") / "fonts"
         self._paths = {False: base / "DejaVuSans.ttf", True: base / "DejaVuSans-Bold.ttf"}
 
-    def get(self, size: int, bold: bool = False) -> pygame.font.Font:
+    def get(self, size: int, bold: bool = False, italic: bool = False) -> pygame.font.Font:
+        """The font at `size` points times the text size; `italic` slants it (narration)."""
         px = max(8, int(round(size * self.scale)))
-        key = (px, bold)
+        key = (px, bold, italic)
         if key not in self._cache:
             with resources.as_file(self._paths[bold]) as path:
-                self._cache[key] = pygame.font.Font(str(path), px)
+                font = pygame.font.Font(str(path), px)
+            font.italic = italic  # DejaVu Sans ships no oblique face here: SDL_ttf slants it
+            self._cache[key] = font
         return self._cache[key]
-
-    def resized(self, scale: float) -> "Fonts":
-        return Fonts(max(0.7, min(2.0, round(scale, 2))))
 
 
 def wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:

@@ -61,7 +61,7 @@ class Quit:  # the window was closed
 
 
 @dataclass(frozen=True)
-class TextSize:  # Ctrl+= / Ctrl+-
+class TextSize:  # Ctrl+= / Ctrl+- change the size by `step`; Ctrl+0 (step 0) resets it
     step: int
 
 
@@ -95,6 +95,8 @@ def read_input(event, typing: bool = False):
             return TextSize(+1)
         if key in (pygame.K_MINUS, pygame.K_KP_MINUS):
             return TextSize(-1)
+        if key in (pygame.K_0, pygame.K_KP0):
+            return TextSize(0)
         return None
     if key == pygame.K_ESCAPE:
         return Back()
@@ -130,7 +132,9 @@ class Button:
         if self.chosen:
             base = blend(COLOURS["panel_hi"], COLOURS["accent"], 0.35)
         pygame.draw.rect(surface, base, self.rect, border_radius=10)
-        pygame.draw.rect(surface, COLOURS["focus"] if focused else COLOURS["edge"], self.rect, width=3 if focused else 1, border_radius=10)
+        # the keyboard focus: a thick yellow ring; the mouse pointer over it: a blue one
+        edge, width = (COLOURS["focus"], 3) if focused else ((COLOURS["accent"], 2) if hovered else (COLOURS["edge"], 1))
+        pygame.draw.rect(surface, edge, self.rect, width=width, border_radius=10)
         font = fonts.get(size)
         if self.centred:
             img = font.render(self.label, True, COLOURS["text"])

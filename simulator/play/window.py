@@ -2,8 +2,9 @@
 
 `run(args)` is the only place pygame is initialised. The `App` holds what the screens
 share (fonts, the scenario library, the session store, the speaker and the mixer) and
-switches between them. The loop draws at most 60 frames a second and, when nothing on
-screen moves, sleeps in `event.wait` so an idle window costs almost no CPU.
+switches between them. The loop draws at most 60 frames a second while something on
+screen moves, and otherwise sleeps in `event.wait`, drawing only when an event or a new
+status line (the voice's progress) changes the picture, so an idle window costs almost no CPU.
 
 With --autoplay the same screens are driven by scripted choices on a simulated clock (no
 real waiting, no audio): an `id!` is chosen a moment into the customer's line, a plain `id`
@@ -19,8 +20,9 @@ from pathlib import Path
 __all__ = ["run", "App", "DEFAULT_SIZE", "autoplay"]
 
 DEFAULT_SIZE = (1280, 800)
+MIN_SIZE = (800, 600)  # the smallest window every screen is laid out for
+TEXT_SCALES = (0.7, 2.0)  # the text size's range (Ctrl - / Ctrl +; Ctrl 0 is 1.0)
 _FPS = 60
-_IDLE_WAIT_MS = 250  # when idle, wake this often to collect finished speech renders
 _EARLY = 0.8  # seconds into a line at which a scripted `id!` cuts in
 
 
@@ -39,7 +41,13 @@ class App:
 
         self.args = args
         self.autoplaying = autoplaying
-        self.fonts = Fonts(max(0.7, min(2.0, float(getattr(args, "text_size", 1.0) or 1.0))))
+        # the trainee's text size (--text-size, else the one they last chose); `fit_text` holds the
+        # size actually drawn to what the window's size can lay out
+        chosen = getattr(args, "text_size", None)
+        if chosen is None:  # scripted runs keep to 1.0, so their screenshots never depend on the machine
+            chosen = 1.0 if autoplaying else load_prefs().get("text_size", 1.0)
+        self.text_scale = _clamp_scale(chosen)
+        self.fonts = Fonts(self.text_scale)
         self.library = library_from(args)
         self._protocol, self._protocols = protocol, protocols
         self.store = None if args.no_save else open_store(args)
@@ -188,7 +196,20 @@ class App:
             self.playback.stop()
 
     def resize_text(self, step: int) -> None:
-        self.fonts = self.fonts.resized(self.fonts.scale + 0.1 * step)
+        """Ctrl + / Ctrl - by a tenth, Ctrl 0 (`step` 0) back to 1.0; remembered for the next run."""
+        from .prefs import save_prefs
+
+        self.text_scale = 1.0 if step == 0 else _clamp_scale(self.text_scale + 0.1 * step)
+        if not self.autoplaying:
+            save_prefs(text_size=self.text_scale)
+
+    def fit_text(self, size: tuple[int, int], room: tuple[int, int] = (640, 400)) -> None:
+        """The fonts to draw a window of this size with: the chosen text size, as far as the window can take it."""
+        from .theme import Fonts
+
+        scale = min(self.text_scale, max_text_scale(size, room))
+        if scale != self.fonts.scale:
+            self.fonts = Fonts(scale)
 
     def close(self) -> None:
         if self.listener is not None:
@@ -201,6 +222,24 @@ class App:
             self.store.close()
 
 
+def _clamp_scale(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 1.0
+    if value != value:  # NaN from a hand-edited file
+        return 1.0
+    return round(max(TEXT_SCALES[0], min(TEXT_SCALES[1], value)), 2)
+
+
+def max_text_scale(size: tuple[int, int], room: tuple[int, int] = (640, 400)) -> float:
+    """The largest text size at which a screen needing `room` pixels per unit of text size fits a
+    window of `size`: its layout then keeps every part on screen (header, transcript, options,
+    every step of the debrief). Each screen says what it needs (`Scene.text_room`)."""
+    w, h = size
+    return round(max(TEXT_SCALES[0], min(TEXT_SCALES[1], w / room[0], h / room[1])), 2)
+
+
 def _init(pygame) -> None:
     from .audio import quiet_stderr
 
@@ -209,8 +248,17 @@ def _init(pygame) -> None:
 
 
 def _open_window(pygame, size):
+    import warnings
+
     pygame.display.set_caption("Defuse")
-    return pygame.display.set_mode(size, pygame.RESIZABLE)
+    surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+    try:
+        with warnings.catch_warnings():  # the display module's window, only to give it a floor
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pygame.Window.from_display_module().minimum_size = MIN_SIZE
+    except (AttributeError, pygame.error):  # an older SDL: the layouts still squeeze, less tidily
+        pass
+    return surface
 
 
 def run(args) -> int:
@@ -252,12 +300,13 @@ def _loop(pygame, app: App, surface) -> None:
     t0 = app.t0 = time.monotonic()
     dirty = True
     was_moving = False
+    shown_notices = None
     while app.running:
         if app.scene.animating:
             clock.tick(_FPS)
             events = pygame.event.get()
-        else:
-            first = pygame.event.wait(_IDLE_WAIT_MS)
+        else:  # nothing moves: sleep until an event, looking in now and then for speech renders
+            first = pygame.event.wait(app.scene.wake_ms)
             events = ([first] if first.type != pygame.NOEVENT else []) + pygame.event.get()
             clock.tick()
         before = app.now
@@ -279,11 +328,13 @@ def _loop(pygame, app: App, surface) -> None:
         scene = app.scene
         scene.update(app.now - before)
         moving = scene.animating
+        notices = app.notices()  # the voice's progress, a notice that appeared: a new status line
         # `was_moving` draws the frame in which an animation ends (the line fully said)
-        if dirty or moving or was_moving or (app.speaker is not None and app.speaker.busy):
+        if dirty or moving or was_moving or notices != shown_notices:
             scene.draw(surface)
             pygame.display.flip()
             dirty = False
+            shown_notices = notices
         was_moving = moving
 
 

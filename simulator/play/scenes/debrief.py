@@ -16,6 +16,8 @@ from .base import Scene
 __all__ = ["Debrief"]
 
 _PREV, _NEXT, _RETRY, _OTHER, _QUIT = "prev", "next", "retry", "other", "quit"
+# how the protocol's steps are laid out, tried in order until they all fit: (columns, share of the width)
+_STEP_LAYOUTS = ((1, 0.42), (2, 0.5), (2, 0.62), (3, 0.62), (3, 1.0))
 _OUTCOMES = {
     "resolved": "Resolved",
     "escalated": "Escalated to a supervisor",
@@ -26,6 +28,7 @@ _OUTCOMES = {
 
 
 class Debrief(Scene):
+    text_room = (800, 600)  # every step of a 12-step protocol, in three columns at most (measured: tests/test_window_rough_edges.py)
     def __init__(self, app, recorder: Recorder):
         super().__init__(app)
         self.recorder = recorder
@@ -47,6 +50,7 @@ class Debrief(Scene):
         }
         self.focus.set([self.buttons[k] for k in (_RETRY, _OTHER, _QUIT, _PREV, _NEXT)])
         self.first_feedback = 0  # scrolled with Page Up / Page Down or the mouse wheel
+        self.layout: dict = {}  # what the last draw showed (the protocol row, the steps)
 
     @property
     def protocol(self):
@@ -148,10 +152,16 @@ class Debrief(Scene):
         surface.blit(lab, (row.x, row.centery - lab.get_height() // 2))
         prev = pygame.Rect(row.x + lab.get_width() + 12, row.y, bw, bw)
         pf = f.get(15, bold=True)
-        name = pf.render(fit(f"{self.protocol.title}  ({self.index + 1} of {len(self.protocols)})", pf, row.right - prev.right - bw - 40), True, COLOURS["text"])
+        name = pf.render(fit(self.protocol.title, pf, row.right - prev.right - bw - 40), True, COLOURS["text"])
         surface.blit(name, (prev.right + 12, row.centery - name.get_height() // 2))
         nxt = pygame.Rect(prev.right + name.get_width() + 24, row.y, bw, bw)
         self.buttons[_PREV].rect, self.buttons[_NEXT].rect = prev, nxt
+        # what the count counts: the protocols to compare, not the steps of this one
+        count = fit(self.protocol_count(), small, row.right - nxt.right - 12)
+        if count:
+            img = small.render(count, True, COLOURS["muted"])
+            surface.blit(img, (nxt.right + 12, row.centery - img.get_height() // 2))
+        self.layout["protocol"] = (self.protocol.title, count)
         y = row.bottom + 12
 
         # bottom buttons
@@ -165,16 +175,30 @@ class Debrief(Scene):
         body_bottom = bottom - bh - 14
 
         # steps beside the anger curve, as tall as the steps need; the feedback spans the width below
+        # (it scrolls, so it gives way down to one line). Every step is shown: a long protocol
+        # takes two or three columns and a wider panel (text_room keeps the text size where that fits).
         body_h = body_bottom - y
-        steps_w = max(260, int((W - 3 * m) * 0.42))
-        top_h = min(max(self._steps_height(steps_w), int(200 * f.scale)), int(body_h * 0.62))
+        feedback_min = f.get(16, bold=True).get_linesize() + f.get(14).get_linesize() + 28
+        room = max(int(body_h * 0.5), body_h - 12 - feedback_min)
+        for cols, share in _STEP_LAYOUTS:
+            steps_w = max(260, int((W - 3 * m) * share)) if share < 1 else W - 2 * m
+            need = self._steps_height(steps_w, cols)
+            if need <= room:
+                break
+        top_h = min(max(need, int(200 * f.scale)), room)
         steps = pygame.Rect(m, y, steps_w, top_h)
-        chart = pygame.Rect(steps.right + m, y, W - steps.right - 2 * m, top_h)
-        self._draw_steps(surface, steps)
-        self._draw_curve(surface, chart)
+        self._draw_steps(surface, steps, cols)
+        if share < 1:  # with a huge text in a small window the steps come before the curve
+            self._draw_curve(surface, pygame.Rect(steps.right + m, y, W - steps.right - 2 * m, top_h))
         self._draw_feedback(surface, pygame.Rect(m, steps.bottom + 12, W - 2 * m, body_bottom - steps.bottom - 12))
         self.draw_buttons(surface, 17)
         self.draw_status(surface, "◀ ▶ switch protocol · PgDn more feedback · Tab move · Enter select · R retry · A another · Q quit")
+
+    def protocol_count(self) -> str:
+        n = len(self.protocols)
+        if n == 1:
+            return "the only protocol to compare against"
+        return f"protocol {self.index + 1} of {n} to compare (◀ ▶ switch)"
 
     def _why_line(self) -> str:
         r = self.result
@@ -182,40 +206,58 @@ class Debrief(Scene):
             return "Every critical step done, in a good order, and the pass mark reached."
         return "Not passed: " + ", ".join(fail_reasons(r)) + "."
 
-    def _step_rows(self, width: int):
-        """Each step's wrapped title, its 'turn N' / 'missed' label, and the row height."""
+    def _step_columns(self, width: int, cols: int) -> list[list[tuple]]:
+        """The steps in protocol order, down `cols` columns of `width` pixels in all: each row is
+        (step, its 'turn N' / 'missed' label, its wrapped title, its height). In a narrow column the
+        label goes under the title instead of beside it (its last line is then the label)."""
         font = self.app.fonts.get(14)
+        col_w = (width - 16 * (cols - 1)) // cols
         rows = []
         for s in self.result.steps:
             when = step_label(s)
-            lines = wrap(s.title + (" *" if s.critical else ""), font, width - 60 - font.size(when)[0] - 12)
+            title, room = s.title + (" *" if s.critical else ""), col_w - 60 - font.size(when)[0] - 12
+            lines = wrap(title, font, room)
+            if len(lines) > 1 and room < (col_w - 56) * 0.6:  # the label would squeeze the title: under it
+                lines = wrap(title, font, col_w - 56) + [None]
             rows.append((s, when, lines, len(lines) * font.get_linesize() + 6))
-        return rows
+        per = -(-len(rows) // cols) if rows else 0
+        return [rows[i:i + per] for i in range(0, len(rows), per)] if per else [[]]
 
-    def _steps_height(self, width: int) -> int:
-        f = self.app.fonts
-        head = 12 + f.get(16, bold=True).get_linesize() + 4
-        return head + sum(r[3] for r in self._step_rows(width)) + f.get(14).get_linesize() + 16
+    def _steps_height(self, width: int, cols: int = 1) -> int:
+        head = 12 + self.app.fonts.get(16, bold=True).get_linesize() + 4
+        tallest = max(sum(r[3] for r in column) for column in self._step_columns(width, cols))
+        return head + tallest + 8
 
-    def _draw_steps(self, surface, rect: pygame.Rect) -> None:
+    def _draw_steps(self, surface, rect: pygame.Rect, cols: int = 1) -> None:
         f = self.app.fonts
         panel(surface, rect)
-        y = draw_lines(surface, ["Protocol steps"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
+        top = draw_lines(surface, ["Protocol steps"], f.get(16, bold=True), COLOURS["text"], rect.x + 16, rect.y + 12) + 4
         font = f.get(14)
-        mark_font = f.get(15, bold=True)
-        for s, when, lines, h in self._step_rows(rect.w):
-            if y + h > rect.bottom - 8:
-                surface.blit(font.render("…", True, COLOURS["muted"]), (rect.x + 16, y))
-                break
-            colour = COLOURS["good"] if s.performed else (COLOURS["muted"] if not s.applicable else COLOURS["bad"])
-            surface.blit(mark_font.render("✓" if s.performed else ("–" if not s.applicable else "✗"), True, colour), (rect.x + 16, y))
-            when_img = font.render(when, True, COLOURS["muted"] if s.performed or not s.applicable else COLOURS["bad"])
-            draw_lines(surface, lines, font, COLOURS["text"], rect.x + 40, y)
-            surface.blit(when_img, (rect.right - 16 - when_img.get_width(), y))
-            y += h
         note = font.render("* critical step", True, COLOURS["muted"])
-        if y + note.get_height() < rect.bottom - 6:
-            surface.blit(note, (rect.x + 16, rect.bottom - note.get_height() - 10))
+        if rect.x + 32 + f.get(16, bold=True).size("Protocol steps")[0] + note.get_width() <= rect.right - 16:
+            surface.blit(note, (rect.right - 16 - note.get_width(), rect.y + 14))
+        mark_font = f.get(15, bold=True)
+        columns = self._step_columns(rect.w, cols)
+        col_w = (rect.w - 16 * (cols - 1)) // cols
+        shown = 0
+        for c, column in enumerate(columns):
+            x, y = rect.x + c * (col_w + 16), top
+            for s, when, lines, h in column:
+                if y + h > rect.bottom - 8:  # only when even three columns cannot hold them
+                    surface.blit(font.render("…", True, COLOURS["muted"]), (x + 16, y))
+                    break
+                colour = COLOURS["good"] if s.performed else (COLOURS["muted"] if not s.applicable else COLOURS["bad"])
+                surface.blit(mark_font.render("✓" if s.performed else ("–" if not s.applicable else "✗"), True, colour), (x + 16, y))
+                when_img = font.render(when, True, COLOURS["muted"] if s.performed or not s.applicable else COLOURS["bad"])
+                if lines[-1] is None:
+                    draw_lines(surface, lines[:-1], font, COLOURS["text"], x + 40, y)
+                    surface.blit(when_img, (x + 40, y + (len(lines) - 1) * font.get_linesize()))
+                else:
+                    draw_lines(surface, lines, font, COLOURS["text"], x + 40, y)
+                    surface.blit(when_img, (x + col_w - 16 - when_img.get_width(), y))
+                y += h
+                shown += 1
+        self.layout["steps"] = (shown, len(self.result.steps), cols)
 
     def _draw_curve(self, surface, rect: pygame.Rect) -> None:
         """Anger after each turn, from the session's own record, over the band zones."""

@@ -1,15 +1,46 @@
 """The first screen: the installed scenarios as cards, and the trainee's name, asked once."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pygame
 
 from ...model import band_of
 from ..profile import MAX_NAME
-from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, wrap
+from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, fit, wrap
 from ..widgets import Activate, Back, Button, Move, Pick, Quit, Typed, draw_lines, panel
 from .base import Scene
 
-__all__ = ["Picker"]
+__all__ = ["Picker", "Results", "past_results"]
+
+
+@dataclass(frozen=True)
+class Results:
+    """One trainee's finished practice sessions of one scenario: the best and the latest score."""
+
+    best: float
+    last: float
+    last_passed: bool
+    sessions: int
+
+
+def past_results(store, trainee: str) -> dict[str, Results]:
+    """Scenario id -> this trainee's results, from their finished practice sessions in `store`
+    (scripted runs and unfinished sessions do not count)."""
+    if store is None or not trainee:
+        return {}
+    found: dict[str, Results] = {}
+    for s in store.summaries(trainee=trainee, complete=True, mode="practice"):  # oldest first
+        if s.total is None:
+            continue
+        was = found.get(s.scenario)
+        found[s.scenario] = Results(
+            best=s.total if was is None else max(was.best, s.total),
+            last=s.total,
+            last_passed=bool(s.passed),
+            sessions=1 if was is None else was.sessions + 1,
+        )
+    return found
 
 _SETTINGS = {"phone": "Phone call", "chat": "Chat", "in_person": "In person"}
 _RENAME = object()  # the value of the "change name" button
@@ -19,7 +50,8 @@ _LANGUAGE = object()  # the value of the language button
 class Picker(Scene):
     def __init__(self, app):
         super().__init__(app)
-        self.entries = sorted(app.library.entries().values(), key=lambda e: e.scenario.title.lower())
+        self.entries = app.library.in_order()
+        self.results = past_results(app.store, app.trainee)
         self.name = ""
         self.typing = not app.trainee
         self.cards: list[Button] = [Button(e.scenario.title, e, hint=str(i + 1) if i < 9 else "") for i, e in enumerate(self.entries)]
@@ -62,6 +94,7 @@ class Picker(Scene):
             self.typing = False
             pygame.key.stop_text_input()
             self.app.set_trainee(self.name.strip())  # may go straight on to a scenario named on the command line
+            self.results = past_results(self.app.store, self.app.trainee)
         elif isinstance(action, (Back, Quit)) and self.app.trainee:
             self.typing = False
             pygame.key.stop_text_input()
@@ -97,20 +130,28 @@ class Picker(Scene):
         m = 24
         title = f.get(30, bold=True).render("Defuse", True, COLOURS["text"])
         surface.blit(title, (m, m))
-        sub = f.get(16).render("Pick a conversation to practise. The customer is upset; your job is to bring them down, step by step.", True, COLOURS["muted"])
-        surface.blit(sub, (m, m + title.get_height() + 4))
-        who = f.get(16, bold=True).render(f"Trainee: {self.app.trainee or '—'}", True, COLOURS["text"])
-        surface.blit(who, (W - m - who.get_width() - 170, m + 8))
-        self.rename.rect = pygame.Rect(W - m - 150, m, 150, 40)
+        # the name and language buttons, as wide as their words at this text size
+        bw = max(150, f.get(15).size(self.rename.label)[0] + 28, f.get(14).size(self.language.label)[0] + 28 if self.language else 0)
+        self.rename.rect = pygame.Rect(W - m - bw, m, bw, f.get(15).get_linesize() + 18)
+        buttons_bottom = self.rename.rect.bottom
         if self.language is not None:
-            self.language.rect = pygame.Rect(W - m - 150, m + 46, 150, 34)
+            self.language.rect = pygame.Rect(W - m - bw, self.rename.rect.bottom + 6, bw, f.get(14).get_linesize() + 16)
+            buttons_bottom = self.language.rect.bottom
+        who_font = f.get(16, bold=True)
+        who = who_font.render(fit(f"Trainee: {self.app.trainee or '—'}", who_font, W - 3 * m - bw - title.get_width()), True, COLOURS["text"])
+        surface.blit(who, (W - m - who.get_width() - bw - 20, m + 8))
+        sub_font = f.get(16)
+        sub_y = m + title.get_height() + 4
+        room = W - 2 * m - (bw + 16 if sub_y < buttons_bottom else 0)
+        sub = sub_font.render(fit("Pick a conversation to practise. The customer is upset; your job is to bring them down, step by step.", sub_font, room), True, COLOURS["muted"])
+        surface.blit(sub, (m, sub_y))
 
-        top = m + title.get_height() + sub.get_height() + 28
+        top = max(m + title.get_height() + sub.get_height() + 28, buttons_bottom + 12)
         bottom = H - self.status_height() - 8 - f.get(14).get_linesize()  # a line kept for "more below"
         cols = 2 if W >= 1000 else 1
         gap = 16
         cw = (W - 2 * m - gap * (cols - 1)) // cols
-        ch = max(130, int(140 * f.scale))
+        ch = max(150, int(160 * f.scale))  # title, chips, protocol, past results, two goals
         rows_fit = max(1, (bottom - top + gap) // (ch + gap))
         ch = min(int(ch * 1.25), (bottom - top - gap * (rows_fit - 1)) // rows_fit)  # share the spare height
         focused = self.focus.index if self.focus.index < len(self.cards) else None
@@ -121,6 +162,7 @@ class Picker(Scene):
             elif row >= self.first_row + rows_fit:
                 self.first_row = row - rows_fit + 1
         total_rows = (len(self.cards) + cols - 1) // cols
+        hover = self.hover
         self.first_row = max(0, min(self.first_row, total_rows - rows_fit))
         for i, card in enumerate(self.cards):
             r, c = divmod(i, cols)
@@ -129,7 +171,7 @@ class Picker(Scene):
                 card.rect = None  # scrolled out of view: Tab, arrows and the wheel bring it back
                 continue
             card.rect = pygame.Rect(m + c * (cw + gap), top + r * (ch + gap), cw, ch)
-            self._draw_card(surface, card, i == self.focus.index, card is self.hover)
+            self._draw_card(surface, card, i == self.focus.index, card is hover)
         small = f.get(14)
         if self.first_row > 0:
             up = small.render(f"↑ {self.first_row * cols} more above", True, COLOURS["muted"])
@@ -140,9 +182,9 @@ class Picker(Scene):
             surface.blit(down, (W - m - down.get_width(), bottom + 2))
         if not self.cards:
             draw_lines(surface, ["No scenarios are installed. Add a folder with --scenarios DIR."], f.get(18), COLOURS["text"], m, top)
-        self.rename.draw(surface, f, self.focus.current is self.rename, 15, hovered=self.rename is self.hover)
+        self.rename.draw(surface, f, self.focus.current is self.rename, 15, hovered=self.rename is hover)
         if self.language is not None:
-            self.language.draw(surface, f, self.focus.current is self.language, 14, hovered=self.language is self.hover)
+            self.language.draw(surface, f, self.focus.current is self.language, 14, hovered=self.language is hover)
         self.draw_status(surface, "1-9 or Enter pick · Tab/arrows move · Ctrl +/- text size · Esc quit")
         if self.typing:
             self._draw_name_prompt(surface)
@@ -152,7 +194,8 @@ class Picker(Scene):
         sc = card.value.scenario
         rect = card.rect
         panel(surface, rect, COLOURS["panel_hi"] if (focused or hovered) else COLOURS["panel"])
-        pygame.draw.rect(surface, COLOURS["focus"] if focused else COLOURS["edge"], rect, 3 if focused else 1, border_radius=14)
+        edge, width = (COLOURS["focus"], 3) if focused else ((COLOURS["accent"], 2) if hovered else (COLOURS["edge"], 1))
+        pygame.draw.rect(surface, edge, rect, width, border_radius=14)
         x, y = rect.x + 16, rect.y + 14
         if card.hint:
             badge = f.get(16, bold=True).render(card.hint, True, COLOURS["bg"])
@@ -160,7 +203,7 @@ class Picker(Scene):
             pygame.draw.rect(surface, COLOURS["accent"], b, border_radius=6)
             surface.blit(badge, badge.get_rect(center=b.center))
             x = b.right + 12
-        surface.blit(f.get(20, bold=True).render(sc.title, True, COLOURS["text"]), (x, y))
+        surface.blit(f.get(20, bold=True).render(fit(sc.title, f.get(20, bold=True), rect.right - 12 - x), True, COLOURS["text"]), (x, y))
         y += f.get(20, bold=True).get_linesize() + 6
         # chips: setting, starting anger, protocol
         band = band_of(sc.persona.anger)
@@ -181,7 +224,9 @@ class Picker(Scene):
             surface.blit(img, (chip.x + 8, chip.y + 3))
             cx = chip.right + 8
         y += small.get_linesize() + 12
-        y = draw_lines(surface, [f"Scored on: {self.app.protocol_title(sc.protocol)}"], f.get(14, bold=True), COLOURS["text"], rect.x + 16, y) + 2
+        bold = f.get(14, bold=True)
+        y = draw_lines(surface, [fit(f"Scored on: {self.app.protocol_title(sc.protocol)}", bold, rect.w - 32)], bold, COLOURS["text"], rect.x + 16, y) + 2
+        y = draw_lines(surface, [fit(self.results_line(card.value.id), small, rect.w - 32)], small, COLOURS["accent"], rect.x + 16, y) + 2
         lines = []
         for goal in sc.goals[:2] or [sc.summary]:
             lines += wrap("• " + goal, small, rect.w - 32)
@@ -190,6 +235,14 @@ class Picker(Scene):
             lines = lines[:room]
             lines[-1] = lines[-1].rstrip(".;, ") + "…"
         draw_lines(surface, lines, small, COLOURS["muted"], rect.x + 16, y)
+
+    def results_line(self, scenario_id: str) -> str:
+        r = self.results.get(scenario_id)
+        if r is None:
+            return "Not played yet"
+        verdict = "passed" if r.last_passed else "not passed"
+        times = "once" if r.sessions == 1 else f"{r.sessions} times"
+        return f"Your best {r.best:.0f} · last {r.last:.0f} ({verdict}) · played {times}"
 
     def _draw_name_prompt(self, surface) -> None:
         W, H = surface.get_size()

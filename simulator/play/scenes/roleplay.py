@@ -16,10 +16,12 @@ from ..widgets import Activate, Back, Button, Move, Pick, Typed, draw_lines, dra
 from .answering import Answering
 from .base import Scene
 
-__all__ = ["RolePlay"]
+__all__ = ["RolePlay", "TRANSCRIPT_LINES"]
 
+TRANSCRIPT_LINES = 4  # the conversation so far always has room for this many lines
 _HOLD = 1.5  # seconds a line may wait for its voice before the captions run on without it
 _DEBRIEF = object()
+_STAY, _SO_FAR, _LEAVE = "stay", "so far", "leave"  # the answers to "Leave this conversation?"
 
 
 class RolePlay(Scene):
@@ -34,6 +36,9 @@ class RolePlay(Scene):
         self.shown_at = app.now
         self.talk_phase = 0.0
         self.answering = Answering(self)  # typed and spoken answers in the trainee's own words
+        # while Esc's question is up: the options and the focus it covers, given back on "keep going"
+        self.leaving: tuple[list[Button], int] | None = None
+        self.layout: dict = {}  # what the last draw put where (header, transcript lines, options)
         if app.speaker is not None:
             app.speaker.prefetch(self.conversation.speech_jobs())
         self._voice_line()
@@ -87,7 +92,45 @@ class RolePlay(Scene):
         self._voice_line()
         self._rebuild()
 
+    @property
+    def option_buttons(self) -> list[Button]:
+        """The answers on screen (under the question while Esc's question is up)."""
+        return self.leaving[0] if self.leaving is not None else self.focus.buttons
+
+    # -- Esc: leave the conversation, asked first
+
+    def ask_leave(self) -> None:
+        """Esc mid-conversation: nothing ends until the trainee says how to leave (or to stay)."""
+        self.leaving = (self.focus.buttons, self.focus.index)
+        self.focus.set([
+            Button("Keep going", _STAY, hint="Esc"),
+            Button("See the debrief of the conversation so far", _SO_FAR, hint="D"),
+            Button("Leave for the list of scenarios", _LEAVE, hint="L"),
+        ], keep=False)
+
+    def _stay(self) -> None:
+        buttons, index = self.leaving
+        self.leaving = None
+        self.focus.set(buttons)
+        self.focus.index = index
+
+    def _handle_leaving(self, action) -> None:
+        if isinstance(action, Back):
+            self._stay()
+        elif isinstance(action, (Pick, Typed)):
+            return
+        elif isinstance(action, Move):
+            self.focus.move(action.step)
+        else:
+            super().handle(action)
+
     def handle_event(self, event) -> None:
+        if self.leaving is not None:
+            if event.type == pygame.KEYDOWN and not event.mod & pygame.KMOD_CTRL and event.key in (pygame.K_d, pygame.K_l):
+                self.activate(self.focus.buttons[1 if event.key == pygame.K_d else 2])
+            elif event.type != pygame.TEXTINPUT:
+                super().handle_event(event)
+            return
         if event.type == pygame.KEYDOWN and event.key == pygame.K_F2:
             self.app.toggle_voice()
         elif event.type == pygame.TEXTINPUT and not self.typing and event.text.isalpha() and not self.conversation.finished:
@@ -96,6 +139,9 @@ class RolePlay(Scene):
             super().handle_event(event)
 
     def handle(self, action) -> None:
+        if self.leaving is not None:
+            self._handle_leaving(action)
+            return
         if self.typing:
             if isinstance(action, Typed):
                 self.answering.type(action.text)
@@ -107,7 +153,10 @@ class RolePlay(Scene):
                 super().handle(action)
             return
         if isinstance(action, Back):
-            self.app.leave_session()
+            if self.conversation.finished:  # nothing is lost: the session is complete
+                self.app.leave_session()
+            else:
+                self.ask_leave()
         elif isinstance(action, Pick):
             if action.number <= len(self.focus.buttons):
                 self.activate(self.focus.buttons[action.number - 1])
@@ -119,6 +168,13 @@ class RolePlay(Scene):
     def activate(self, button: Button) -> None:
         if button.value is _DEBRIEF:
             self.app.debrief(self.recorder)
+        elif self.leaving is not None:
+            if button.value == _STAY:
+                self._stay()
+            elif button.value == _SO_FAR:
+                self.app.debrief(self.recorder)  # scored as it stands; the store keeps it unfinished
+            elif button.value == _LEAVE:
+                self.app.leave_session()
         else:
             self.choose(button.value)
 
@@ -126,15 +182,27 @@ class RolePlay(Scene):
 
     @property
     def animating(self) -> bool:
-        sp = self.app.speaker
-        return self.conversation.speaking(self.app.now) or not self.conversation.gauge.settled or bool(sp and sp.busy)
+        """The caption running, the mouth moving, the meter easing. Not the voice being prepared:
+        its progress line redraws when it changes (the loop compares the notices), and a line
+        held for its voice shows nothing moving until the voice (or the hold's end) comes."""
+        return self.talking or not self.conversation.gauge.settled
+
+    @property
+    def talking(self) -> bool:
+        return self.waiting_for is None and self.conversation.speaking(self.app.now)
+
+    @property
+    def wake_ms(self) -> int:
+        """How often the loop looks in while nothing moves: often while a line waits for its voice."""
+        return 50 if self.waiting_for is not None else 250
 
     def update(self, dt: float) -> None:
         self.conversation.update(dt)
         self.talk_phase += dt
         if self.app.speaker is not None:
             self._wait_for_voice(self.app.speaker.poll())
-        self.answering.hear()
+        if self.leaving is None:  # a spoken answer waits until the question is answered
+            self.answering.hear()
 
     # -- drawing
 
@@ -145,16 +213,7 @@ class RolePlay(Scene):
         conv = self.conversation
         sc = self.recorder.scenario
         m = 20
-        # header
-        head = f.get(22, bold=True).render(sc.title, True, COLOURS["text"])
-        surface.blit(head, (m, m))
-        room = W - 3 * m - head.get_width()
-        meta_text = f"Trainee {self.recorder.trainee} · scored on {self.recorder.protocol.title} · turn {len(conv.state.turns) + 1}"
-        if f.get(14).size(meta_text)[0] > room:
-            meta_text = f"turn {len(conv.state.turns) + 1}"
-        meta = f.get(14).render(meta_text, True, COLOURS["muted"])
-        surface.blit(meta, (W - m - meta.get_width(), m + 6))
-        top = m + head.get_height() + 12
+        top = self._draw_header(surface, m)
         bottom = H - self.status_height() - 12
 
         left_w = max(220, min(440, int(W * 0.3)))
@@ -162,7 +221,50 @@ class RolePlay(Scene):
         right = pygame.Rect(left.right + m, top, W - left.right - 2 * m, bottom - top)
         self._draw_customer(surface, left)
         self._draw_talk(surface, right)
-        self.draw_status(surface, "1-9 answer · type to answer in your words · F2 voice · Esc leave · Ctrl +/- text")
+        self.draw_status(surface, "1-9 answer · type to answer in your words · F2 voice · Esc leave · Ctrl +/- text, 0 reset")
+        if self.leaving is not None:
+            self._draw_leave(surface)
+
+    def _draw_header(self, surface, m: int) -> int:
+        """The title, and who is scored on what at which turn: beside it, or under it when the text is large."""
+        W = surface.get_width()
+        f, conv = self.app.fonts, self.conversation
+        title_font, meta_font = f.get(22, bold=True), f.get(14)
+        meta_text = f"Trainee {self.recorder.trainee} · scored on {self.recorder.protocol.title} · turn {len(conv.state.turns) + 1}"
+        title = fit(self.recorder.scenario.title, title_font, W - 2 * m)
+        head = title_font.render(title, True, COLOURS["text"])
+        surface.blit(head, (m, m))
+        if meta_font.size(meta_text)[0] <= W - 3 * m - head.get_width():
+            meta_text, at = meta_text, (None, m + 6)
+        else:
+            meta_text, at = fit(meta_text, meta_font, W - 2 * m), (m, m + head.get_height() + 2)
+        meta = meta_font.render(meta_text, True, COLOURS["muted"])
+        surface.blit(meta, (W - m - meta.get_width() if at[0] is None else at[0], at[1]))
+        self.layout["header"] = (title, meta_text)
+        return max(m + head.get_height(), at[1] + meta.get_height()) + 12
+
+    def _draw_leave(self, surface) -> None:
+        W, H = surface.get_size()
+        f = self.app.fonts
+        shade = pygame.Surface((W, H), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 170))
+        surface.blit(shade, (0, 0))
+        box_w = min(640, W - 40)
+        turns = len(self.conversation.state.turns)
+        saved = ("Your turn so far is saved" if turns == 1 else f"Your {turns} turns so far are saved") if turns else "Nothing has been said yet"
+        note = wrap(f"{saved}, marked unfinished (an instructor sees it as an unfinished session).", f.get(14), box_w - 48)
+        size = 17
+        heights = [b.height_for(f, box_w - 48, size) for b in self.focus.buttons]
+        box_h = 20 + f.get(22, bold=True).get_linesize() + len(note) * f.get(14).get_linesize() + 16 + sum(h + 10 for h in heights) + 10
+        box = pygame.Rect(0, 0, box_w, min(box_h, H - 20))
+        box.center = (W // 2, H // 2)
+        panel(surface, box, COLOURS["panel_hi"])
+        y = draw_lines(surface, ["Leave this conversation?"], f.get(22, bold=True), COLOURS["text"], box.x + 24, box.y + 20)
+        y = draw_lines(surface, note, f.get(14), COLOURS["muted"], box.x + 24, y) + 16
+        for b, h in zip(self.focus.buttons, heights):
+            b.rect = pygame.Rect(box.x + 24, y, box_w - 48, h)
+            y += h + 10
+        self.draw_buttons(surface, size)
 
     def _answer_line(self) -> str:
         """The line under "Your answer": what is being typed, or the last note about an answer."""
@@ -175,44 +277,64 @@ class RolePlay(Scene):
         f, conv = self.app.fonts, self.conversation
         persona = self.recorder.scenario.persona
         panel(surface, rect)
-        pr = pygame.Rect(rect.x + 12, rect.y + 12, rect.w - 24, min(int((rect.w - 24) * 1.0), int(rect.h * 0.46)))
-        speaking = conv.speaking(self.app.now)
-        talk = 0.5 + 0.5 * math.sin(self.talk_phase * 17.0) if speaking else 0.0
-        draw_portrait(surface, pr, conv.gauge.shown, self.look, talk)
-        y = pr.bottom + 8
-        y = draw_lines(surface, [persona.name], f.get(18, bold=True), COLOURS["text"], rect.x + 16, y)
-        if persona.description:
-            desc = clip_lines(wrap(persona.description, f.get(13), rect.w - 32), f.get(13), rect.w - 32, 2)
-            y = draw_lines(surface, desc, f.get(13), COLOURS["muted"], rect.x + 16, y)
-        meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, int(66 * f.scale))
+        small, label, name_font = f.get(13), f.get(14, bold=True), f.get(18, bold=True)
+        meter_h = int(66 * f.scale)
+        # the transcript keeps room for several lines; the portrait and the description give way
+        floor = 6 + label.get_linesize() + TRANSCRIPT_LINES * (small.get_linesize() + 2) + 10
+        fixed = 12 + 8 + name_font.get_linesize() + 6 + meter_h + 12 + floor
+        desc_room = 2 if rect.h - fixed - 2 * small.get_linesize() >= 80 else 0
+        pr_h = min(rect.w - 24, int(rect.h * 0.46), rect.h - fixed - desc_room * small.get_linesize())
+        y = rect.y + 12
+        if pr_h >= 60:  # smaller than that, a face says nothing the meter does not
+            pr = pygame.Rect(rect.x + 12, y, rect.w - 24, pr_h)
+            talk = 0.5 + 0.5 * math.sin(self.talk_phase * 17.0) if self.talking else 0.0
+            draw_portrait(surface, pr, conv.gauge.shown, self.look, talk)
+            y = pr.bottom + 8
+        y = draw_lines(surface, [fit(persona.name, name_font, rect.w - 32)], name_font, COLOURS["text"], rect.x + 16, y)
+        if persona.description and desc_room:
+            desc = clip_lines(wrap(persona.description, small, rect.w - 32), small, rect.w - 32, desc_room)
+            y = draw_lines(surface, desc, small, COLOURS["muted"], rect.x + 16, y)
+        meter = pygame.Rect(rect.x + 16, y + 6, rect.w - 32, meter_h)
         draw_meter(surface, meter, conv.gauge.shown, f)
         y = meter.bottom + 12
         y += draw_distress(surface, pygame.Rect(rect.x + 16, y, rect.w - 32, 40), conv.state.distress, f)
         # the conversation so far, newest last, as much as fits
-        label = f.get(14, bold=True)
         y = draw_lines(surface, ["Conversation so far"], label, COLOURS["muted"], rect.x + 16, y)
-        small = f.get(13)
-        blocks = []
-        for ex in conv.history:
-            who = {"customer": persona.name.split()[0], "trainee": "You", "narration": "—"}[ex.speaker]
-            text = f"{who}: {ex.text}" + ("  [interrupted]" if ex.interrupted else "")
-            colour = COLOURS["trainee"] if ex.speaker == "trainee" else COLOURS[ex.speaker]
-            blocks.append((wrap(text, small, rect.w - 32), colour))
+        blocks = self.transcript(rect.w - 32)
         room = rect.bottom - 10 - y
         shown = []
-        for lines, colour in reversed(blocks):
+        for lines, colour, narrated in reversed(blocks):
             need = len(lines) * small.get_linesize() + 4
             if need > room:
+                keep = (room - 4) // small.get_linesize()
+                if keep > 0 and not shown:  # too little room for a whole entry: its start
+                    shown.append((clip_lines(lines, small, rect.w - 32, keep), colour, narrated))
+                elif keep > 0:  # an older entry: its end, so the lines run on into the newer ones
+                    shown.append((["…" + lines[-keep].lstrip()] + lines[len(lines) - keep + 1:], colour, narrated))
                 break
-            shown.append((lines, colour))
+            shown.append((lines, colour, narrated))
             room -= need
         if not blocks:
             draw_lines(surface, ["(nothing yet)"], small, COLOURS["muted"], rect.x + 16, y + 2)
-        elif not shown and room >= small.get_linesize():  # too little room for a whole entry: its start
-            lines, colour = blocks[-1]
-            shown.append((clip_lines(lines, small, rect.w - 32, room // small.get_linesize()), colour))
-        for lines, colour in reversed(shown):
-            y = draw_lines(surface, lines, small, colour, rect.x + 16, y + 2) + 2
+        for lines, colour, narrated in reversed(shown):
+            font = f.get(13, italic=True) if narrated else small
+            y = draw_lines(surface, lines, font, colour, rect.x + 16, y + 2) + 2
+        self.layout["transcript"] = [line for lines, _, _ in reversed(shown) for line in lines]
+
+    def transcript(self, width: int) -> list[tuple[list[str], tuple, bool]]:
+        """The exchanges so far as (wrapped lines, colour, narrated): the speaker's name before what
+        they said; narration as it is, in its own colour and slanted, with nobody's name."""
+        small = self.app.fonts.get(13)
+        first = self.recorder.scenario.persona.name.split()[0]
+        out = []
+        for ex in self.conversation.history:
+            if ex.speaker == "narration":
+                out.append((wrap(ex.text, self.app.fonts.get(13, italic=True), width), COLOURS["narration"], True))
+                continue
+            who = "You" if ex.speaker == "trainee" else first
+            text = f"{who}: {ex.text}" + ("  [interrupted]" if ex.interrupted else "")
+            out.append((wrap(text, small, width), COLOURS["trainee"] if ex.speaker == "trainee" else COLOURS["customer"], False))
+        return out
 
     def _draw_talk(self, surface, rect: pygame.Rect) -> None:
         f, conv, now = self.app.fonts, self.conversation, self.app.now
@@ -227,7 +349,7 @@ class RolePlay(Scene):
             cap_h = 56 + len(lines) * cap_font.get_linesize() + 16
             need = cap_h + 18 + f.get(16, bold=True).get_linesize() + 6
             need += f.get(15).get_linesize() + 6 if self._answer_line() else 0
-            need += sum(b.height_for(f, rect.w, opt_size) + 10 for b in self.focus.buttons)
+            need += sum(b.height_for(f, rect.w, opt_size) + 10 for b in self.option_buttons)
             if need <= rect.h:
                 break
         cap = pygame.Rect(rect.x, rect.y, rect.w, cap_h)
@@ -246,7 +368,7 @@ class RolePlay(Scene):
         else:
             cue, colour = f"{first} has finished — your turn", COLOURS["good"]
         x = cap.x + 20
-        if speaking:  # a small level meter that moves while the voice runs
+        if self.talking:  # a small level meter that moves while the voice runs
             for i in range(5):
                 h = 6 + 14 * abs(math.sin(self.talk_phase * (6 + i * 1.7) + i))
                 pygame.draw.rect(surface, COLOURS["accent"], pygame.Rect(x + i * 7, cap.y + 32 - h, 4, h), border_radius=2)
@@ -267,8 +389,14 @@ class RolePlay(Scene):
         if line:
             font = f.get(15)
             y = draw_lines(surface, [fit(line, font, rect.w)], font, COLOURS["focus"] if self.typing else COLOURS["text"], rect.x, y) + 6
-        for b in self.focus.buttons:
+        for b in self.option_buttons:
             h = b.height_for(f, rect.w, opt_size)
             b.rect = pygame.Rect(rect.x, y, rect.w, h)
             y += h + 10
-        self.draw_buttons(surface, opt_size)
+        if self.leaving is None:
+            self.draw_buttons(surface, opt_size)
+        else:  # under the question, as they were: nothing has focus or hover there
+            for b in self.option_buttons:
+                b.draw(surface, f, False, opt_size)
+        self.layout["options"] = [b.rect.copy() for b in self.option_buttons]
+        self.layout["option_size"] = opt_size
