@@ -1,5 +1,5 @@
 """How much CPU an idle window costs: the real event loop sitting on the picker and on a
-conversation waiting for the trainee's answer, against a naive loop that redraws at 60 FPS.
+conversation waiting for the trainee's answer (also while the voice is being prepared), against a naive loop that redraws at 60 FPS.
 
 CPU share = process CPU time / wall time over a few seconds, under SDL's dummy drivers,
 with speech off so only the window is measured. One JSON object per line.
@@ -57,6 +57,12 @@ def main() -> None:
     loop_for(0.5)
     waiting = cpu_share(idle_loop)
 
+    # the same, while the voice is still being prepared (or its engine is stuck): the status
+    # line says so, and the loop draws only when that line changes
+    app.speaker = _Preparing()
+    preparing = cpu_share(idle_loop)
+    app.speaker = None
+
     def naive():
         clock = pygame.time.Clock()
         end = time.perf_counter() + SECONDS
@@ -80,6 +86,7 @@ def main() -> None:
 
     emit("window idle on the picker: CPU", picker, redraw)
     emit("window idle waiting for an answer: CPU", waiting, redraw)
+    emit("window waiting for an answer while the voice is prepared (or stuck): CPU", preparing, redraw)
     print(json.dumps({
         "figure": "floor: a bare pygame.event.wait loop: CPU",
         "value": round(floor, 2),
@@ -88,6 +95,18 @@ def main() -> None:
         "ratio": None,
         "note": "what SDL's dummy driver costs while waiting; a real display driver blocks on its event fd instead",
     }))
+
+
+class _Preparing:
+    """A speech engine busy rendering lines, its progress not moving (a stuck one looks the same)."""
+
+    available, notice, busy, progress = True, None, True, (3, 40)
+
+    def poll(self):
+        return []
+
+    def close(self):
+        pass
 
 
 def emit(figure: str, value: float, peer_value: float) -> None:
