@@ -42,6 +42,9 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
     events += [key(pygame.K_1, text="1")] * 11  # number keys answer (quickly: some cut in)
     events += [key(pygame.K_EQUALS, pygame.KMOD_CTRL), key(pygame.K_RETURN)]  # bigger text, then the debrief
     events += [key(pygame.K_RIGHT), key(pygame.K_ESCAPE), key(pygame.K_ESCAPE)]  # switch protocol, back, quit
+    # closing the window ends the run whatever happened (on a slow machine more answers can cut in,
+    # and a session still going when Esc comes only asks whether to leave)
+    events += [pygame.event.Event(pygame.QUIT)]
     type_into_window(monkeypatch, events)
     args = build_parser().parse_args(["play", "--no-speech", "--seed", "0"])
     assert window.run(args) == 0
