@@ -200,7 +200,7 @@ def test_every_text_size_keeps_the_header_transcript_and_options(monkeypatch, si
 
 
 def test_ctrl_0_resets_the_text_size_and_the_size_is_remembered(monkeypatch):
-    prefs = Path(os.environ["XDG_CONFIG_HOME"]) / "defuse" / "window.json"
+    prefs = Path(os.environ["XDG_CONFIG_HOME"]) / "defuse" / "profile.json"  # the trainee's profile
     scales = []
 
     def script(app):

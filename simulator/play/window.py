@@ -21,7 +21,6 @@ __all__ = ["run", "App", "DEFAULT_SIZE", "autoplay"]
 
 DEFAULT_SIZE = (1280, 800)
 MIN_SIZE = (800, 600)  # the smallest window every screen is laid out for
-TEXT_SCALES = (0.7, 2.0)  # the text size's range (Ctrl - / Ctrl +; Ctrl 0 is 1.0)
 _FPS = 60
 _EARLY = 0.8  # seconds into a line at which a scripted `id!` cuts in
 
@@ -45,7 +44,7 @@ class App:
         # size actually drawn to what the window's size can lay out
         chosen = getattr(args, "text_size", None)
         if chosen is None:  # scripted runs keep to 1.0, so their screenshots never depend on the machine
-            chosen = 1.0 if autoplaying else load_prefs().get("text_size", 1.0)
+            chosen = 1.0 if autoplaying else (load_profile().text_size or 1.0)
         self.text_scale = _clamp_scale(chosen)
         self.fonts = Fonts(self.text_scale)
         self.library = library_from(args)
@@ -197,11 +196,11 @@ class App:
 
     def resize_text(self, step: int) -> None:
         """Ctrl + / Ctrl - by a tenth, Ctrl 0 (`step` 0) back to 1.0; remembered for the next run."""
-        from .prefs import save_prefs
+        from .profile import save_profile
 
         self.text_scale = 1.0 if step == 0 else _clamp_scale(self.text_scale + 0.1 * step)
         if not self.autoplaying:
-            save_prefs(text_size=self.text_scale)
+            save_profile(text_size=self.text_scale)
 
     def fit_text(self, size: tuple[int, int], room: tuple[int, int] = (640, 400)) -> None:
         """The fonts to draw a window of this size with: the chosen text size, as far as the window can take it."""
@@ -223,13 +222,14 @@ class App:
 
 
 def _clamp_scale(value) -> float:
+    """A text size within the profile's range (Ctrl - / Ctrl +; Ctrl 0 is 1.0); 1.0 for a non-number."""
+    from .profile import clean_text_size
+
     try:
         value = float(value)
     except (TypeError, ValueError):
         return 1.0
-    if value != value:  # NaN from a hand-edited file
-        return 1.0
-    return round(max(TEXT_SCALES[0], min(TEXT_SCALES[1], value)), 2)
+    return clean_text_size(value) or 1.0
 
 
 def max_text_scale(size: tuple[int, int], room: tuple[int, int] = (640, 400)) -> float:
@@ -237,7 +237,9 @@ def max_text_scale(size: tuple[int, int], room: tuple[int, int] = (640, 400)) ->
     window of `size`: its layout then keeps every part on screen (header, transcript, options,
     every step of the debrief). Each screen says what it needs (`Scene.text_room`)."""
     w, h = size
-    return round(max(TEXT_SCALES[0], min(TEXT_SCALES[1], w / room[0], h / room[1])), 2)
+    from .profile import TEXT_SIZES
+
+    return round(max(TEXT_SIZES[0], min(TEXT_SIZES[1], w / room[0], h / room[1])), 2)
 
 
 def _init(pygame) -> None:

@@ -189,7 +189,9 @@ class RolePlay(Scene):
 
     @property
     def talking(self) -> bool:
-        return self.waiting_for is None and self.conversation.speaking(self.app.now)
+        """The customer audibly talking: finishing the last line, or saying this one (not held for its voice)."""
+        conv, now = self.conversation, self.app.now
+        return conv.finishing(now) or (self.waiting_for is None and conv.speaking(now))
 
     @property
     def wake_ms(self) -> int:
