@@ -19,6 +19,8 @@ from simulator.play import window
 from simulator.play.scenes.roleplay import TRANSCRIPT_LINES
 from simulator.store import Store
 
+pytestmark = pytest.mark.window  # every test here opens the real window
+
 BILLING = "billing_double_charge"
 
 
