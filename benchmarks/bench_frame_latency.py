@@ -29,14 +29,16 @@ def main() -> None:
     import pygame
 
     from simulator.cli import build_parser
+    from simulator.library import Library
     from simulator.play.widgets import Pick
     from simulator.play.window import DEFAULT_SIZE, App
+    from simulator.store import Store
 
     os.environ["DEFUSE_DB"] = os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
     args = build_parser().parse_args(["play", "billing_double_charge", "--no-speech", "--trainee", "bench"])
     pygame.init()
     surface = pygame.display.set_mode(DEFAULT_SIZE, pygame.RESIZABLE)
-    app = App(args)
+    app = App(args, Library(), Store(os.environ["DEFUSE_DB"]))  # the commit per turn is part of the figure
     entry = app.library.get("billing_double_charge")
     latencies, frames_needed, frame_costs = [], [], []
     for _ in range(ROUNDS):

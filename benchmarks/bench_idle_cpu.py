@@ -29,13 +29,14 @@ def main() -> None:
     import pygame
 
     from simulator.cli import build_parser
+    from simulator.library import Library
     from simulator.play import window
 
     os.environ["DEFUSE_DB"] = os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
     args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "bench"])
     pygame.init()
     surface = pygame.display.set_mode(window.DEFAULT_SIZE, pygame.RESIZABLE)
-    app = window.App(args)
+    app = window.App(args, Library(), None)
 
     def loop_for(seconds):
         app.running = True

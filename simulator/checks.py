@@ -6,13 +6,16 @@ file with many kinds of mistakes gets all of them in one report.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
 from .customer import Dynamics
 from .diagnostics import LINT_CODES
-from .loader import Document, _quote, _where
 from .model import ID_PATTERN, PHRASE_REF
+from .validation import _where
+from .yaml_reader import Document
+from .yaml_reader import quote as _quote
 
 DYNAMICS = sorted(Dynamics.names())
 
@@ -314,7 +317,5 @@ def _check_moods(doc: Document, data: dict, nodes: list) -> None:
 
 
 def _near(word: str, known) -> str:
-    import difflib
-
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -13,12 +13,22 @@ import sys
 from importlib import metadata
 from typing import Callable
 
+from scoring import score, step_label
+from scoring.sources import source_title
+
 from .actions import Action, parse_action
+from .authoring.commands import register as authoring
+from .authoring.formats import register as formats
+from .cli_common import MAX_NAME, MAX_SEED, common_parser, emit_json, fail, library_from, open_store, protocols_parser, seed_arg, trainee_arg
 from .completion import SHELLS
 from .completion import render as completion_script
 from .diagnostics import DefuseError, IllegalChoice, ScenarioError
-
-from .cli_common import MAX_NAME, MAX_SEED, common_parser, emit_json, fail, library_from, open_store, protocols_parser, seed_arg, trainee_arg
+from .library import protocol, protocol_problems, protocols, use_protocol_dirs
+from .model import Transcript, Turn
+from .play.commands import register as play
+from .policies import parse_choices, parse_policy, play_policy
+from .reports.commands import register as reports
+from .session import Recorder
 from .store import store_problem
 
 # the helpers stay importable from here for callers of the old names; commands import them from cli_common
@@ -47,10 +57,6 @@ def _session_doc(state, scenario, trainee: str, session_id: str | None, protocol
 
 
 def cmd_run(args) -> int:
-    from .library import protocol
-    from .policies import parse_choices, parse_policy, play_policy
-    from .session import Recorder
-
     lib = library_from(args)
     entry = lib.get(args.scenario)
     scenario = entry.scenario
@@ -112,8 +118,6 @@ def _print_score(sc: dict) -> None:
     c = sc["components"]
     parts = ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} n/a" for k, v in c.items())
     print(f"score: {sc['total']:.1f}/100 against {sc['protocol']} ({'PASS' if sc['passed'] else 'FAIL'}, pass mark {sc['pass_mark']:.0f}); {parts}")
-    from scoring import step_label
-
     for st in sc["steps"]:
         mark = step_label(st)
         print(f"   [{'x' if st['performed'] else ' '}] {st['title']}{' *' if st['critical'] else ''}  {mark}")
@@ -125,11 +129,6 @@ def _print_score(sc: dict) -> None:
 
 
 def cmd_score(args) -> int:
-    from scoring import score
-
-    from .library import protocol
-    from .model import Transcript, Turn
-
     proto = protocol(args.protocol)
     names = [a for a in args.actions.split(",") if a.strip()]
     marked = {}
@@ -161,8 +160,6 @@ def cmd_score(args) -> int:
 
 
 def protocol_doc(p) -> dict:
-    from scoring.sources import source_title
-
     return {
         "id": p.id,
         "title": p.title,
@@ -196,8 +193,6 @@ def protocol_doc(p) -> dict:
 
 
 def cmd_protocols(args) -> int:
-    from .library import protocol, protocol_problems, protocols
-
     chosen = [protocol(args.id)] if args.id else list(protocols().values())
     for problem in protocol_problems():
         sys.stderr.write(str(problem) + "\n")
@@ -339,11 +334,6 @@ def _version() -> str:
 
 
 def _extensions() -> list[Callable]:
-    from simulator.reports.commands import register as reports
-    from .authoring.commands import register as authoring
-    from .authoring.formats import register as formats
-    from .play.commands import register as play
-
     return [play, authoring, formats, reports]
 
 
@@ -356,8 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .library import use_protocol_dirs
-
     use_protocol_dirs(getattr(args, "protocols", None) or [])
     try:
         return int(args.func(args) or 0)

@@ -15,6 +15,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from .diagnostics import DefuseError, Diagnostic, ScenarioError
 from .loader import MAX_BYTES, load_scenario, parse_yaml
 from .model import Scenario
@@ -302,8 +304,6 @@ def _id_position(path: Path) -> tuple[int, int]:
 
 def _cache_file() -> Path | None:
     try:
-        from platformdirs import user_cache_dir
-
         return Path(user_cache_dir("defuse", appauthor=False)) / "scenario-index.json"
     except Exception:  # noqa: BLE001 - no cache is only slower
         return None

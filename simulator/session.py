@@ -5,6 +5,7 @@ commits each turn as it happens and scores the same way.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 
 from scoring import Score, score
@@ -23,8 +24,6 @@ def fresh_seed(seed: int | None) -> int:
     replay with `--seed` shows the same order)."""
     if seed is not None:
         return seed
-    import secrets
-
     return secrets.randbelow(2**31)
 
 

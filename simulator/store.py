@@ -14,14 +14,16 @@ complete copy, so importing the same export twice never duplicates anything.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import os
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, NamedTuple
+
+from platformdirs import user_data_dir
 
 from .actions import Action
 from .diagnostics import DefuseError
@@ -209,8 +211,6 @@ def default_db_path() -> Path:
     env = os.environ.get("DEFUSE_DB")
     if env:
         return Path(env)
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("defuse", appauthor=False)) / "sessions.sqlite3"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ["simulator/actions.py", "simulator/model.py", "simulator/customer.py", "simulator/engine.py",
         "simulator/loader.py", "simulator/checks.py", "simulator/diagnostics.py", "simulator/protocol_loader.py", "simulator/facts.py",
+        "simulator/yaml_reader.py", "simulator/validation.py",
         "scoring/__init__.py", "scoring/protocol.py", "scoring/kernel.py", "scoring/adherence.py", "scoring/traced.py", "scoring/sources.py"]
 
 

@@ -4,6 +4,7 @@ names it installs are `simulator` and `scoring` (no top-level `scenarios` or `as
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,10 +19,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
+def source(tmp_path_factory) -> Path:
+    """A clean copy of what the build reads: setuptools builds in the source folder, so a build
+    from the worktree itself would reuse (and leave) a `build/` with files from older trees."""
+    src = tmp_path_factory.mktemp("src")
+    for path in [ROOT / "pyproject.toml", ROOT / "README.md", *ROOT.glob("LICENSE*")]:
+        shutil.copy(path, src)
+    for folder in ("simulator", "scoring", "scenarios", "assets"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return src
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, source):
     target = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(ROOT)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(source)],
         capture_output=True, text=True,
     )
     if proc.returncode != 0:
@@ -77,10 +90,10 @@ def test_installed_copy_has_only_simulator_and_scoring_as_import_names(installed
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory) -> list[str]:
+def wheel_names(tmp_path_factory, source) -> list[str]:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check", "-w", str(out), str(source)],
         capture_output=True, text=True,
     )
     if proc.returncode != 0:

@@ -21,7 +21,7 @@ from simulator.library import Library, protocol
 from simulator.model import Voice
 from simulator.play.conversation import Conversation
 from simulator.play.speech import Speaker, voice_for
-from simulator.play.terminal import play
+from playthrough import play_in_terminal as play
 from simulator.play.text_console import Console, LineReader
 from simulator.play.text_view import Style
 from simulator.session import Recorder
@@ -310,7 +310,7 @@ def test_the_picker_offers_the_languages_and_plays_the_chosen_one(monkeypatch):
     try:
         pygame.display.set_mode(window.DEFAULT_SIZE)
         args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana"])
-        app = window.App(args, autoplaying=True)
+        app = window.App(args, Library(), None, autoplaying=True)
         try:
             picker = Picker(app)
             assert picker.language is not None and picker.language.label == "Language: as written"

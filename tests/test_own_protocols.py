@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from simulator.authoring.starter import starter
+from simulator.library import Library
 from simulator.loader import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,7 +137,7 @@ def test_the_debrief_switch_offers_the_main_protocol_and_the_alternates(tmp_path
     use_protocol_dirs(args.protocols)
     pygame.init()
     try:
-        app = window.App(args, autoplaying=True)
+        app = window.App(args, Library(), None, autoplaying=True)
         app.play(app.library.get(str(path)))
         for oid in ["let_them_finish", "ask_where", "sorry", "resend", "note_it"]:
             app.scene.conversation.choose(oid, now=1000.0 * (len(app.scene.conversation.state.turns) + 1))

@@ -163,6 +163,7 @@ def test_the_window_carries_on_without_a_speech_engine(monkeypatch):
 
     import simulator.play.speech as speech
     from simulator.cli import build_parser
+    from simulator.library import Library
     from simulator.play.widgets import Pick
     from simulator.play.window import DEFAULT_SIZE, App
 
@@ -171,7 +172,7 @@ def test_the_window_carries_on_without_a_speech_engine(monkeypatch):
     pygame.init()
     try:
         surface = pygame.display.set_mode(DEFAULT_SIZE)
-        app = App(args)
+        app = App(args, Library(), None)
         try:
             app.play(app.library.get("billing_double_charge"))
             scene = app.scene

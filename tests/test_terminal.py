@@ -26,7 +26,7 @@ from simulator.actions import Action
 from simulator.engine import available, choose, presented, start
 from simulator.library import Library, protocol
 from simulator.model import Band, Scenario
-from simulator.play.terminal import play
+from playthrough import play_in_terminal as play
 from simulator.play.conversation import Delivery, word_delays
 from simulator.play.text_console import Console, LineReader, pace_setting
 from simulator.play.profile import load_profile

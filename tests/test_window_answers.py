@@ -12,6 +12,7 @@ import pygame
 import pytest
 
 from simulator.cli import build_parser
+from simulator.library import Library
 from simulator.play import window
 from simulator.play.listening.source import RATE, MicrophoneSource, WavSource, read_wav
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.window
 
 def app_for(*argv):
     args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", *argv])
-    return window.App(args)
+    return window.App(args, Library(), None)
 
 
 @pytest.fixture

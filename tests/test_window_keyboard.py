@@ -13,6 +13,7 @@ import pytest
 
 from simulator.cli import build_parser
 from simulator.play import window
+from simulator.play.commands import cmd_play
 from simulator.play.widgets import Move
 from simulator.store import Store
 
@@ -47,7 +48,7 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
     events += [pygame.event.Event(pygame.QUIT)]
     type_into_window(monkeypatch, events)
     args = build_parser().parse_args(["play", "--no-speech", "--seed", "0"])
-    assert window.run(args) == 0
+    assert cmd_play(args) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
         # if it ended early, the last key presses may start another session in the same second
         # (sessions started in one second are listed by id), so take the one that was finished
@@ -63,7 +64,7 @@ def test_a_whole_session_by_keyboard_alone(monkeypatch):
 
 def app_for(*argv):
     args = build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", *argv])
-    return window.App(args, autoplaying=True)
+    return window.App(args, Library(), None, autoplaying=True)
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_closing_the_window_mid_session_keeps_the_turns_as_incomplete(monkeypatc
     seed = next(n for n in range(100) if [o.id for o in presented(sc, start(sc, n))][1] == "quick_see")
     events = [pygame.event.Event(pygame.TEXTINPUT, text="Bo"), key(pygame.K_RETURN), key(pygame.K_2, text="2"), pygame.event.Event(pygame.QUIT)]
     type_into_window(monkeypatch, events)
-    assert window.run(build_parser().parse_args(["play", "billing_double_charge", "--no-speech", "--seed", str(seed)])) == 0
+    assert cmd_play(build_parser().parse_args(["play", "billing_double_charge", "--no-speech", "--seed", str(seed)])) == 0
     with Store(os.environ["DEFUSE_DB"]) as store:
         [session] = list(store.find())
     assert session.trainee == "Bo" and not session.complete
@@ -160,7 +161,7 @@ def test_no_audio_device_means_captions_only_with_one_notice(monkeypatch, screen
     assert not playback.ready and "captions only" in playback.notice
     assert playback.play("anything.wav") is None
     args = build_parser().parse_args(["play", "--no-save", "--trainee", "Ana"])
-    app = window.App(args)
+    app = window.App(args, Library(), None)
     try:
         assert app.speaker is None  # nothing to hear, so no voice is rendered either
         assert app.notices() == [(app.playback.notice, True)]

@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 from ..cli_common import emit_json, fail, library_from, protocols_parser, seed_arg
-from .analyze import GAMING_LIMIT
+from ..files import FileError, check_output
+from ..library import protocol
+from ..translations import stale_translations
+from . import graph
+from .analyze import GAMING_LIMIT, analyze
+from .lint import lint
+from .playtest import run_tests
+from .schema import protocol_schema, render, scenario_schema
+from .search import BUDGET
+from .starter import SCHEMA_FILE, starter
+from .validate import check_paths
 
 __all__ = ["register", "MAX_IMAGE_NODES"]
 
@@ -63,8 +73,6 @@ def register(sub, common) -> None:
 
 
 def _positive(text: str) -> int:
-    import argparse
-
     try:
         n = int(text)
     except ValueError:
@@ -77,8 +85,6 @@ def _positive(text: str) -> int:
 def _write(path: str, data: bytes, overwrite: bool = True) -> str | None:
     """Write the file; an error message instead of a traceback when it cannot be written.
     Only a regular file is ever replaced (never a symlink, a device or a folder)."""
-    from ..files import FileError, check_output
-
     try:
         check_output(path)
     except FileError as e:
@@ -108,8 +114,6 @@ def _summary(diagnostics, files: int) -> None:
 
 
 def cmd_validate(args) -> int:
-    from .validate import check_paths
-
     checked = check_paths(args.paths, keep=False)
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
@@ -120,12 +124,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from ..library import protocol
-    from ..translations import stale_translations
-    from .lint import lint
-    from .playtest import run_tests
-    from .validate import check_paths
-
     checked = check_paths(args.paths)
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
@@ -144,10 +142,6 @@ def cmd_lint(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from ..library import protocol
-    from .playtest import run_tests
-    from .validate import check_paths
-
     checked = check_paths(args.paths)
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
@@ -177,8 +171,6 @@ def cmd_test(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from .schema import protocol_schema, render, scenario_schema
-
     text = render(protocol_schema() if args.protocol else scenario_schema())
     if args.output:
         problem = _write(args.output, text.encode("utf-8"))
@@ -198,8 +190,6 @@ def _depth(text: str) -> int:
 
 
 def cmd_graph(args) -> int:
-    from .graph import around, render
-
     suffix = Path(args.output).suffix.lstrip(".").lower()
     entry = library_from(args).get(args.scenario)
     sc = entry.scenario
@@ -211,7 +201,7 @@ def cmd_graph(args) -> int:
         if args.from_node not in ids:
             near = difflib.get_close_matches(args.from_node, ids, n=1)
             return fail(f"{args.scenario} has no node {args.from_node!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
-        keep = around(sc, args.from_node, 3 if args.depth is None else args.depth)
+        keep = graph.around(sc, args.from_node, 3 if args.depth is None else args.depth)
     nodes = len(sc.nodes) if keep is None else len(keep)
     if suffix in ("svg", "png") and nodes > MAX_IMAGE_NODES:
         # Graphviz's layout grows much faster than the graph: thousands of nodes take minutes
@@ -221,16 +211,12 @@ def cmd_graph(args) -> int:
             f" draw a part with --from NODE --depth K, or write {Path(args.output).with_suffix('.dot').name} or .mmd"
             " and view it with a tool made for large graphs"
         )
-    data = render(sc, suffix or "?", keep)
+    data = graph.render(sc, suffix or "?", keep)
     problem = _write(args.output, data)
     return fail(problem) if problem else 0
 
 
 def cmd_analyze(args) -> int:
-    from ..library import protocol
-    from .analyze import analyze
-    from .search import BUDGET
-
     entry = library_from(args).get(args.scenario)
     proto = protocol(args.protocol or entry.scenario.protocol)
     show = args.progress or sys.stderr.isatty()
@@ -283,9 +269,6 @@ def _print_analysis(r: dict) -> None:
 
 
 def cmd_new(args) -> int:
-    from .schema import render, scenario_schema
-    from .starter import SCHEMA_FILE, starter
-
     text = starter(args.name)
     if args.output:
         problem = _write(args.output, text.encode("utf-8"), overwrite=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import io
 import re
+import sys
 import tokenize
 from dataclasses import fields
 
@@ -145,6 +146,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import sys
-
     sys.stdout.write(render())

@@ -10,6 +10,12 @@ from pathlib import Path
 
 from ..cli_common import emit_json, fail, library_from
 from ..diagnostics import Diagnostic, ScenarioError
+from ..l10n import check_po, coverage, init_po, kind_of, po_path_name, pot_text, update_po
+from ..library import protocol, protocol_path, protocols, read_bytes
+from ..loader import parse_yaml, scenario_of
+from ..protocol_loader import load_protocol
+from ..translations import check_language, languages_of, read_translation
+from .twee import document_to_yaml, parse_twee, scenario_to_twee, story_to_document
 
 __all__ = ["register"]
 
@@ -65,8 +71,6 @@ def _write(path: str, text: str) -> str | None:
 
 
 def _read_text(path: str, code: str) -> str:
-    from ..library import read_bytes
-
     raw = read_bytes(path)  # E001 for a missing or unreadable file
     try:
         text = raw.decode("utf-8")
@@ -91,8 +95,6 @@ def cmd_convert(args) -> int:
         return fail(f"a scenario converts to a Twee story: name the output .twee, not {args.output}", 2)
     if args.mapping:
         return fail("--mapping is for Twee -> YAML", 2)
-    from .twee import scenario_to_twee
-
     entry = library_from(args).get(src)
     text = scenario_to_twee(entry.scenario)
     if not args.output:
@@ -106,10 +108,6 @@ def cmd_convert(args) -> int:
 
 
 def _twee_to_yaml(args) -> int:
-    from ..library import protocols
-    from ..loader import parse_yaml, scenario_of
-    from .twee import document_to_yaml, parse_twee, story_to_document
-
     text = _read_text(args.input, "T001")
     mapping = None
     if args.mapping:
@@ -152,8 +150,6 @@ class _Doc:
 
     @property
     def kind(self) -> str:
-        from ..l10n import kind_of
-
         return kind_of(self.doc)
 
 
@@ -164,9 +160,6 @@ _SCENARIO_SHAPE = re.compile(r"^nodes\s*:", re.M)
 def _protocol_doc(name: str) -> _Doc | None:
     """`name` as a protocol: an installed protocol's id, or a protocol file (it has top-level
     `steps:` and no `nodes:`); None when it is not one."""
-    from ..library import protocol, protocol_path, protocols, read_bytes
-    from ..protocol_loader import load_protocol
-
     if name in protocols() and not Path(name).exists():
         return _Doc(protocol_path(name), protocol(name))
     path = Path(name)
@@ -192,14 +185,10 @@ def _entries(args) -> list[_Doc]:
 
 
 def _lang(code: str | None) -> str | None:
-    from ..translations import check_language
-
     return check_language(code) if code else None
 
 
 def cmd_extract(args) -> int:
-    from ..l10n import pot_text
-
     text = pot_text([e.doc for e in _entries(args)])
     if not args.output:
         sys.stdout.write(text)
@@ -209,8 +198,6 @@ def cmd_extract(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from ..l10n import init_po, po_path_name
-
     lang = _lang(args.lang)
     status = 0
     for entry in _entries(args):
@@ -229,8 +216,6 @@ def cmd_init(args) -> int:
 
 
 def _translations(entry, lang: str | None) -> dict:
-    from ..translations import languages_of
-
     found = languages_of(entry.path)
     if lang is not None:
         return {lang: found[lang]} if lang in found else {}
@@ -238,9 +223,6 @@ def _translations(entry, lang: str | None) -> dict:
 
 
 def cmd_update(args) -> int:
-    from ..l10n import update_po
-    from ..translations import read_translation
-
     lang = _lang(args.lang)
     status = 0
     for entry in _entries(args):
@@ -267,9 +249,6 @@ def cmd_update(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from ..l10n import check_po, coverage
-    from ..translations import read_translation
-
     lang = _lang(args.lang)
     reports = []
     diags: list[Diagnostic] = []

@@ -37,7 +37,7 @@ from ..diagnostics import Diagnostic, Severity
 from ..loader import Document
 from ..model import Scenario
 from ..diagnostics import DefuseError
-from ..policies import Policy, parse_policy, play_policy
+from ..policies import Policy, parse_choices, parse_policy, play_choices, play_policy
 from .analyze import GAMING_LIMIT
 from .batch import simulate
 from .reach import explore
@@ -162,10 +162,6 @@ def _gaming(scenario: Scenario, protocol: Protocol) -> tuple[Action, float] | No
 
 def _what_it_lacks(scenario: Scenario, protocol: Protocol, choices) -> str:
     """What the best path leaves out, step by step, so the trainer knows what to add."""
-    from scoring import score
-
-    from ..policies import parse_choices, play_choices
-
     result = score(play_choices(scenario, parse_choices(list(choices)), 0).transcript(), protocol).to_dict()
     missed = [s for s in result["steps"] if not s["performed"] and s.get("applicable", True)]
     critical = [s for s in missed if s["id"] in result["critical_missed"]]

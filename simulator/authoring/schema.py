@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from scoring.protocol import Protocol
+
 from ..actions import Action
 from ..customer import Dynamics
 from ..model import ID_PATTERN, Scenario
@@ -77,8 +79,6 @@ def scenario_schema() -> dict:
 
 
 def protocol_schema() -> dict:
-    from scoring.protocol import Protocol
-
     return _draft07(Protocol.model_json_schema(), "Defuse protocol")
 
 

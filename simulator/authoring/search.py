@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from scoring import score
 from scoring.protocol import Protocol
 
+from ..actions import Action
 from ..customer import ACTION_INDEX
 from ..engine import available, choose, start
 from ..model import Outcome, Scenario, State
@@ -223,8 +224,6 @@ def _ahead(scenario: Scenario) -> dict[str, tuple[frozenset, frozenset]]:
     bounded (the actions, the endings), so the work is linear in the edges for any shape
     of graph, loops included.
     """
-    from ..actions import Action
-
     ids = [n.id for n in scenario.nodes]
     index = {nid: i for i, nid in enumerate(ids)}
     ending_bit = {n.id: 1 << k for k, n in enumerate(scenario.endings)}

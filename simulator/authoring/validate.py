@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, ScenarioError
+from ..library import Library, _id_position, _same_file, read_bytes, shown_path
 from ..library import protocols as installed_protocols
-from ..library import read_bytes
 from ..loader import Document, parse_yaml, scenario_of
 from ..model import Scenario
 from ..protocol_loader import load_protocol
@@ -90,8 +90,6 @@ def check_paths(paths: list[str], keep: bool = True) -> list[Checked]:
 def _clashes(checked: list[Checked]) -> None:
     """E029 for a scenario whose id another file already holds: among the files checked, or in
     the library (the bundled scenarios and DEFUSE_SCENARIOS)."""
-    from ..library import Library, _id_position, _same_file, shown_path
-
     holders: dict[str, list[Path]] = {}
     for sid, files in Library().index().items():
         holders.setdefault(sid, []).extend(files)

@@ -1,19 +1,23 @@
 """`defuse play`: the role-play window, or the terminal with --text.
 
-This module only parses and dispatches; the front ends live in `window` (pygame) and
-`terminal` (text), and neither is imported until it is needed, so `defuse run` never
-loads pygame.
+This module only parses and dispatches: it builds the scenario library and opens the session
+store, and hands both to a front end, `window` (pygame) or `terminal` (text). The window
+module loads pygame only when it opens, so `defuse run` never loads it.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from ..cli_common import library_from, open_store, seed_arg, trainee_arg
+from ..translations import check_language, localize
+from . import terminal, window
+from .display import has_display
+
+__all__ = ["register", "cmd_play", "has_display"]
 
 
 def register(sub, common) -> None:
-    from ..cli_common import seed_arg, trainee_arg
-
     p = sub.add_parser("play", parents=[common], help="play a scenario (the window; --text for the terminal)")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a scenario id or file (default: pick from a list)")
     p.add_argument("--text", action="store_true", help="play in the terminal instead of a window")
@@ -46,29 +50,14 @@ def _pace(text: str) -> float:
     return value
 
 
-def has_display() -> bool:
-    driver = os.environ.get("SDL_VIDEODRIVER", "")
-    if driver in ("dummy", "offscreen"):
-        return True
-    if sys.platform.startswith(("win", "darwin")):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def cmd_play(args) -> int:
+    library = library_from(args)
     if args.lang:
-        from ..translations import check_language
-
         check_language(args.lang)
         if args.scenario:  # no such translation, or a broken one: one clear error before anything opens
-            from ..cli_common import library_from
-            from ..translations import localize
-
-            localize(library_from(args).get(args.scenario), args.lang)
+            localize(library.get(args.scenario), args.lang)
     if args.text:
-        from .terminal import run as run_terminal
-
-        return run_terminal(args)
+        return _run(terminal.run, args, library)
     if not has_display() and not args.autoplay:
         sys.stderr.write("defuse: no display found, so the window cannot open. You can play in this terminal instead: defuse play --text\n")
         if sys.stdin.isatty():
@@ -76,14 +65,20 @@ def cmd_play(args) -> int:
             sys.stderr.flush()
             line = sys.stdin.readline()
             if line and line.strip().lower() in ("", "y", "yes"):
-                from .terminal import run as run_terminal
-
-                return run_terminal(args)
+                return _run(terminal.run, args, library)
             # the trainee chose not to play (or closed the input): a choice, not an error, so
             # `make play` ends quietly instead of reporting a failed recipe
             sys.stderr.write("\n" if not line else "")
             return 0
         return 1
-    from .window import run as run_window
+    return _run(window.run, args, library)
 
-    return run_window(args)
+
+def _run(front_end, args, library) -> int:
+    """Open the session store (none with --no-save), hand it and the library to a front end, close it after."""
+    store = None if args.no_save else open_store(args)
+    try:
+        return front_end(args, library, store)
+    finally:
+        if store is not None:
+            store.close()

@@ -19,6 +19,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from platformdirs import user_config_dir
+
 __all__ = [
     "Profile",
     "profile_path",
@@ -73,8 +75,6 @@ _CLEAN = {"trainee": clean_name, "microphone": _clean_microphone, "text_size": c
 
 
 def profile_path() -> Path:
-    from platformdirs import user_config_dir
-
     return Path(user_config_dir("defuse", appauthor=False)) / _FILE
 
 

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
+import queue
 import sys
 import time
 import wave
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from platformdirs import user_cache_dir
 
 from ..model import Band, Voice, band_of
 
@@ -113,8 +117,6 @@ class SpeechJob:
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("defuse", appauthor=False)) / "speech"
 
 
@@ -138,7 +140,7 @@ def wav_duration(path: str | Path) -> float | None:
 
 def pyttsx3_engine():
     """The real speech engine; raises when espeak-ng (or the platform's engine) is missing."""
-    import pyttsx3
+    import pyttsx3  # only inside the spawned worker: the engine never starts in the window's process
 
     return pyttsx3.init()
 
@@ -305,8 +307,6 @@ class Speaker:
             self._queue.append(job)
 
     def _start(self) -> None:
-        import multiprocessing as mp
-
         ctx = mp.get_context("spawn")  # never fork: the parent holds SDL and maybe an engine
         self._jobs = ctx.Queue()
         self._results = ctx.Queue()
@@ -331,8 +331,6 @@ class Speaker:
         """Collect what the worker finished since the last call; returns the keys now cached."""
         if self._results is None or self._proc is None:
             return []
-        import queue
-
         finished = []
         while True:
             try:
@@ -415,8 +413,6 @@ class Speaker:
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until the queue is empty or the engine gave up (for tests and tools, never the window)."""
-        import time
-
         end = time.monotonic() + timeout
         while (self.busy or (self._proc is not None and self.available is None)) and time.monotonic() < end:
             self.poll()

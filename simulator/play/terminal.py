@@ -13,16 +13,17 @@ from __future__ import annotations
 import signal
 import sys
 
-from ..cli_common import library_from, open_store
 from ..diagnostics import DefuseError
 from ..library import Library, protocol
 from ..model import Option, Scenario, distress_word
 from ..session import Recorder, fresh_seed
+from ..store import Store
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
 from .conversation import Conversation
-from .text_console import Console, pace_setting
+from .listening.source import MicrophoneSource
 from .profile import clean_name, load_profile, save_profile
+from .text_console import Console, pace_setting
 from .text_view import anger_bar, debrief_lines, debug_lines, option_lines, picker_lines, wrap
 
 __all__ = ["run", "play"]
@@ -35,16 +36,16 @@ class _Quit(Exception):
     """The trainee typed q."""
 
 
-def run(args) -> int:
-    return play(args)
+def run(args, library: Library, store: Store | None) -> int:
+    return play(args, library, store)
 
 
-def play(args, console: Console | None = None, source=None) -> int:
-    """Play as the arguments say, on `console` (default: this terminal); returns the exit status.
+def play(args, library: Library, store: Store | None, console: Console | None = None, source=None) -> int:
+    """Play as the arguments say, from `library`, saving to `store` (None: nothing is saved), on
+    `console` (default: this terminal); returns the exit status. Whoever opened the store closes it.
 
     `source` is where spoken answers come from (default, with --voice-answers: the microphone).
     """
-    library = library_from(args)
     chosen = protocol(args.protocol) if args.protocol else None  # an unknown id fails before anything starts
     language = getattr(args, "lang", None)
     if language:
@@ -52,26 +53,21 @@ def play(args, console: Console | None = None, source=None) -> int:
     entry = library.get(args.scenario) if args.scenario else None
     if entry is not None and language:
         localize(entry, language)  # no translation, or a broken one, fails before anything starts
-    store = None if args.no_save else open_store(args)
-    try:
-        game = TextGame(
-            console or Console.for_terminal(),
-            library,
-            store,
-            trainee=args.trainee,
-            protocol=chosen,
-            seed=args.seed,
-            debug=args.debug,
-            pace=getattr(args, "pace", None),
-            language=language,
-            source=source if source is not None else _microphone(args),
-        )
-        if entry is not None:
-            game.entries[entry.scenario.id] = entry
-        return game.main(entry.scenario if entry else None)
-    finally:
-        if store is not None:
-            store.close()
+    game = TextGame(
+        console or Console.for_terminal(),
+        library,
+        store,
+        trainee=args.trainee,
+        protocol=chosen,
+        seed=args.seed,
+        debug=args.debug,
+        pace=getattr(args, "pace", None),
+        language=language,
+        source=source if source is not None else _microphone(args),
+    )
+    if entry is not None:
+        game.entries[entry.scenario.id] = entry
+    return game.main(entry.scenario if entry else None)
 
 
 class TextGame:
@@ -113,7 +109,7 @@ class TextGame:
     def _sitting(self, scenario: Scenario | None) -> int:
         try:
             if self.source is not None and self.voice is None:
-                from .listening.listener import Listener
+                from .listening.listener import Listener  # pocketsphinx: loaded only for spoken answers
 
                 self.voice = Listener(self.source)
                 self.console.write("Starting the microphone for spoken answers...")
@@ -377,8 +373,7 @@ class TextGame:
 
     def _hear(self) -> str | None:
         """What the microphone said since the last look, as a typed line (the option's number), or None."""
-        from .answers import Verdict
-        from .listening.listener import Heard, Notice, Onset
+        from .listening.listener import Heard, Notice, Onset  # pocketsphinx, loaded once spoken answers started
 
         if self.voice is None:
             return None
@@ -418,9 +413,6 @@ def _microphone(args, force: bool = False):
     """The microphone as the source of spoken answers, if --voice-answers asked for them (or `force`)."""
     if not (force or getattr(args, "voice_answers", False)):
         return None
-    from .listening.source import MicrophoneSource
-    from .profile import load_profile, save_profile
-
     if getattr(args, "microphone", None):
         save_profile(microphone=args.microphone)
     return MicrophoneSource(_device(getattr(args, "microphone", None) or load_profile().microphone))

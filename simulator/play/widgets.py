@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pygame
 
-from ..model import BAND_FLOORS, Band
+from ..model import BAND_FLOORS, Band, band_of
 from .theme import BAND_COLOURS, BAND_WORDS, COLOURS, Fonts, blend, wrap
 
 __all__ = [
@@ -211,8 +211,6 @@ def draw_lines(surface, lines: list[str], font, colour, x: int, y: int) -> int:
 
 def draw_meter(surface, rect: pygame.Rect, anger: float, fonts: Fonts) -> None:
     """A horizontal anger meter: coloured by band, labelled with the band in words and the number."""
-    from ..model import band_of
-
     band = band_of(anger)
     label_font = fonts.get(16, bold=True)
     title = label_font.render(f"Anger: {BAND_WORDS[band]}", True, COLOURS["text"])

@@ -15,7 +15,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+
+from ..diagnostics import IllegalChoice
+from ..library import Library, UnknownName, protocol, protocols
+from ..policies import parse_choices
+from ..session import Recorder, fresh_seed
+from ..store import Store
+from ..translations import NoTranslation, localize
+from .display import has_display
+from .profile import TEXT_SIZES, clean_name, clean_text_size, load_profile, save_profile
+from .speech import Speaker
+from .terminal import _microphone
 
 __all__ = ["run", "App", "DEFAULT_SIZE", "autoplay"]
 
@@ -26,16 +38,17 @@ _EARLY = 0.8  # seconds into a line at which a scripted `id!` cuts in
 
 
 class App:
-    """What the screens share, and the switches between them."""
+    """What the screens share, and the switches between them.
 
-    def __init__(self, args, *, autoplaying: bool = False):
+    It is handed the scenario library and the session store (None: nothing is saved); whoever
+    opened the store closes it.
+    """
+
+    def __init__(self, args, library: Library, store: Store | None, *, autoplaying: bool = False):
+        # pygame and the modules drawing with it load only once a window opens (never for `defuse run`)
         import pygame
 
-        from ..cli_common import library_from, open_store
-        from ..library import protocol, protocols
         from .audio import Playback
-        from .profile import load_profile
-        from .speech import Speaker
         from .theme import Fonts
 
         self.args = args
@@ -47,9 +60,9 @@ class App:
             chosen = 1.0 if autoplaying else (load_profile().text_size or 1.0)
         self.text_scale = _clamp_scale(chosen)
         self.fonts = Fonts(self.text_scale)
-        self.library = library_from(args)
+        self.library = library
         self._protocol, self._protocols = protocol, protocols
-        self.store = None if args.no_save else open_store(args)
+        self.store = store
         self.trainee = args.trainee or load_profile().trainee or ("trainee" if autoplaying else "")
         self.now = 0.0
         self.running = True
@@ -75,8 +88,6 @@ class App:
     # -- shared lookups
 
     def protocol_title(self, pid: str) -> str:
-        from ..library import UnknownName
-
         try:
             return self._protocol(pid).title
         except UnknownName:
@@ -106,8 +117,6 @@ class App:
 
     def localized(self, entry):
         """The entry's scenario in the chosen language when it has that translation, else as written."""
-        from ..translations import NoTranslation, localize
-
         self.language_notice = None
         if not self.language:
             return entry.scenario, None
@@ -124,7 +133,7 @@ class App:
             self.voice_on = False
             return
         if self.listener is None:
-            from .listening.listener import Listener
+            from .listening.listener import Listener  # pocketsphinx: loaded only when spoken answers are turned on
 
             pygame = self._pygame
             wake = lambda: pygame.event.post(pygame.event.Event(pygame.USEREVENT, listener=True))  # noqa: E731
@@ -135,8 +144,6 @@ class App:
         self.voice_on = not self.voice_on
 
     def _microphone(self):
-        from .terminal import _microphone
-
         return _microphone(self.args, force=True)
 
     def clock_from(self, monotonic: float) -> float:
@@ -144,8 +151,6 @@ class App:
         return monotonic - self.t0
 
     def set_trainee(self, name: str) -> None:
-        from .profile import clean_name, save_profile
-
         self.trainee = clean_name(name) or self.trainee
         save_profile(trainee=self.trainee)
         if self.pending_scenario:
@@ -155,7 +160,7 @@ class App:
     # -- switching screens
 
     def picker(self) -> None:
-        from .scenes import Picker
+        from .scenes import Picker  # pygame (see __init__)
 
         self._stop_voice()
         self.scene = Picker(self)
@@ -166,8 +171,7 @@ class App:
         self._begin(sc, language)
 
     def _begin(self, sc, language) -> None:
-        from ..session import Recorder, fresh_seed
-        from .scenes import RolePlay
+        from .scenes import RolePlay  # pygame (see __init__)
 
         proto = self._protocol(self.args.protocol or sc.protocol)
         rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="autoplay" if self.autoplaying else "window", language=language,
@@ -178,7 +182,7 @@ class App:
         self._begin(recorder.scenario, recorder.language)  # already in its language
 
     def debrief(self, recorder) -> None:
-        from .scenes import Debrief
+        from .scenes import Debrief  # pygame (see __init__)
 
         self._stop_voice()
         self.scene = Debrief(self, recorder)
@@ -196,15 +200,13 @@ class App:
 
     def resize_text(self, step: int) -> None:
         """Ctrl + / Ctrl - by a tenth, Ctrl 0 (`step` 0) back to 1.0; remembered for the next run."""
-        from .profile import save_profile
-
         self.text_scale = 1.0 if step == 0 else _clamp_scale(self.text_scale + 0.1 * step)
         if not self.autoplaying:
             save_profile(text_size=self.text_scale)
 
     def fit_text(self, size: tuple[int, int], room: tuple[int, int] = (640, 400)) -> None:
         """The fonts to draw a window of this size with: the chosen text size, as far as the window can take it."""
-        from .theme import Fonts
+        from .theme import Fonts  # pygame (see __init__)
 
         scale = min(self.text_scale, max_text_scale(size, room))
         if scale != self.fonts.scale:
@@ -217,14 +219,10 @@ class App:
             self.speaker.close()
         if self.playback is not None:
             self.playback.close()
-        if self.store is not None:
-            self.store.close()
 
 
 def _clamp_scale(value) -> float:
     """A text size within the profile's range (Ctrl - / Ctrl +; Ctrl 0 is 1.0); 1.0 for a non-number."""
-    from .profile import clean_text_size
-
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -237,21 +235,17 @@ def max_text_scale(size: tuple[int, int], room: tuple[int, int] = (640, 400)) ->
     window of `size`: its layout then keeps every part on screen (header, transcript, options,
     every step of the debrief). Each screen says what it needs (`Scene.text_room`)."""
     w, h = size
-    from .profile import TEXT_SIZES
-
     return round(max(TEXT_SIZES[0], min(TEXT_SIZES[1], w / room[0], h / room[1])), 2)
 
 
 def _init(pygame) -> None:
-    from .audio import quiet_stderr
+    from .audio import quiet_stderr  # pygame (see App)
 
     with quiet_stderr():  # pygame.init() also tries the sound card; no card is one notice, not a page of ALSA
         pygame.init()
 
 
 def _open_window(pygame, size):
-    import warnings
-
     pygame.display.set_caption("Defuse")
     surface = pygame.display.set_mode(size, pygame.RESIZABLE)
     try:
@@ -263,17 +257,17 @@ def _open_window(pygame, size):
     return surface
 
 
-def run(args) -> int:
+def run(args, library: Library, store: Store | None) -> int:
     """Open the window (or drive it with --autoplay); returns the exit status."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     if args.autoplay is not None:
-        return autoplay(args)
-    import pygame
+        return autoplay(args, library, store)
+    import pygame  # only once a window opens
 
     _init(pygame)
     try:
         surface = _open_window(pygame, DEFAULT_SIZE)
-        app = App(args)
+        app = App(args, library, store)
         try:
             _start(app, args)
             _loop(pygame, app, surface)
@@ -296,7 +290,7 @@ def _start(app: App, args) -> None:
 
 
 def _loop(pygame, app: App, surface) -> None:
-    from .widgets import Quit, TextSize, read_input
+    from .widgets import Quit, TextSize, read_input  # pygame (see App)
 
     clock = pygame.time.Clock()
     t0 = app.t0 = time.monotonic()
@@ -343,12 +337,11 @@ def _loop(pygame, app: App, surface) -> None:
 # ---------------------------------------------------------------- autoplay
 
 
-def autoplay(args) -> int:
+def autoplay(args, library: Library, store: Store | None) -> int:
     """Drive the real screens with scripted choices on a simulated clock; save PNGs."""
+    # pygame and the screens drawing with it load only here (see App)
     import pygame
 
-    from ..diagnostics import IllegalChoice
-    from ..policies import parse_choices
     from .scenes import RolePlay
 
     if not args.scenario:
@@ -362,8 +355,6 @@ def autoplay(args) -> int:
             sys.stderr.write(f"defuse: cannot create the screenshot folder {shots}: {e.strerror or e}\n")
             return 1
     choices = parse_choices(args.autoplay)
-    from .commands import has_display
-
     # A scripted run needs no screen and makes no sound: with no display it draws off-screen.
     if not has_display():
         os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -371,7 +362,7 @@ def autoplay(args) -> int:
     _init(pygame)
     try:
         surface = _open_window(pygame, DEFAULT_SIZE)
-        app = App(args, autoplaying=True)
+        app = App(args, library, store, autoplaying=True)
         try:
             entry = app.library.get(args.scenario)
             app.play(entry)
@@ -420,6 +411,6 @@ def autoplay(args) -> int:
 
 
 def _pick(number: int):
-    from .widgets import Pick
+    from .widgets import Pick  # pygame (see App)
 
     return Pick(number)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Iterable, Iterator, Sequence
 
+from simulator.store import _where
+
 from .rows import Judged, judged, printable
 
 __all__ = ["ClassReport", "TraineeProgress", "buckets", "Grid", "Cell", "Coaching", "UnfinishedSession", "build", "mistake_labels", "DEFAULT_LATEST", "DEFAULT_THRESHOLD"]
@@ -261,8 +263,6 @@ def build(
     **filters,
 ) -> ClassReport:
     """The class report for the sessions matching `filters` (as Store.summaries takes them)."""
-    from simulator.store import _where
-
     where, args = _where(*(filters.get(k) for k in ("trainee", "scenario", "since", "until")), verdict, True, filters.get("mode"))
     unscored = store.conn.execute(f"SELECT COUNT(*) FROM sessions{where} AND mistakes IS NULL", args).fetchone()[0]  # (kept with every saved score)
     if override is not None or unscored:
@@ -296,8 +296,6 @@ def _build_full(store, protocol_of, override, verdict, latest_n, threshold, prog
 
 def _build_sql(store, protocol_of, where: str, args: list, latest_n: int, threshold: float, progress, filters, problems=None) -> ClassReport:
     """Aggregates from SQLite over the covering index `sessions_report`; only the latest N per trainee read in full."""
-    from simulator.store import _where
-
     conn = store.conn
     r = ClassReport(latest_n=latest_n)
     (r.sessions, passed, total), = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(passed), 0), COALESCE(SUM(total), 0.0) FROM sessions{where}", args)

@@ -7,11 +7,34 @@ writes each to FILE.part first so a failed report never leaves half a file behin
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
+import tempfile
+from collections import deque
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+
+from scoring import SCORING_VERSION, score
+from simulator.cli_common import emit_json, fail, open_store
+from simulator.diagnostics import DefuseError
+from simulator.files import open_regular, replacing
+from simulator.library import UnknownName, protocol
+from simulator.store import MODES, Store, utc_now
+
+from .classview import DEFAULT_LATEST, DEFAULT_THRESHOLD, build
+from .csv import write_csv
+from .exchange import ExchangeError, iter_export, label, rescored, session_from, write_export
+from .from_lrs import fetch, into_store
+from .html import render_html
+from .jsonreport import write_json
+from .lrs import MAX_TIMEOUT, Lrs, LrsError, check_endpoint, printable
+from .pdf import render_pdf
+from .rows import judged, table, unusable
+from .settings import KEYS, check, config_path, load, resolved, save
+from .xapi import ACTIVITY_BASE, DEFAULT_HOMEPAGE, statements, write_xapi
+from .xlsx import render_xlsx
 
 __all__ = ["register"]
 
@@ -27,8 +50,6 @@ def _day(text: str) -> str:
 
 
 def _filters(p: argparse.ArgumentParser, mode: str = "practice") -> None:
-    from simulator.store import MODES
-
     g = p.add_argument_group("filters (all optional, combined with AND)")
     g.add_argument("--trainee", metavar="NAME", help="only this trainee's sessions (any case, surrounding spaces ignored)")
     g.add_argument(
@@ -74,10 +95,6 @@ def _store_filters(args) -> dict:
 
 def _selected(store, args, override=None, problems: list[str] | None = None):
     """The filtered sessions with their scores, streamed oldest first (unscorable ones go to `problems`)."""
-    from simulator.library import protocol
-
-    from .rows import judged
-
     for j in judged(store.find(**_store_filters(args)), protocol, override, problems):
         if args.verdict is None or j.passed == args.verdict:
             yield j
@@ -86,8 +103,6 @@ def _selected(store, args, override=None, problems: list[str] | None = None):
 def _override(args):
     if not getattr(args, "protocol", None):
         return None
-    from simulator.library import protocol
-
     return protocol(args.protocol)
 
 
@@ -98,8 +113,6 @@ def _output(path: str, binary: bool):
     if path == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    from simulator.files import replacing
-
     with replacing(path, binary=binary) as fh:
         yield fh
 
@@ -108,8 +121,6 @@ def _output(path: str, binary: bool):
 
 
 def cmd_sessions(args) -> int:
-    from simulator.cli_common import emit_json, open_store
-
     override = _override(args)
     problems: list[str] = []
     with open_store(args) as store:
@@ -152,10 +163,6 @@ def _clip(text: str, width: int) -> str:
 
 def _listings(store, args, problems: list[str]):
     """Listing entries from the summary scan; only a session without a saved score is read in full."""
-    from simulator.library import protocol
-
-    from .rows import judged, unusable
-
     for sm in store.summaries(**_store_filters(args)):
         if why := unusable(sm):
             problems.append(why)
@@ -213,7 +220,7 @@ def progress_bar(args, total: int | None = None, unit: str = "session", desc: st
     def wrap(iterable):
         if quiet:
             return iterable
-        from tqdm import tqdm
+        from tqdm import tqdm  # only when a person watches a long run on a terminal
 
         return tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
 
@@ -232,8 +239,6 @@ def refresh_scores(store, protocol_of, problems: list[str]) -> int:
     so every report (and every aggregate computed in SQL) judges all sessions alike. A saved
     score is a cache of a pure function of the turns, so replacing it loses nothing; a store
     opened read-only keeps its scores, and the row-by-row reports re-score as they read."""
-    from scoring import SCORING_VERSION, score
-
     ids = store.outdated_ids(SCORING_VERSION)
     done = 0
     for sid in ids:
@@ -251,12 +256,6 @@ def refresh_scores(store, protocol_of, problems: list[str]) -> int:
 def _from_lrs(args):
     """The finished sessions in the record store named by --from-lrs (a `from_lrs.Fetched`), or
     an exit status when it cannot be read."""
-    from simulator.cli_common import fail
-    from simulator.library import protocol
-
-    from .from_lrs import fetch
-    from .lrs import LrsError, printable
-
     if not args.user:
         return fail("--from-lrs needs --user (and --password-file, DEFUSE_LRS_PASSWORD or the prompt)", 2)
     lrs = _client(args, args.from_lrs, "--from-lrs")
@@ -277,19 +276,9 @@ def _from_lrs(args):
 
 
 def cmd_report(args) -> int:
-    from simulator.cli_common import fail, open_store
-    from simulator.library import protocol
-    from simulator.store import utc_now
-
     if args.from_lrs:
         # the record store's sessions go into a scratch store, and the report is made from it
         # exactly as from the local one (same code, same numbers)
-        import tempfile
-
-        from simulator.store import Store
-
-        from .from_lrs import into_store
-
         got = _from_lrs(args)
         if isinstance(got, int):
             return got
@@ -315,37 +304,24 @@ def cmd_report(args) -> int:
             # streamed: memory stays flat however many sessions there are
             with _output(args.output, binary=False) as out:
                 if args.format == "csv":
-                    from .csv import write_csv
-                    from .rows import table
-
                     n = write_csv(bar(table(store, protocol, override=override, verdict=args.verdict, problems=problems, **filters)), out)
                 elif args.format == "json":
-                    from .jsonreport import write_json
-
                     n = write_json(bar(_selected(store, args, override, problems)), out, generated=utc_now(), filters=_filter_doc(args))
                 elif args.format == "xapi":
-                    from .xapi import write_xapi
-
                     homepage, base = _identity(args)
                     n = write_xapi(bar(_selected(store, args, override, problems)), out, homepage=homepage, base=base)
                 else:
-                    from .html import render_html
-
                     report = _class_report(store, args, override, bar, problems)
                     for chunk in render_html(report, generated=utc_now(), filters=_filter_doc(args)):
                         out.write(chunk)
                     n = report.sessions + report.unfinished_count
         elif args.format == "xlsx":
-            from .xlsx import render_xlsx
-
             chosen = list(bar(_selected(store, args, override, problems)))
             data = render_xlsx(chosen, _class_report(store, args, override, problems=[]))
             with _output(args.output, binary=True) as out:
                 out.write(data)
             n = len(chosen)
         else:
-            from .pdf import render_pdf
-
             report = _class_report(store, args, override, bar)
             if not report.trainees:
                 who = f"trainee {args.trainee!r}" if args.trainee else "any trainee"
@@ -356,8 +332,6 @@ def cmd_report(args) -> int:
                 out.write(data)
             n = report.sessions + report.unfinished_count
     if refreshed:
-        from scoring import SCORING_VERSION
-
         sys.stderr.write(f"note: {refreshed} session(s) were scored under older rules and are re-scored here with the current ones (scoring version {SCORING_VERSION})\n")
     if args.output != "-":
         unit = "statement(s)" if args.format == "xapi" else "session(s)"
@@ -366,21 +340,11 @@ def cmd_report(args) -> int:
 
 
 def _class_report(store, args, override, bar=lambda it: it, problems: list[str] | None = None):
-    from simulator.library import protocol
-
-    from .classview import build
-
     return build(store, protocol, override=override, verdict=args.verdict, latest_n=args.latest, threshold=args.threshold, progress=bar, problems=problems, **_store_filters(args))
 
 
 def _details(store, args, override, trainee: str) -> list:
     """The sessions of one trainee whose detail the PDF prints: --detail latest (3), all or none."""
-    from collections import deque
-
-    from simulator.library import protocol
-
-    from .rows import judged
-
     detail = args.detail or ("latest" if args.trainee else "none")
     if detail == "none":
         return []
@@ -399,10 +363,6 @@ def _details(store, args, override, trainee: str) -> list:
 
 def _client(args, endpoint: str, option: str):
     """The record store client for this command's endpoint and credentials, or an exit status."""
-    from simulator.cli_common import fail
-
-    from .lrs import Lrs, check_endpoint
-
     try:
         check_endpoint(endpoint)
     except ValueError as e:
@@ -414,11 +374,6 @@ def _client(args, endpoint: str, option: str):
 
 
 def cmd_lrs_push(args) -> int:
-    from simulator.cli_common import emit_json, fail, open_store
-
-    from .lrs import LrsError, printable
-    from .xapi import statements
-
     if not 1 <= args.batch <= 10_000:
         return fail("--batch must be from 1 to 10000 statements", 2)
     lrs = _client(args, args.endpoint, "--endpoint")
@@ -487,8 +442,6 @@ def cmd_lrs_push(args) -> int:
 
 def _password(args) -> str | None:
     """The LRS password: from --password-file, --password, DEFUSE_LRS_PASSWORD, else asked in a terminal."""
-    from simulator.diagnostics import DefuseError
-
     if args.password_file is not None:
         path = Path(args.password_file)
         try:
@@ -514,8 +467,6 @@ def _password(args) -> str | None:
     if env is not None:
         return env
     if sys.stdin is not None and sys.stdin.isatty():
-        import getpass
-
         try:
             return getpass.getpass(f"password for {args.user} at the record store: ")
         except (EOFError, KeyboardInterrupt):
@@ -524,8 +475,6 @@ def _password(args) -> str | None:
 
 
 def _seconds(text: str) -> float:
-    from .lrs import MAX_TIMEOUT
-
     try:
         value = float(text)
     except ValueError:
@@ -539,11 +488,6 @@ def _seconds(text: str) -> float:
 
 
 def cmd_export(args) -> int:
-    from simulator.cli_common import open_store
-    from simulator.store import utc_now
-
-    from .exchange import write_export
-
     problems: list[str] = []
     with open_store(args) as store:
         if args.verdict is None:
@@ -559,21 +503,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from simulator.cli_common import emit_json, fail, open_store
-    from simulator.diagnostics import DefuseError
-    from simulator.library import UnknownName, protocol
-    from simulator.files import open_regular
-
-    from .exchange import ExchangeError, iter_export, label, rescored, session_from
-
     if not args.files and not args.from_lrs:
         return fail("give the files to import, or --from-lrs URL", 2)
     if args.files and args.from_lrs:
         return fail("import files or --from-lrs, not both at once", 2)
     if args.from_lrs:
-        from .from_lrs import into_store
-        from .lrs import printable
-
         got = _from_lrs(args)
         if isinstance(got, int):
             return got
@@ -650,8 +584,6 @@ _MAX_LINES = 20  # problems listed per refused file
 
 def register(sub, common) -> None:
     """Add this package's subcommands to the `defuse` parser."""
-    from .classview import DEFAULT_LATEST, DEFAULT_THRESHOLD
-
     p = sub.add_parser("sessions", parents=[common], help="list recorded sessions with their scores")
     _filters(p)
     p.add_argument("--protocol", metavar="ID", help="re-score every session against this protocol")
@@ -718,9 +650,6 @@ def _lrs_source(p) -> None:
 
 def _identity(args) -> tuple[str, str]:
     """The xAPI homePage and activity base in force for this command (option, environment, config, default)."""
-    from .settings import resolved
-    from .xapi import ACTIVITY_BASE, DEFAULT_HOMEPAGE
-
     return (
         resolved(args.homepage, "xapi.homepage", "DEFUSE_XAPI_HOMEPAGE", DEFAULT_HOMEPAGE),
         resolved(args.activity_base, "xapi.activity_base", None, ACTIVITY_BASE),
@@ -738,10 +667,6 @@ def _config_usage(parser):
 
 
 def cmd_config(args) -> int:
-    from simulator.cli_common import emit_json
-
-    from .settings import KEYS, check, config_path, load, save
-
     path = config_path()
     settings = load(path)
     if args.action == "set":

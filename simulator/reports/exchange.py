@@ -10,13 +10,16 @@ never reaches the store.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, BinaryIO, Iterable, Iterator, Literal, TextIO
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from scoring import score
 from simulator.actions import Action
 from simulator.diagnostics import DefuseError
 from simulator.model import Outcome, Turn
@@ -343,10 +346,6 @@ def session_from(raw: object, n: int, path: str) -> StoredSession:
 
 def rescored(session: StoredSession, protocol_of) -> StoredSession:
     """The session with its score judged again from its turns (the file's own score is never used)."""
-    from dataclasses import replace
-
-    from scoring import score
-
     result = score(session.transcript(), protocol_of(session.protocol)).to_dict()
     total = float(result["total"])
     if not math.isfinite(total):  # pragma: no cover - the scorer bounds its total
@@ -356,8 +355,6 @@ def rescored(session: StoredSession, protocol_of) -> StoredSession:
 
 def read_export(raw: bytes, path: str) -> list[StoredSession]:
     """Every session of an export held in memory (tests and small files); see `iter_export`."""
-    import io
-
     return [session_from(doc, n, path) for n, doc in iter_export(io.BytesIO(raw), path)]
 
 

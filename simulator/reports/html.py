@@ -7,7 +7,9 @@ text `svg` escapes itself, are inserted as markup.
 """
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
+from importlib import resources
 from typing import Iterator
 
 from .classview import ClassReport, Grid, mistake_labels
@@ -19,8 +21,7 @@ __all__ = ["render_html", "mistakes", "heat"]
 
 @lru_cache(maxsize=1)
 def _env():
-    from importlib import resources
-
+    # jinja2 takes a good part of a second to load on a busy machine: only HTML reports pay for it
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = str(resources.files("simulator.reports") / "templates")
@@ -29,8 +30,6 @@ def _env():
 
 def mistakes(items: list[Judged], top: int = 10) -> list[tuple[str, int]]:
     """The most common mistakes of these sessions: (label, sessions with it), most frequent first."""
-    from collections import Counter
-
     counts = Counter(label for j in items for label in mistake_labels(j.score))
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
 
@@ -160,6 +159,6 @@ def render_html(report: ClassReport, *, generated: str, filters: dict, title: st
 
 
 def _markup(svg: str):
-    from markupsafe import Markup
+    from markupsafe import Markup  # jinja2's, loaded with it (see _env)
 
     return Markup(svg)

@@ -10,9 +10,11 @@ Latin-1 (characters it cannot hold become '?').
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from simulator.diagnostics import DefuseError
 from simulator.model import BAND_FLOORS, Band
 
 from .classview import ClassReport, Grid, TraineeProgress
@@ -26,8 +28,6 @@ _BANDS = {Band.CALM: (227, 241, 230), Band.UPSET: (251, 243, 217), Band.ANGRY: (
 
 def _fonts() -> tuple[Path, Path] | None:
     try:
-        from importlib import resources
-
         folder = Path(str(resources.files("simulator.assets") / "fonts"))
     except (ModuleNotFoundError, TypeError):
         return None
@@ -41,7 +41,7 @@ _COVERED: set[int] = set()
 def _covered() -> set[int]:
     """The characters the bundled font can draw (read once from its cmap)."""
     if not _COVERED:
-        from fontTools.ttLib import TTFont
+        from fontTools.ttLib import TTFont  # fpdf2's font library: loaded with it, for PDF reports only
 
         fonts = _fonts()
         if fonts:
@@ -54,7 +54,7 @@ class _Doc:
     """fpdf2 with the font chosen once and text made printable for it."""
 
     def __init__(self, title: str, generated: str):
-        from fpdf import FPDF
+        from fpdf import FPDF  # heavy, and needed for PDF reports only
 
         self.pdf = FPDF(format="A4", unit="mm")
         self.pdf.set_auto_page_break(True, margin=15)
@@ -79,8 +79,6 @@ class _Doc:
             missing = sorted({ch for ch in s if ch != "\n" and ord(ch) not in _covered()})
             if missing:
                 # fpdf2 would leave these out without a word: a name must never silently vanish
-                from simulator.diagnostics import DefuseError
-
                 shown = "".join(missing[:10]) + ("..." if len(missing) > 10 else "")
                 raise DefuseError(
                     f"the PDF font (DejaVu Sans) has no letters for {shown!r} in {s.strip()[:60]!r}:"

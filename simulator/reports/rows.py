@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
+from scoring import SCORING_VERSION, score
 from simulator.diagnostics import DefuseError
 from simulator.store import SessionSummary, Store, StoredSession
 
@@ -95,8 +96,6 @@ def judged(sessions: Iterable[StoredSession], protocol_of: Callable[[str], objec
 
 
 def _judge(s: StoredSession, protocol_of, override) -> Judged:
-    from scoring import SCORING_VERSION, score
-
     numbers = [s.anger_start, *(a for t in s.turns for a in (t.anger_before, t.anger_after))]
     if s.anger_end is not None:
         numbers.append(s.anger_end)
@@ -225,8 +224,6 @@ def table(store: Store, protocol_of: Callable[[str], object], *, override=None, 
             if verdict is None or j.passed == verdict:
                 yield row(j)
         return
-    from scoring import SCORING_VERSION
-
     for sm in store.summaries(scoring_version=SCORING_VERSION, **filters):
         if problems is not None and (why := unusable(sm)):
             problems.append(why)

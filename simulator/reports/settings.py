@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from platformdirs import user_config_dir
+
 from simulator.diagnostics import DefuseError
 
 __all__ = ["KEYS", "config_path", "load", "save", "check", "resolved"]
@@ -30,8 +32,6 @@ def config_path() -> Path:
     env = os.environ.get("DEFUSE_CONFIG")
     if env:
         return Path(env)
-    from platformdirs import user_config_dir
-
     return Path(user_config_dir("defuse", appauthor=False)) / "config.json"
 
 

@@ -10,6 +10,7 @@ import io
 import math
 import re
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Iterable
 
 from .classview import ClassReport, trainee_rows
@@ -52,7 +53,7 @@ def _cut16(text: str, units: int) -> str:
 
 
 def render_xlsx(items: list[Judged], report: ClassReport | None = None) -> bytes:
-    import xlsxwriter
+    import xlsxwriter  # needed for workbooks only
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
@@ -208,8 +209,6 @@ def _progress_sheet(wb, report: ClassReport, head, pct, when) -> None:
 
 def utc_datetime(text: str | None):
     """An ISO-8601 UTC time as the naive datetime a spreadsheet cell holds (None if unreadable)."""
-    from datetime import datetime, timezone
-
     if not text:
         return None
     try:

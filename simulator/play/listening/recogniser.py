@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..answers import Verdict
-from .grammar import build_jsgf, interpret
+from .grammar import build_jsgf, interpret, words_of
 
 __all__ = ["Recogniser", "Result", "CONFIDENT"]
 
@@ -35,7 +35,7 @@ class Result:
 
 class Recogniser:
     def __init__(self):
-        from pocketsphinx import Decoder
+        from pocketsphinx import Decoder  # only in the listening worker: its model takes a while to load
 
         # no bestpath lattice: its posterior would judge confidence, but it costs seconds at
         # the end of a long answer, exactly when the trainee is waiting
@@ -84,8 +84,6 @@ class Recogniser:
         said = interpret(words, self._options or (), self.known)
         if said.verdict is not Verdict.CHOSEN:
             return False
-        from .grammar import words_of
-
         full = dict((oid, words_of(t, self.known)) for oid, t in self._options or ()).get(said.option, [])
         # a number, or all of the option bar its last word (the recogniser often has not
         # settled the final word when the pause starts); a pause between two sentences of

@@ -119,7 +119,7 @@ class _Stream:
 def input_devices() -> list[tuple[int, str]]:
     """(index, name) of every input device PortAudio can see; empty with no PortAudio."""
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # PortAudio may be missing: then there is simply no microphone
     except (ImportError, OSError):
         return []
     try:
@@ -143,7 +143,7 @@ class _MicStream:
 
     def __init__(self, device):
         try:
-            import sounddevice as sd
+            import sounddevice as sd  # PortAudio may be missing (see input_devices)
         except (ImportError, OSError) as e:
             raise NoMicrophone(f"no audio input library ({e}); on Debian/Ubuntu: sudo apt-get install libportaudio2") from None
         if not input_devices():

@@ -83,7 +83,7 @@ class Answering:
 
     def hear(self) -> None:
         """Take what the listener has heard since the last frame."""
-        from ..listening.listener import Heard, Onset
+        from ..listening.listener import Heard, Onset  # pocketsphinx: loaded only once spoken answers are on
 
         app = self.scene.app
         if app.listener is None or not app.voice_on:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pygame
 
 from ...model import band_of
+from ...translations import languages_of
 from ..profile import MAX_NAME
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, fit, wrap
 from ..widgets import Activate, Back, Button, Move, Pick, Quit, Typed, draw_lines, panel
@@ -56,8 +57,6 @@ class Picker(Scene):
         self.typing = not app.trainee
         self.cards: list[Button] = [Button(e.scenario.title, e, hint=str(i + 1) if i < 9 else "") for i, e in enumerate(self.entries)]
         self.rename = Button("Change name", _RENAME)
-        from ...translations import languages_of
-
         self.translations = {e.id: set(languages_of(e.path)) for e in self.entries}
         self.languages = [None] + sorted(set().union(*self.translations.values()))  # None: as written
         self.language = Button(self._language_label(), _LANGUAGE) if len(self.languages) > 1 else None
