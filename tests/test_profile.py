@@ -87,7 +87,9 @@ def test_saving_before_loading_still_migrates_the_old_values():
 def test_a_name_given_in_the_terminal_is_the_windows_name_too(tmp_path):
     """Both front ends read and write the one profile: asked once, whichever comes first."""
     from simulator.cli import build_parser
-    from simulator.play.terminal import play
+    from playthrough import play_in_terminal as play
+
+    from simulator.library import Library
     from simulator.play.text_console import Console, LineReader
     from simulator.play.text_view import Style
     from simulator.play.window import App
@@ -101,7 +103,7 @@ def test_a_name_given_in_the_terminal_is_the_windows_name_too(tmp_path):
     assert play(args, Console(LineReader(r), out, Style())) == 0
     os.close(r)
     assert load_profile().trainee == "Ann Lee"
-    app = App(build_parser().parse_args(["play", "--no-speech", "--no-save"]), autoplaying=True)
+    app = App(build_parser().parse_args(["play", "--no-speech", "--no-save"]), Library(), None, autoplaying=True)
     try:
         assert app.trainee == "Ann Lee"
         app.pending_scenario = None

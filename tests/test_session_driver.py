@@ -112,8 +112,8 @@ def play_in_the_window(monkeypatch, tmp_path, script):
     monkeypatch.setattr(window, "_loop", watched_loop)
     db = tmp_path / "window.sqlite3"
     args = build_parser().parse_args(["play", SCENARIO, "--no-speech", "--seed", "0", "--trainee", "Tess", "--db", str(db)])
-    assert window.run(args) == 0
-    with Store(db) as store:
+    with Store(db) as store:  # `defuse play` hands the window the library and the store
+        assert window.run(args, Library(), store) == 0
         (session,) = list(store.find())
     return session
 
