@@ -267,7 +267,7 @@ def test_in_the_window_keeping_quiet_early_lets_her_voice_run_on_and_her_next_li
     pygame.init()
     try:
         pygame.display.set_mode(window.DEFAULT_SIZE)
-        app = window.App(build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", "--seed", "0"]), autoplaying=True)
+        app = window.App(build_parser().parse_args(["play", "--no-speech", "--no-save", "--trainee", "Ana", "--seed", "0"]), Library(), None, autoplaying=True)
         try:
             app.playback, app.speaker = FakePlayback(), FakeSpeaker()
             app.play(app.library.get(SCENARIO))

@@ -13,9 +13,10 @@ import pygame
 import pytest
 
 from simulator.cli import build_parser
+from simulator.cli_common import library_from
 from simulator.engine import presented, start
 from simulator.library import Library
-from simulator.play import window
+from simulator.play import commands, window
 from simulator.play.scenes.roleplay import TRANSCRIPT_LINES
 from simulator.store import Store
 
@@ -83,7 +84,8 @@ class Driver:
             pygame.event.post(pygame.event.Event(pygame.USEREVENT))
 
     def run(self, *argv):
-        status = window.run(build_parser().parse_args(["play", *argv]))
+        args = build_parser().parse_args(["play", *argv])
+        status = commands._run(window.run, args, library_from(args))  # as `defuse play` opens the store
         assert self.steps is False, "the script did not run to its end"
         return status
 
@@ -435,10 +437,10 @@ class StuckSpeaker:
 
 
 def frames_while_waiting(monkeypatch, ticking):
-    from simulator.play import audio, speech
+    from simulator.play import audio
 
     monkeypatch.setattr(audio, "Playback", FakePlayback)
-    monkeypatch.setattr(speech, "Speaker", lambda: StuckSpeaker(ticking))
+    monkeypatch.setattr(window, "Speaker", lambda: StuckSpeaker(ticking))
     seen = {}
 
     def script(app):
