@@ -118,7 +118,7 @@ def _hold_lock(db):
 
 
 def test_a_store_locked_by_another_program_is_one_line_and_nothing_half_saved(cli, tmp_path, monkeypatch):
-    import simulator.store as store_module
+    import simulator.store.database as store_module  # where Store reads the wait
 
     monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.2)  # the real wait is 30 s
     db = tmp_path / "locked.sqlite3"
@@ -136,7 +136,7 @@ def test_a_store_locked_by_another_program_is_one_line_and_nothing_half_saved(cl
 
 
 def test_a_lock_taken_mid_session_keeps_the_turns_so_far(cli, tmp_path, monkeypatch):
-    import simulator.store as store_module
+    import simulator.store.database as store_module  # where Store reads the wait
 
     monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.2)
     db = tmp_path / "locked.sqlite3"

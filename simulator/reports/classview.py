@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Iterable, Iterator, Sequence
 
-from simulator.store import _where
+from simulator.store.reading import where_clause
 
 from .rows import Judged, judged, printable
 
@@ -263,7 +263,7 @@ def build(
     **filters,
 ) -> ClassReport:
     """The class report for the sessions matching `filters` (as Store.summaries takes them)."""
-    where, args = _where(*(filters.get(k) for k in ("trainee", "scenario", "since", "until")), verdict, True, filters.get("mode"))
+    where, args = where_clause(*(filters.get(k) for k in ("trainee", "scenario", "since", "until")), verdict, True, filters.get("mode"))
     unscored = store.conn.execute(f"SELECT COUNT(*) FROM sessions{where} AND mistakes IS NULL", args).fetchone()[0]  # (kept with every saved score)
     if override is not None or unscored:
         # re-scoring, or a finished session without a saved score (an old import): read and score every session
@@ -320,7 +320,7 @@ def _build_sql(store, protocol_of, where: str, args: list, latest_n: int, thresh
         for label in labels:
             mistakes[label] += n
     # unfinished sessions: counted per trainee, the latest listed
-    open_where, open_args = _where(*(filters.get(k) for k in ("trainee", "scenario", "since", "until")), None, False, filters.get("mode"))
+    open_where, open_args = where_clause(*(filters.get(k) for k in ("trainee", "scenario", "since", "until")), None, False, filters.get("mode"))
     unfinished_by = dict(conn.execute(f"SELECT trainee, COUNT(*) FROM sessions{open_where} GROUP BY trainee", open_args))
     r.unfinished_count = sum(unfinished_by.values())
     r.unfinished = [

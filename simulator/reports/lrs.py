@@ -18,6 +18,10 @@ only when `send` returns.
 `Lrs.statements(query)` reads statements back (GET, the same deadline per page and the same
 refusal of redirects), following the `more` links a record store pages its answers with; a
 `more` link to another host or scheme is refused, since the request carries credentials.
+
+`push(store, client, ...)` is the retry loop over a session store: it sends what the store's
+ledger says the record store lacks, many sessions per request, and marks each sent only once
+the record store confirmed it; what fails stays pending for the next push.
 """
 from __future__ import annotations
 
@@ -29,10 +33,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
 
-__all__ = ["Lrs", "LrsError", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
+from simulator.store import Store
+
+from .rows import Judged
+
+__all__ = ["Lrs", "LrsError", "push", "Pushed", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
 
 MAX_TIMEOUT = 600.0  # seconds: the longest deadline `--timeout` accepts
 MAX_ANSWER_BYTES = 1024 * 1024  # an answer listing statement ids is far smaller than this
@@ -252,3 +260,79 @@ def _check_ids(answer: bytes, headers, sent: list, where: str) -> None:
     got = [i.lower() for i in ids]
     if len(set(got)) != len(got) or not set(got) <= wanted:
         raise LrsError(f"{where} answered 200 with statement ids that do not match those sent: nothing is taken as stored", retry=True)
+
+
+# ---------------------------------------------------------------- pushing a store's sessions
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """What one push did."""
+
+    sent: int  # sessions the record store now holds as they are
+    statements: int  # statements sent for them
+    already: int  # sessions it held already, as they are
+    pending: int  # sessions still to send: a failed request leaves them for the next push
+
+
+def push(
+    store: Store,
+    client: Lrs,
+    endpoint: str,
+    ids: list[str],
+    sessions: Iterable[Judged],
+    statements_of: Callable[[Judged], list[dict]],
+    *,
+    batch: int,
+    errors: list[str],
+    progress: Callable[[int], Callable[[Iterable], Iterable]] = lambda total: (lambda items: items),
+) -> Pushed:
+    """Send `client` the sessions among `ids` that the store's ledger says `endpoint` does not
+    hold as they are now; `sessions` streams them judged (others in the stream are passed over).
+
+    Sessions go many per request, up to `batch` statements (a session is never split), and
+    each is marked sent in the ledger only once the record store confirmed it. A refused
+    request (4xx) is split to find the session it is about, and the others are still sent;
+    a failure that may pass (5xx, a timeout, no connection) stops the push and leaves the rest
+    pending for the next one. Each failure is one line added to `errors`.
+    """
+    ledger = store.lrs_ledger(endpoint)
+    pending = store.lrs_pending(ledger, ids)
+    left = set(pending)
+    todo = left.copy()
+    sent = statements_sent = 0
+
+    def post(group: list) -> bool:
+        """Send sessions' statements in one request; False when the store should not be asked again now."""
+        nonlocal sent, statements_sent
+        request = [st for _, sts in group for st in sts]
+        try:
+            client.send(request)
+        except LrsError as e:
+            if not e.retry and len(group) > 1:
+                # refused (4xx): find the session it is about, and send the others
+                return all(post([one]) for one in group)
+            errors.append(f"session {printable(group[0][0].id)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}")
+            return not e.retry  # the store is down or struggling: leave the rest for the next push
+        store.mark_sent_many(ledger, [s for s, _ in group])
+        left.difference_update(s.id for s, _ in group)
+        sent += len(group)
+        statements_sent += len(request)
+        return True
+
+    # sessions are read as one stream and sent many per request, up to `batch` statements
+    group: list = []
+    size = 0
+    going = True
+    for j in progress(len(pending))(j for j in sessions if j.session.id in todo):
+        sts = statements_of(j)
+        if group and size + len(sts) > batch:
+            going = post(group)
+            group, size = [], 0
+            if not going:
+                break
+        group.append((j.session, sts))
+        size += len(sts)
+    if going and group:
+        post(group)
+    return Pushed(sent, statements_sent, len(ids) - len(pending), len(left))

@@ -20,7 +20,9 @@ from platformdirs import user_config_dir
 
 from simulator.diagnostics import DefuseError
 
-__all__ = ["KEYS", "config_path", "load", "save", "check", "resolved"]
+from .xapi import ACTIVITY_BASE, DEFAULT_HOMEPAGE
+
+__all__ = ["KEYS", "config_path", "load", "save", "check", "resolved", "xapi_identity"]
 
 KEYS = {
     "xapi.homepage": "the actor account's homePage (the LMS that names the trainees)",
@@ -85,3 +87,11 @@ def resolved(option: str | None, key: str, env: str | None, default: str) -> str
     if env and os.environ.get(env):
         return check(key, os.environ[env])
     return load().get(key, default)
+
+
+def xapi_identity(args) -> tuple[str, str]:
+    """The xAPI homePage and activity base in force for this command (option, environment, config, default)."""
+    return (
+        resolved(args.homepage, "xapi.homepage", "DEFUSE_XAPI_HOMEPAGE", DEFAULT_HOMEPAGE),
+        resolved(args.activity_base, "xapi.activity_base", None, ACTIVITY_BASE),
+    )
