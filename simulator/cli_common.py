@@ -71,4 +71,9 @@ def library_from(args) -> Library:
 
 
 def open_store(args) -> Store:
-    return Store(getattr(args, "db", None))
+    store = Store(getattr(args, "db", None))
+    if store.repaired:  # an older store upgraded: say once what the upgrade changed
+        sys.stderr.write(
+            f"defuse: {store.path}: repaired the verdict of {store.repaired} session(s) whose passed/total columns contradicted their saved score\n"
+        )
+    return store

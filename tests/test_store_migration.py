@@ -1,4 +1,4 @@
-"""The session store's schema 1 -> 2 migration, in place, keeping every session."""
+"""The session store's migrations from schema 1, in place, keeping every session (schema 6's verdict repair: tests/test_store_verdicts.py)."""
 from __future__ import annotations
 
 import sqlite3
@@ -47,7 +47,7 @@ def test_a_version_1_file_is_migrated_in_place_and_keeps_its_sessions(v1):
     with Store(v1) as store:
         sessions = list(store.find())
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-    assert SCHEMA_VERSION == 5 and user_version(v1) == 5
+    assert SCHEMA_VERSION == 6 and user_version(v1) == 6
     assert {"lrs_sent", "sessions_by_start"} <= tables
 
     con = sqlite3.connect(v1)

@@ -25,7 +25,7 @@ from ..model import Outcome, Turn
 from .ledger import LrsLedger
 from .merging import Merging
 from .reading import Reading
-from .records import TURN_INSERT, fault_columns, fold_name, score_columns, turn_row, utc_now
+from .records import TURN_INSERT, fault_columns, fold_name, score_columns, turn_row, utc_now, verdict_columns
 from .schema import SCHEMA_VERSION, StoreError, cannot_write, check_db_path, migrate, refuse_foreign
 
 __all__ = ["Store", "default_db_path", "LOCK_WAIT_S", "store_problem"]
@@ -58,6 +58,7 @@ class Store(Reading, Merging, LrsLedger):
             raise StoreError("--db: an empty path")
         self.path = Path(path) if path is not None else default_db_path()
         self.readonly = False
+        self.repaired = 0  # sessions whose verdict columns the migration to schema 6 repaired (see schema.repair_verdicts)
         memory = str(path) == ":memory:" if path is not None else False
         if not memory:
             check_db_path(self.path)
@@ -77,7 +78,7 @@ class Store(Reading, Merging, LrsLedger):
                 # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
                 # cut can lose the last commits) and spares an fsync on every turn
                 self.conn.execute("PRAGMA synchronous=NORMAL")
-            migrate(self.conn, self.path)
+            self.repaired = migrate(self.conn, self.path)
         except sqlite3.OperationalError as e:
             self.conn.close()
             if not memory and self.path.is_file() and cannot_write(e):
@@ -170,8 +171,7 @@ class Store(Reading, Merging, LrsLedger):
                     outcome.value if outcome else None,
                     int(complete),
                     anger_end,
-                    score["total"] if score else None,
-                    (int(score["passed"]) if score else None),
+                    *verdict_columns(score),
                     json.dumps(score) if score else None,
                     *score_columns(score),
                     score.get("scoring_version") if score else None,
@@ -185,7 +185,7 @@ class Store(Reading, Merging, LrsLedger):
             self.conn.execute(
                 "UPDATE sessions SET total=?, passed=?, score_json=?, protocol=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=?,"
                 " scoring_version=? WHERE id=?",
-                (score["total"], int(score["passed"]), json.dumps(score), score["protocol"], *score_columns(score), score.get("scoring_version"), session_id),
+                (*verdict_columns(score), json.dumps(score), score["protocol"], *score_columns(score), score.get("scoring_version"), session_id),
             )
             self._save_faults(session_id, score)
 

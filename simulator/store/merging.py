@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..model import Turn
-from .records import TURN_INSERT, StoredSession, score_columns, turn_row
+from .records import TURN_INSERT, StoredSession, score_columns, turn_row, verdict_columns
 from .schema import StoreError
 
 __all__ = ["Merging"]
@@ -74,9 +74,7 @@ class Merging:
                 int(session.complete),
                 session.anger_start,
                 session.anger_end,
-                # the verdict has one source: the score itself (the columns only mirror it)
-                session.score["total"] if session.score else None,
-                int(bool(session.score["passed"])) if session.score else None,
+                *verdict_columns(session.score),  # the verdict has one source: the score itself
                 json.dumps(session.score) if session.score is not None else None,
                 *score_columns(session.score),
                 len(session.turns),

@@ -12,7 +12,7 @@ from ..model import Outcome, Transcript, Turn
 
 __all__ = [
     "StoredSession", "SessionSummary", "utc_now", "fold_name", "SCRIPTED_MODES", "MODES",
-    "SEP", "TURN_COLUMNS", "TURN_INSERT", "turn_row", "score_columns", "fault_columns", "saved_score",
+    "SEP", "TURN_COLUMNS", "TURN_INSERT", "turn_row", "score_columns", "fault_columns", "saved_score", "verdict_columns",
 ]
 
 # How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
@@ -157,6 +157,16 @@ def saved_score(text: str | None) -> dict | None:
         if step.get("performed") and (isinstance(turn, bool) or not isinstance(turn, int)):
             return None  # a step performed at no turn
     return score
+
+
+def verdict_columns(score: dict | None) -> tuple[float | None, int | None]:
+    """The `total` and `passed` columns of a session with this saved score (None, None without one).
+
+    The verdict has one source, the score itself: the columns only mirror it, so that a listing,
+    a filter and a report read the same verdict from them as from the score."""
+    if not score:
+        return (None, None)
+    return (score["total"], int(bool(score["passed"])))
 
 
 def score_columns(score: dict | None) -> tuple:

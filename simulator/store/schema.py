@@ -2,7 +2,8 @@
 
 The version is PRAGMA user_version. A new file gets the whole schema; an older one is brought
 up to date in place, in one write transaction (two programs opening it at once queue, and a
-migration cut short leaves the file as it was). Schema 5 keeps the trainer's note on each
+migration cut short leaves the file as it was). Schema 6 repairs the `passed`/`total` columns
+that contradict the session's saved score (written by older versions, or edited); schema 5 keeps the trainer's note on each
 turn's choice; schema 4 what went wrong (steps missed, kinds of feedback) as columns too;
 schema 2 added `lrs_sent` (which state of each session a learning record store already
 holds, per endpoint) and an index by start time.
@@ -13,11 +14,11 @@ import sqlite3
 from pathlib import Path
 
 from ..diagnostics import DefuseError
-from .records import fault_columns, saved_score, score_columns
+from .records import fault_columns, saved_score, score_columns, verdict_columns
 
 __all__ = ["SCHEMA_VERSION", "StoreError", "migrate", "refuse_foreign", "check_db_path", "cannot_write"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -129,6 +130,10 @@ ALTER TABLE turns ADD COLUMN feedback TEXT;
 """
 
 
+# Version 5 -> 6: no new table or column; the verdict columns (`total`, `passed`) of every session
+# are made to mirror its saved score (see `repair_verdicts`).
+
+
 class StoreError(DefuseError):
     """The session file cannot be used (newer schema, not a database)."""
 
@@ -166,13 +171,16 @@ def refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the file to SCHEMA_VERSION in one write transaction (a new file gets the whole schema)."""
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the file to SCHEMA_VERSION in one write transaction (a new file gets the whole schema).
+
+    Returns how many sessions had their verdict repaired (see `repair_verdicts`): the command
+    that opened the store says so."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: session store schema {version} is newer than this Defuse ({SCHEMA_VERSION})")
     if version == SCHEMA_VERSION:
-        return
+        return 0
     # one write transaction for every step: two programs opening a new or old file at once
     # queue here instead of both adding the same columns, and a migration cut short leaves
     # the file as it was
@@ -221,8 +229,35 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.executemany("UPDATE sessions SET missed=?, mistakes=? WHERE id=?", [(*fault_columns(saved_score(r[1])), r[0]) for r in rows])
         if version < 5 and "feedback" not in {r[1] for r in conn.execute("PRAGMA table_info(turns)")}:
             conn.execute(_SCHEMA_5.strip().rstrip(";"))
+        repaired = repair_verdicts(conn) if version < 6 else 0
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return repaired
+
+
+def repair_verdicts(conn: sqlite3.Connection) -> int:
+    """Make each session's `total` and `passed` columns (and the score's parts kept beside them)
+    mirror its saved score, as `Store.finish` writes them (`verdict_columns`); returns how many
+    sessions were repaired.
+
+    Older versions, or a hand-edited file, could leave columns that contradict the score: a
+    PASS in the listing and a FAIL in xAPI, or a total of -5 or 1e308. A saved score that does
+    not add up is no score at all (`saved_score`): its columns are emptied, and the reports
+    score that session again from its turns.
+    """
+    repairs = []
+    cur = conn.cursor()
+    cur.row_factory = None
+    for sid, text, total, passed in cur.execute("SELECT id, score_json, total, passed FROM sessions"):
+        score = saved_score(text)
+        verdict = verdict_columns(score)
+        if (total, passed) != verdict:
+            repairs.append((*verdict, *score_columns(score), *fault_columns(score), sid))
+    conn.executemany(
+        "UPDATE sessions SET total=?, passed=?, coverage=?, order_score=?, conduct=?, outcome_score=?, sequence=?, missed=?, mistakes=? WHERE id=?",
+        repairs,
+    )
+    return len(repairs)
