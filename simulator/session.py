@@ -1,7 +1,10 @@
 """One playthrough as the front ends drive it: the engine plus the session store.
 
 Every front end (scripted run, terminal, window) plays through a `Recorder`, so every one
-commits each turn as it happens and scores the same way.
+commits each turn as it happens and scores the same way. When the store fails mid-session
+(disk full, locked, damaged) the session there keeps the turns saved so far, marked
+incomplete, and the trainee may go on without saving: `detach` carries the recorder on with
+nothing further written.
 """
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ class Recorder:
         self.state: State = start(scenario, seed)
         self.session_id: str | None = None
         self.result: Score | None = None
+        self.saved = 0  # turns committed to the store
+        self.unsaved_after: int | None = None  # once detached: the turns the store keeps (nothing after them is written)
         if store is not None:
             self.session_id = store.begin(
                 trainee=trainee,
@@ -85,10 +90,24 @@ class Recorder:
             state = replace(state, turns=state.turns[:-1] + (turn,))
         self.state = state
         if self.store is not None and self.session_id is not None:
-            self.store.add_turn(self.session_id, self.state.turns[-1])
+            self.store.add_turn(self.session_id, self.state.turns[-1])  # a store failure leaves the turn taken, not saved
+            self.saved += 1
         if self.state.finished:
             self.finish()
         return self.state
+
+    @property
+    def detached(self) -> bool:
+        return self.unsaved_after is not None
+
+    def detach(self) -> None:
+        """Go on without the store (it failed): nothing further is written, and the session there
+        keeps the turns saved so far, marked incomplete. Finishes the session if it had ended."""
+        if self.store is not None and self.session_id is not None:
+            self.unsaved_after = self.saved
+        self.store = None
+        if self.state.finished:
+            self.finish()
 
     def rescore(self, protocol: Protocol) -> Score:
         """The session judged against `protocol`, its feedback in the session's language."""

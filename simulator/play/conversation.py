@@ -14,12 +14,18 @@ An answer given while the customer speaks is passed to the engine as an interrup
 the seconds since the line began; the engine itself exempts keeping quiet. When the trainee
 keeps quiet while the customer speaks, the customer finishes the line: the next line
 begins when this one ends, and until then `caption` and `line_text` give the rest of it.
+
+When the session store fails mid-session (disk full, locked by another program, damaged),
+the turn is taken all the same and `fault` says what failed and what was kept: the front end
+asks the trainee whether to go on without saving (`go_on_unsaved`) or to stop there (the
+session in the store keeps the turns saved before, marked incomplete).
 """
 from __future__ import annotations
 
 import bisect
 import math
 import re
+import sqlite3
 from dataclasses import dataclass
 
 from itertools import islice, product
@@ -27,9 +33,13 @@ from itertools import islice, product
 from ..engine import said
 from ..model import Band, Node, Option, State, Words, band_of, spoken_text
 from ..session import Recorder
+from ..store import store_problem
 from .speech import SpeechJob, voice_for
 
-__all__ = ["Conversation", "Delivery", "Exchange", "speaking_rate", "speaking_time", "word_delays", "AngerGauge", "HISTORY"]
+__all__ = [
+    "Conversation", "Delivery", "Exchange", "speaking_rate", "speaking_time", "word_delays", "AngerGauge", "HISTORY",
+    "StoreFault", "saving_note", "kept_note",
+]
 
 HISTORY = 6  # exchanges kept on screen: enough to remember, few enough to read at a glance
 _BREATH = 0.35  # after a voiced line, a breath before it counts as finished
@@ -153,6 +163,46 @@ class AngerGauge:
         return band_of(self.shown)
 
 
+@dataclass(frozen=True)
+class StoreFault:
+    """The session store failed while a turn was being saved: what failed, and what it keeps."""
+
+    turn: int  # the turn being saved (or the session being closed after it) when the store failed
+    saved: int  # the turns the store keeps for this session, marked incomplete
+    reason: str  # why, in one line (`store_problem`)
+
+    @property
+    def line(self) -> str:
+        """What failed and what was kept, in one line."""
+        if self.saved == self.turn:
+            kept = "the turn so far is saved" if self.saved == 1 else f"the {self.saved} turns so far are saved"
+        elif self.saved:
+            kept = "the turn before it is saved" if self.saved == 1 else f"the {self.saved} turns before it are saved"
+        else:
+            kept = "the session is kept without any turn"
+        return f"the session store failed at turn {self.turn}: {self.reason}; {kept}, marked incomplete"
+
+
+def saving_note(recorder: Recorder) -> str:
+    """Whether the session was saved, for the end of a debrief."""
+    if recorder.detached:
+        n = recorder.unsaved_after
+        if not n:
+            return "Session not saved: the session store failed before its first turn was saved."
+        kept = "its first turn is" if n == 1 else f"its first {n} turns are"
+        return f"Session not saved after turn {n}: the session store failed ({kept} kept, marked incomplete)."
+    return "Session saved." if recorder.session_id else "Session not saved (--no-save)."
+
+
+def kept_note(recorder: Recorder) -> str:
+    """What the store keeps of a session left unfinished."""
+    if recorder.detached:
+        n = recorder.unsaved_after
+        kept = "no turn is saved" if not n else ("only its first turn is saved" if n == 1 else f"only its first {n} turns are saved")
+        return f"the session store failed: {kept}, marked incomplete"
+    return "the session is saved as incomplete" if recorder.session_id else "the session was not saved (--no-save)"
+
+
 _WORDINGS = 8  # wordings of one node's burst rendered ahead of time; any other is rendered when it comes
 
 
@@ -176,6 +226,7 @@ class Conversation:
         self.voiced = False  # the current line's timing comes from its WAV
         self.tail: tuple[Delivery, float] | None = None  # the last line, still being finished, and when it began
         self._resume = now  # the next line may not begin before this (the customer finishing theirs)
+        self.fault: StoreFault | None = None  # the store failed on the last turn: go on without saving, or stop?
         self.begin_line(now)
 
     # -- the current line
@@ -307,7 +358,15 @@ class Conversation:
         heard = self.caption(began)
         finishing = self.finishing(began)
         full = self.text
-        state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(began), 3), words=words)
+        taken = len(self.state.turns)
+        try:
+            state = self.recorder.choose(option_id, interrupted=cut_in, elapsed=round(self.elapsed(began), 3), words=words)
+        except sqlite3.Error as e:
+            state = self.recorder.state
+            if len(state.turns) == taken:  # nothing was taken (the store cannot have been asked): not ours to judge
+                raise
+            # the turn was taken, then the store failed saving it (or closing the session after it)
+            self.fault = StoreFault(len(state.turns), self.recorder.saved, store_problem(e))
         turn = state.turns[-1]
         who = "narration" if node.narration else "customer"
         cut_short = turn.interrupted and not finishing and heard != full
@@ -323,6 +382,11 @@ class Conversation:
             self._resume = now
         self.begin_line(now)
         return state
+
+    def go_on_unsaved(self) -> None:
+        """The trainee's answer to a store fault: carry on, writing nothing further."""
+        self.fault = None
+        self.recorder.detach()
 
     def update(self, dt: float) -> None:
         self.gauge.update(dt)

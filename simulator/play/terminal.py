@@ -3,7 +3,9 @@
 The customer's line is revealed word by word at their speaking pace; an answer typed
 before it ends counts as cutting in (the engine decides what that means, so keeping quiet
 never does). Each turn is committed through a `Recorder`, so quitting, Ctrl-C or a lost
-connection leaves the session saved as incomplete. With --debug, a trainer sees after
+connection leaves the session saved as incomplete. When the session store fails mid-session
+(disk full, locked, damaged), one line says what failed and what was kept, and the trainee
+chooses whether to go on without saving (y) or to stop there (N, or no more input). With --debug, a trainer sees after
 each choice how anger moved, what the choice counted as and which way it routed.
 With --lang (or `l` in the picker) a translated scenario is played; with --debug, the
 lines still shown in the source language are listed when the session starts.
@@ -20,7 +22,7 @@ from ..session import Recorder, fresh_seed
 from ..store import Store
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
-from .conversation import Conversation
+from .conversation import Conversation, kept_note, saving_note
 from .listening.source import MicrophoneSource
 from .profile import clean_name, load_profile, save_profile
 from .text_console import Console, pace_setting
@@ -34,6 +36,10 @@ _HELP = frozenset({"?", "h", "help"})
 
 class _Quit(Exception):
     """The trainee typed q."""
+
+
+class _StoreFailed(Exception):
+    """The session store failed and the trainee chose not to go on without saving."""
 
 
 def run(args, library: Library, store: Store | None) -> int:
@@ -135,6 +141,8 @@ class TextGame:
         except _Quit:
             self._left("You left the session")
             return 0
+        except _StoreFailed:
+            return 1  # the line saying what failed and what was kept is out
         except EOFError:
             if self._in_session():
                 self.console.write("")
@@ -163,8 +171,7 @@ class TextGame:
         else:
             rec.finish()
             n = len(rec.state.turns)
-            kept = "is saved as incomplete" if rec.session_id else "was not saved (--no-save)"
-            msg = f"{why} after {n} turn{'s' if n != 1 else ''}; the session {kept}."
+            msg = f"{why} after {n} turn{'s' if n != 1 else ''}; {kept_note(rec)}."
         if stream is None:
             self.console.write(msg)
         else:
@@ -282,7 +289,7 @@ class TextGame:
         c.write("")
         c.lines(debrief_lines(rec.result, rec.state, scenario, proto, c.style))
         c.write("")
-        c.write("Session saved." if rec.session_id else "Session not saved (--no-save).")
+        c.write(saving_note(rec))
 
     def _turn(self, conv: Conversation) -> None:
         c, w = self.console, self.console.style.width
@@ -334,9 +341,25 @@ class TextGame:
             c.lines(wrap(f"({name} starts again from the beginning.)", w))
         if self.debug:
             c.lines(debug_lines(scenario, before, after, option, c.style))
+        if conv.fault is not None:
+            self._store_failed(conv)
         if conv.tail is not None and conv.tail[1] == began and shown < len(delivery.words):
             # they were left to finish: the rest of the line, at its own pace
             c.reveal(f"{_speaker(scenario, node)}... ", delivery, began, first=shown)
+
+    def _store_failed(self, conv: Conversation) -> None:
+        """The store failed saving the turn just taken: say what failed and what was kept, in one
+        line, and ask whether to go on without saving (no answer, or no more input, stops here)."""
+        sys.stderr.write(f"defuse: {conv.fault.line}\n")
+        sys.stderr.flush()
+        try:
+            answer = self.console.ask("Go on without saving? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            raise _StoreFailed
+        conv.go_on_unsaved()
+        self.console.lines(wrap("Going on without saving: nothing more of this session is written.", self.console.style.width))
 
     def _check(self, text: str, options: list[Option]) -> bool | str:
         """True when `text` is an answer (an option, q, or words that clearly match one); otherwise a note.

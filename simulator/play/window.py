@@ -66,6 +66,7 @@ class App:
         self.trainee = args.trainee or load_profile().trainee or ("trainee" if autoplaying else "")
         self.now = 0.0
         self.running = True
+        self.failure: str | None = None  # why the window closed itself (the store failed and the trainee stopped there)
         self.scene = None
         self.pending_scenario: str | None = None  # named on the command line, played once the name is known
         self.language: str | None = getattr(args, "lang", None)  # None: scenarios as written
@@ -194,6 +195,12 @@ class App:
     def quit(self) -> None:
         self.running = False
 
+    def store_failed(self, line: str) -> None:
+        """The store failed mid-session and the trainee chose not to go on without saving: Defuse
+        ends as it does for any store fault, with the line saying what failed and what was kept."""
+        self.failure = line
+        self.quit()
+
     def _stop_voice(self) -> None:
         if self.playback is not None:
             self.playback.stop()
@@ -278,6 +285,9 @@ def run(args, library: Library, store: Store | None) -> int:
         return 1
     finally:
         pygame.quit()
+    if app.failure is not None:
+        sys.stderr.write(f"defuse: {app.failure}\n")
+        return 1
     return 0
 
 
@@ -392,6 +402,9 @@ def autoplay(args, library: Library, store: Store | None) -> int:
                     scene.handle(_pick(number))  # the same path as the trainee's number key
                 else:
                     scene.choose(option_id)
+                if conv.fault is not None:  # a scripted run cannot be asked whether to go on without saving: it ends there
+                    sys.stderr.write(f"defuse: {conv.fault.line}\n")
+                    return 1
                 frame(0.0, None)  # the next line is on screen in the very next frame
             if conv.finished:
                 app.now = conv.started_at + conv.duration + 0.05

@@ -7,6 +7,7 @@ import pygame
 from scoring import fail_reasons, step_label
 
 from ...model import BAND_FLOORS, Band, band_of, distress_summary
+from ..conversation import saving_note
 from ..distress import DISTRESS_COLOUR
 from ...session import Recorder
 from ..theme import BAND_COLOURS, BAND_WORDS, COLOURS, blend, clip_lines, fit, wrap
@@ -122,6 +123,12 @@ class Debrief(Scene):
             surface.blit(line, (W - m - meta.get_width() - 24 - line.get_width(), m + 6))
         y = m + head.get_height() + 12
         bottom = H - self.status_height() - 12
+        if self.recorder.detached:  # the store failed mid-session and the trainee went on without it
+            font = f.get(14, bold=True)
+            note = fit(saving_note(self.recorder), font, W - 2 * m)
+            surface.blit(font.render(note, True, COLOURS["bad"]), (m, y - 4))
+            y += font.get_linesize() + 4
+            self.layout["saved"] = note
 
         # the verdict
         small = f.get(14)

@@ -1,5 +1,7 @@
 """The conversation: the customer's portrait and anger, captions in step with the voice,
-the trainee's options, and the last few exchanges."""
+the trainee's options, and the last few exchanges. Two questions can cover the options: Esc's
+"Leave this conversation?", and, when the session store fails mid-session, whether to go on
+without saving."""
 from __future__ import annotations
 
 import math
@@ -22,6 +24,7 @@ TRANSCRIPT_LINES = 4  # the conversation so far always has room for this many li
 _HOLD = 1.5  # seconds a line may wait for its voice before the captions run on without it
 _DEBRIEF = object()
 _STAY, _SO_FAR, _LEAVE = "stay", "so far", "leave"  # the answers to "Leave this conversation?"
+_GO_ON, _STOP = "go on", "stop"  # the answers to "The session store failed: go on without saving?"
 
 
 class RolePlay(Scene):
@@ -36,8 +39,9 @@ class RolePlay(Scene):
         self.shown_at = app.now
         self.talk_phase = 0.0
         self.answering = Answering(self)  # typed and spoken answers in the trainee's own words
-        # while Esc's question is up: the options and the focus it covers, given back on "keep going"
+        # while a question is up (Esc's, or the store's): the options and the focus it covers, given back after
         self.leaving: tuple[list[Button], int] | None = None
+        self.question: str | None = None  # which: _LEAVE or _STOP
         self.layout: dict = {}  # what the last draw put where (header, transcript lines, options)
         if app.speaker is not None:
             app.speaker.prefetch(self.conversation.speech_jobs())
@@ -91,6 +95,8 @@ class RolePlay(Scene):
             self.app.playback.stop()  # cut off, or finished anyway; keeping quiet lets her voice run on
         self._voice_line()
         self._rebuild()
+        if self.conversation.fault is not None:
+            self.ask_store()
 
     @property
     def option_buttons(self) -> list[Button]:
@@ -101,22 +107,35 @@ class RolePlay(Scene):
 
     def ask_leave(self) -> None:
         """Esc mid-conversation: nothing ends until the trainee says how to leave (or to stay)."""
-        self.leaving = (self.focus.buttons, self.focus.index)
-        self.focus.set([
+        self._ask(_LEAVE, [
             Button("Keep going", _STAY, hint="Esc"),
             Button("See the debrief of the conversation so far", _SO_FAR, hint="D"),
             Button("Leave for the list of scenarios", _LEAVE, hint="L"),
-        ], keep=False)
+        ])
+
+    def ask_store(self) -> None:
+        """The store failed saving the turn just taken: go on without saving, or stop here (the default, as the terminal's y/N)."""
+        self._ask(_STOP, [Button("Go on without saving", _GO_ON, hint="Y"), Button("Stop here (close Defuse)", _STOP, hint="N")])
+        self.focus.index = 1
+
+    def _ask(self, question: str, buttons: list[Button]) -> None:
+        if self.typing:
+            self.answering.stop()
+        if self.leaving is None:
+            self.leaving = (self.focus.buttons, self.focus.index)
+        self.question = question
+        self.focus.set(buttons, keep=False)
 
     def _stay(self) -> None:
         buttons, index = self.leaving
-        self.leaving = None
+        self.leaving = self.question = None
         self.focus.set(buttons)
         self.focus.index = index
 
     def _handle_leaving(self, action) -> None:
         if isinstance(action, Back):
-            self._stay()
+            if self.question == _LEAVE:  # the store's question is answered, never dismissed
+                self._stay()
         elif isinstance(action, (Pick, Typed)):
             return
         elif isinstance(action, Move):
@@ -124,10 +143,13 @@ class RolePlay(Scene):
         else:
             super().handle(action)
 
+    _KEYS = {_LEAVE: {pygame.K_d: 1, pygame.K_l: 2}, _STOP: {pygame.K_y: 0, pygame.K_n: 1}}
+
     def handle_event(self, event) -> None:
         if self.leaving is not None:
-            if event.type == pygame.KEYDOWN and not event.mod & pygame.KMOD_CTRL and event.key in (pygame.K_d, pygame.K_l):
-                self.activate(self.focus.buttons[1 if event.key == pygame.K_d else 2])
+            keys = self._KEYS[self.question]
+            if event.type == pygame.KEYDOWN and not event.mod & pygame.KMOD_CTRL and event.key in keys:
+                self.activate(self.focus.buttons[keys[event.key]])
             elif event.type != pygame.TEXTINPUT:
                 super().handle_event(event)
             return
@@ -175,6 +197,12 @@ class RolePlay(Scene):
                 self.app.debrief(self.recorder)  # scored as it stands; the store keeps it unfinished
             elif button.value == _LEAVE:
                 self.app.leave_session()
+            elif button.value == _GO_ON:
+                self.conversation.go_on_unsaved()  # nothing further is written
+                self._stay()
+                self._rebuild()  # the session may have ended on the turn the store failed at
+            elif button.value == _STOP:
+                self.app.store_failed(self.conversation.fault.line)
         else:
             self.choose(button.value)
 
@@ -224,8 +252,10 @@ class RolePlay(Scene):
         self._draw_customer(surface, left)
         self._draw_talk(surface, right)
         self.draw_status(surface, "1-9 answer · type to answer in your words · F2 voice · Esc leave · Ctrl +/- text, 0 reset")
-        if self.leaving is not None:
+        if self.question == _LEAVE:
             self._draw_leave(surface)
+        elif self.question == _STOP:
+            self._draw_store_fault(surface)
 
     def _draw_header(self, surface, m: int) -> int:
         """The title, and who is scored on what at which turn: beside it, or under it when the text is large."""
@@ -246,22 +276,36 @@ class RolePlay(Scene):
         return max(m + head.get_height(), at[1] + meta.get_height()) + 12
 
     def _draw_leave(self, surface) -> None:
+        turns = len(self.conversation.state.turns)
+        saved = ("Your turn so far is saved" if turns == 1 else f"Your {turns} turns so far are saved") if turns else "Nothing has been said yet"
+        kept = self.recorder.unsaved_after
+        if kept is not None:  # the store failed and the trainee went on without it
+            saved = "None of your turns is saved" if not kept else ("Only your first turn is saved" if kept == 1 else f"Only your first {kept} turns are saved")
+        self._draw_question(surface, "Leave this conversation?", f"{saved}, marked unfinished (an instructor sees it as an unfinished session).")
+
+    def _draw_store_fault(self, surface) -> None:
+        line = self.conversation.fault.line
+        self._draw_question(
+            surface, "The session store failed",
+            f"{line[0].upper()}{line[1:]}. Go on without saving (nothing more of this session is written), or stop here?",
+        )
+
+    def _draw_question(self, surface, title: str, text: str) -> None:
         W, H = surface.get_size()
         f = self.app.fonts
         shade = pygame.Surface((W, H), pygame.SRCALPHA)
         shade.fill((0, 0, 0, 170))
         surface.blit(shade, (0, 0))
         box_w = min(640, W - 40)
-        turns = len(self.conversation.state.turns)
-        saved = ("Your turn so far is saved" if turns == 1 else f"Your {turns} turns so far are saved") if turns else "Nothing has been said yet"
-        note = wrap(f"{saved}, marked unfinished (an instructor sees it as an unfinished session).", f.get(14), box_w - 48)
+        note = wrap(text, f.get(14), box_w - 48)
+        self.layout["question"] = (title, note)
         size = 17
         heights = [b.height_for(f, box_w - 48, size) for b in self.focus.buttons]
         box_h = 20 + f.get(22, bold=True).get_linesize() + len(note) * f.get(14).get_linesize() + 16 + sum(h + 10 for h in heights) + 10
         box = pygame.Rect(0, 0, box_w, min(box_h, H - 20))
         box.center = (W // 2, H // 2)
         panel(surface, box, COLOURS["panel_hi"])
-        y = draw_lines(surface, ["Leave this conversation?"], f.get(22, bold=True), COLOURS["text"], box.x + 24, box.y + 20)
+        y = draw_lines(surface, [title], f.get(22, bold=True), COLOURS["text"], box.x + 24, box.y + 20)
         y = draw_lines(surface, note, f.get(14), COLOURS["muted"], box.x + 24, y) + 16
         for b, h in zip(self.focus.buttons, heights):
             b.rect = pygame.Rect(box.x + 24, y, box_w - 48, h)
