@@ -202,3 +202,24 @@ def test_quitting_after_going_on_says_what_the_store_keeps(tmp_path, monkeypatch
     assert "You left the session after 5 turns; the session store failed: only its first 2 turns are saved, marked incomplete." in out
     s = stored(db)
     assert len(s.turns) == 2 and not s.complete and s.ended_at is None
+
+
+class _CtrlCAtTheQuestion(Console):
+    def ask(self, prompt: str) -> str:
+        if prompt.startswith("Go on without saving"):
+            raise KeyboardInterrupt
+        return super().ask(prompt)
+
+
+def test_ctrl_c_at_the_question_writes_nothing_more_and_says_what_is_kept(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "full.sqlite3"
+    disk_full_at_turn(monkeypatch, 4)
+    typed = numbers_for(BY_THE_BOOK)
+    console = _CtrlCAtTheQuestion(LineReader(_pipe_with("".join(t + "\n" for t in typed))), io.StringIO(), Style())
+    status = play_in_terminal(_args(db), console)
+    assert status == 130
+    assert capsys.readouterr().err == expected_line(4, "the 3 turns before it are saved") + (
+        "defuse: interrupted after 4 turns; the session store failed: only its first 3 turns are saved, marked incomplete.\n"
+    )
+    s = stored(db)
+    assert len(s.turns) == 3 and not s.complete and s.ended_at is None

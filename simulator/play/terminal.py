@@ -169,6 +169,8 @@ class TextGame:
         if rec is None or rec.finished:
             msg = f"{why}."
         else:
+            if self.conversation is not None and self.conversation.fault is not None:
+                rec.detach()  # interrupted while asked about a failed store: nothing more is written to it
             rec.finish()
             n = len(rec.state.turns)
             msg = f"{why} after {n} turn{'s' if n != 1 else ''}; {kept_note(rec)}."
