@@ -28,22 +28,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.actions import Action
-from simulator.model import Outcome
+from simulator.model import BAND_FLOORS, Band, Outcome
 
 from .protocol import Fact, Protocol
 
-__all__ = ["TurnArrays", "ProtocolTables", "Judgement", "compile_protocol", "judge", "OUTCOMES", "FACTS", "action_bits", "RESPONSES_TO_ABUSE", "SCORING_VERSION"]
+__all__ = ["TurnArrays", "ProtocolTables", "Judgement", "compile_protocol", "judge", "outcome_score", "OUTCOMES", "FACTS", "action_bits", "RESPONSES_TO_ABUSE", "SCORING_VERSION", "HOSTILE", "HOSTILE_FROM_TURN"]
 
 SCORING_VERSION = 2  # 1: round 1's rules; 2: context, conditions, gates, no free points
 OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 FACTS: tuple[Fact, ...] = tuple(Fact)
 _ACTIONS: tuple[Action, ...] = tuple(Action)
 _BIT = {a: 1 << i for i, a in enumerate(_ACTIONS)}
-HOSTILE = 75.0  # the hostile band's floor (model.BAND_FLOORS)
+HOSTILE = BAND_FLOORS[Band.HOSTILE]  # "still hostile" reads the anger bands' own floor
 HOSTILE_FROM_TURN = 3
 # What answers abuse: anything else, turn after turn, is absorbing it in silence.
 RESPONSES_TO_ABUSE = frozenset({Action.DRAW_LINE, Action.TIME_OUT, Action.DELEGATE_UP, Action.DISENGAGE, Action.SEEK_HELP})
 UNKEPT_PROMISE = 0.5  # what is left of an ending's value when it rests on an over-promise
+
+
+def outcome_score(value, fall):
+    """The outcome component from the ending's value and how far anger fell (both 0..1)."""
+    return 0.6 * value + 0.4 * fall
 
 
 def action_bits(actions) -> int:
@@ -269,7 +274,7 @@ def judge(tables: ProtocolTables, t: TurnArrays) -> Judgement:
     anger_end = t.anger_end
     start = t.anger_start
     fall = np.where(start > 0, np.minimum(1.0, np.maximum(0.0, (start - anger_end) / np.where(start > 0, start, 1.0))), 0.0)
-    outcome = np.where(has_end, 0.6 * value + 0.4 * fall, np.nan)
+    outcome = np.where(has_end, outcome_score(value, fall), np.nan)
 
     # safety: each flagged line answered with help within `within` trainee turns (not after the call)
     flagged = valid & ((t.threat if tables.trigger_threat else False) | (t.abuse if tables.trigger_abuse else False))

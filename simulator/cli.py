@@ -85,7 +85,7 @@ def cmd_run(args) -> int:
                 return fail(str(e))
             final = play_policy(scenario, policy, proto, args.seed)
             for t in final.turns:
-                rec.choose(t.choice)
+                rec.choose(t.choice, interrupted=t.interrupted)  # a policy may cut in (random!0.3)
         result = rec.finish()
         doc = {"session": _session_doc(rec.state, scenario, args.trainee, rec.session_id, proto.id), "score": result.to_dict()}
         if unplayed:

@@ -1,49 +1,63 @@
 """The conversation engine: `start` a session, `choose` an option, get a new state.
 
 Pure: no files, no clock, no printing, no front end. An illegal choice raises
-`IllegalChoice` and changes nothing. Every rule that moves a session lives here or in
-`customer` (how anger moves), so every front end plays by the same rules.
+`IllegalChoice` and changes nothing. The rules a turn follows (which options are offered and
+in what order, what a choice counts as, how the customer reacts, where the reply leads and
+when the call ends, what `set:` and visits do to flags, counters and visited nodes) are the
+scenario's compiled tables and the functions over them in `compiled`, which the batch simulator runs on many sessions at once: the engine plays one
+lane of them, so every front end and every simulated trainee plays by the same rules.
+`routing` tells why the last turn went where it went, from those same functions.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .actions import Action
-from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, uniform, unit_noise
+from .compiled import (
+    NO_ROUTE,
+    OUTCOMES,
+    SHUFFLE_STREAM,
+    Conditions,
+    ScenarioTables,
+    Step,
+    View,
+    action_mask,
+    effective_actions,
+    reply_anger,
+    route,
+    rows_of,
+    settle,
+    shown_order,
+    shuffle_keys,
+    tables,
+)
+from .customer import ACTIONS, HANG_UP, Reactor, uniform
 from .diagnostics import IllegalChoice
 from .facts import apply as apply_sets
-from .facts import facts_table
-from .model import BAND_FLOORS, Band, Condition, Node, Option, Outcome, Scenario, State, Turn, Words, band_ceiling, band_of
+from .model import Condition, Node, Option, Scenario, State, Turn, Words
 
 __all__ = [
-    "start", "choose", "available", "presented", "shuffle_keys", "holds", "reactor_for", "effective_actions", "Step",
-    "SHUFFLE_STREAM", "VARIANT_STREAM", "said", "arrive", "holds_lanes", "band_code", "facts_of", "action_bits",
+    "start", "choose", "available", "presented", "holds", "routing", "Routing", "view_of", "performed_mask",
+    "reactor_for", "effective_actions", "shuffle_keys", "Step", "SHUFFLE_STREAM", "VARIANT_STREAM", "said",
 ]
 
-SHUFFLE_STREAM = 21  # the seeded stream that orders the options a trainee sees
 VARIANT_STREAM = 31  # the seeded stream that picks among a line's wordings
 _LINES = 64  # line slots per turn in the variants' counter (a burst has far fewer lines)
-_SLOTS = 1024  # option slots per turn in the shuffle's counter (a node has far fewer options)
-
 
 def reactor_for(scenario: Scenario) -> Reactor:
-    return scenario.derived("reactor", _make_reactor)
-
-
-def _make_reactor(scenario: Scenario) -> Reactor:
-    p = scenario.persona
-    return Reactor(dict(p.reactions), Dynamics.with_overrides(dict(p.dynamics)), p.noise)
+    """The persona's reaction table (built once with the scenario's tables)."""
+    return tables(scenario).reactor
 
 
 def start(scenario: Scenario, seed: int = 0) -> State:
     """A new session at the scenario's first node (after that node's own change of mood)."""
     p = scenario.persona
-    first = scenario.node(scenario.start)
-    anger, distress = arrive(first, float(p.anger), None if p.distress is None else float(p.distress))
-    t = facts_table(scenario)
-    values = apply_sets(t.node_sets, t.node_index[first.id], t.values_of(()))
+    node = scenario.node(scenario.start)
+    t = tables(scenario)
+    anger = t.anger_start
+    distress = _distress_on_arrival(node, None if p.distress is None else float(p.distress))
     return State(
         scenario=scenario.id,
         revision=scenario.revision,
@@ -54,22 +68,16 @@ def start(scenario: Scenario, seed: int = 0) -> State:
         counts=(0,) * len(ACTIONS),
         distress=distress,
         distress_start=distress,
-        flags=t.named(values),
-        visited=(first.id,),
+        flags=t.facts.named(t.values_start),
+        visited=(node.id,),
     )
 
 
-def arrive(node: Node, anger: float, distress: float | None) -> tuple[float, float | None]:
-    """Anger and distress once the customer reaches `node`: its own move (`mood:` into a band,
-    or `anger_delta`), before the trainee says anything. The batch simulator does the same
-    arithmetic on arrays."""
-    if node.mood is not None:
-        anger = float(np.minimum(np.maximum(np.float64(anger), BAND_FLOORS[node.mood]), band_ceiling(node.mood)))
-    elif node.anger_delta is not None:
-        anger = float(np.clip(np.float64(anger) + np.float64(node.anger_delta), 0.0, HANG_UP))
+def _distress_on_arrival(node: Node, distress: float | None) -> float | None:
+    """Distress once the customer reaches `node` (its `distress_delta`; anger moves by `compiled.arrive`)."""
     if distress is not None and node.distress_delta is not None:
         distress = float(np.clip(np.float64(distress) + np.float64(node.distress_delta), 0.0, 100.0))
-    return anger, distress
+    return distress
 
 
 def said(scenario: Scenario, state: State) -> tuple[Words, ...]:
@@ -88,157 +96,125 @@ def said(scenario: Scenario, state: State) -> tuple[Words, ...]:
     return tuple(out)
 
 
-def holds(cond: Condition | None, anger: float, performed: frozenset[Action], facts: int = 0, turn: int = 0, table=None) -> bool:
-    """Whether a structured condition holds for this anger and these performed actions, and
-    (for conditions on state) these fact bits (`facts_of`) and this turn, by `table`'s bits."""
-    if cond is None:
-        return True
-    if cond.stateful:
-        return bool(holds_lanes(cond, np.float64(anger), np.uint64(action_bits(performed)), np.uint64(facts), np.int64(turn), table))
-    if cond.band is not None and band_of(anger) not in cond.band:
-        return False
-    if cond.anger_at_least is not None and anger < cond.anger_at_least:
-        return False
-    if cond.anger_below is not None and anger >= cond.anger_below:
-        return False
-    if any(a not in performed for a in cond.done):
-        return False
-    if any(a in performed for a in cond.not_done):
-        return False
-    return True
+def performed_mask(counts) -> np.uint64:
+    """The actions used so far (per-action counts) as the tables' bit mask."""
+    return np.uint64(sum(1 << i for i, n in enumerate(counts) if n))
 
 
-def action_bits(actions) -> int:
-    m = 0
-    for a in actions:
-        m |= 1 << ACTION_INDEX[a]
-    return m
+def _values(t: ScenarioTables, state: State) -> tuple[np.ndarray, np.uint64]:
+    """A session's flags and counters as the tables' columns, and its visits as fact bits."""
+    return t.facts.values_of(state.flags), t.facts.seen_of(state.visited)
 
 
-_BANDS = tuple(Band)
+def view_of(t: ScenarioTables, state: State) -> View:
+    """What a condition reads of a session about to answer: its anger, the actions performed
+    so far, its flags, counters and visits (as fact bits) and the number of this answer."""
+    facts = t.facts.facts_of(*_values(t, state)) if t.tracks else np.uint64(0)
+    return View(state.anger, performed_mask(state.counts), facts, len(state.turns) + 1)
 
 
-def band_code(anger) -> np.ndarray:
-    """0 (calm) to 3 (hostile), by the same comparisons as `model.band_of`."""
-    a = np.asarray(anger)
-    return (a >= BAND_FLOORS[Band.UPSET]).astype(np.int64) + (a >= BAND_FLOORS[Band.ANGRY]).astype(np.int64) + (a >= BAND_FLOORS[Band.HOSTILE]).astype(np.int64)
+def holds(cond: Condition | None, anger: float, performed: frozenset[Action], facts: int = 0, turn: int = 0, scenario: Scenario | None = None) -> bool:
+    """Whether a structured condition holds for this anger and these performed actions (and
+    these fact bits and this turn, read by `scenario`'s fact table), compiled as the tables
+    compile it: for a condition that is not one of the scenario's own."""
+    table = tables(scenario).facts if scenario is not None else None
+    view = View(anger, np.uint64(action_mask(performed)), np.uint64(facts), turn)
+    return bool(Conditions([rows_of(cond, table)]).holds(0, view))
 
 
-def holds_lanes(cond: Condition, anger, performed, facts, turn, table) -> np.ndarray:
-    """A condition with every kind of key and its combinators, for many sessions at once
-    (numpy lanes): the engine passes one lane and the batch simulator all of them, so the two
-    agree bit for bit. `performed` and `facts` are bit masks (`action_bits`, `facts_of`)."""
-    ok = np.ones(np.broadcast_shapes(np.shape(anger), np.shape(performed), np.shape(facts), np.shape(turn)), dtype=bool)
-    if cond.band is not None:
-        ok &= np.isin(band_code(anger), [_BANDS.index(b) for b in set(cond.band)])
-    if cond.anger_at_least is not None:
-        ok &= ~(anger < cond.anger_at_least)
-    if cond.anger_below is not None:
-        ok &= ~(anger >= cond.anger_below)
-    need, clear = np.uint64(action_bits(cond.done)), np.uint64(action_bits(cond.not_done))
-    ok &= ((performed & need) == need) & ((performed & clear) == 0)
-    if table is not None:
-        need, clear = table.bits_for(cond)
-        ok &= ((facts & need) == need) & ((facts & clear) == 0)
-    if cond.turn_at_least is not None:
-        ok &= turn >= cond.turn_at_least
-    for sub in cond.all or ():
-        ok &= holds_lanes(sub, anger, performed, facts, turn, table)
-    if cond.any:
-        either = np.zeros_like(ok)
-        for sub in cond.any:
-            either |= holds_lanes(sub, anger, performed, facts, turn, table)
-        ok &= either
-    if cond.not_ is not None:
-        ok &= ~holds_lanes(cond.not_, anger, performed, facts, turn, table)
-    return ok
-
-
-def facts_of(scenario: Scenario, state: State) -> int:
-    """The session's fact bits: its flags and counters as its conditions read them, and its visits."""
-    t = facts_table(scenario)
-    return int(t.facts_of(t.values_of(state.flags), t.seen_of(state.visited)))
-
-
-def _offered(scenario: Scenario, state: State, cond: Condition | None, performed) -> bool:
-    if cond is None or not cond.stateful:
-        return holds(cond, state.anger, performed)
-    return holds(cond, state.anger, performed, facts_of(scenario, state), len(state.turns) + 1, facts_table(scenario))
+def _offered(t: ScenarioTables, state: State, view: View | None = None) -> tuple[int, np.ndarray]:
+    i = t.index[state.node]
+    return i, t.offered(i, view or view_of(t, state))
 
 
 def available(scenario: Scenario, state: State) -> list[Option]:
     """The options the trainee may choose now (none once the session has ended)."""
     if state.finished:
         return []
-    performed = state.performed()
-    return [o for o in scenario.node(state.node).options if _offered(scenario, state, o.when, performed)]
-
-
-def shuffle_keys(seed, turn, slots: np.ndarray, pins: np.ndarray) -> np.ndarray:
-    """Sort keys of option slots for (seed, turn): pinned-first options sort before all,
-    pinned-last after all, the rest in an order drawn from the session's seed. Works on
-    arrays, so the batch simulator orders many sessions' options at once the same way."""
-    seed = np.asarray(seed)
-    turn = np.asarray(turn)
-    u = uniform(seed[..., None] if seed.ndim else seed, (turn[..., None] if turn.ndim else turn) * _SLOTS + slots, SHUFFLE_STREAM)
-    return np.where(pins < 0, -1.0 + slots * 1e-6, np.where(pins > 0, 2.0 + slots * 1e-6, u))
+    t = tables(scenario)
+    i, ok = _offered(t, state)
+    return [t.options[k] for k in t.at[i][ok].tolist()]
 
 
 def presented(scenario: Scenario, state: State) -> list[Option]:
     """The options offered now, in the order this session shows them (stable for a seed and turn)."""
     if state.finished:
         return []
-    node = scenario.node(state.node)
-    performed = state.performed()
-    slots = [k for k, o in enumerate(node.options) if _offered(scenario, state, o.when, performed)]
-    if len(slots) < 2:
-        return [node.options[k] for k in slots]
-    pins = np.array([_PIN[node.options[k].pin] for k in slots], dtype=np.float64)
-    keys = shuffle_keys(state.seed, len(state.turns) + 1, np.array(slots, dtype=np.float64), pins)
-    return [node.options[slots[i]] for i in np.argsort(keys, kind="stable")]
+    t = tables(scenario)
+    return [t.options[k] for k in _shown(t, state)]
 
 
-_PIN = {None: 0.0, "first": -1.0, "last": 1.0}
+def _shown(t: ScenarioTables, state: State, view: View | None = None) -> list[int]:
+    """The numbers of the options offered now, in the order shown."""
+    i, ok = _offered(t, state, view)
+    n = int(ok.sum())
+    if n < 2:
+        return t.at[i][ok].tolist()
+    return t.at[i][shown_order(t, i, ok, state.seed, len(state.turns) + 1)[:n]].tolist()
 
 
-class Step:
-    """What one choice did, before it is folded into a state (shared with the batch simulator)."""
+@dataclass(frozen=True)
+class Routing:
+    """Where a reply led and why: what `--debug` shows, from the rules the engine played by."""
 
-    __slots__ = ("actions", "interrupted", "vent_broken", "restarted")
-
-    def __init__(self, actions, interrupted, vent_broken, restarted):
-        self.actions = actions
-        self.interrupted = interrupted
-        self.vent_broken = vent_broken
-        self.restarted = restarted
-
-
-def effective_actions(scenario: Scenario, node: Node, option: Option, interrupted: bool) -> Step:
-    """The actions a choice really counts as, given the timing and the persona.
-
-    Keeping quiet (`listen`) is never an interruption. Anything else said while the
-    customer is still speaking is. A tape-recorder customer hears even a short "I see"
-    in the middle of a vent as an interruption and starts the vent again.
-    """
-    acts = list(dict.fromkeys(option.actions))
-    quiet = Action.LISTEN in acts
-    cut_in = (interrupted and not quiet) or Action.INTERRUPT in acts
-    tape = scenario.persona.tape_recorder
-    if node.line.venting and tape and Action.ACKNOWLEDGE in acts and not quiet:
-        cut_in = True
-    if cut_in and Action.INTERRUPT not in acts:
-        acts.append(Action.INTERRUPT)
-    vent_broken = cut_in and node.line.venting
-    return Step(tuple(acts), cut_in, vent_broken, vent_broken and tape)
+    node: str  # the node the reply was given at
+    planned: str  # where the routing sent it
+    reason: int  # the 0-based route that held, or compiled.FIXED / RESTART / NO_ROUTE
+    condition: Condition | None  # the condition of the route that held
+    passed_over: tuple[Condition | None, ...]  # the conditions of the routes before it, which did not hold
+    routes: int  # how many routes the option has
+    anger: float  # the anger routing used: after the customer's reaction to the reply (before the next node's own move)
+    goto: str  # where the session really went (the hang-up node when the customer left)
+    settled: int  # compiled.GOING_ON / ENDED / HUNG_UP / OUT_OF_PATIENCE
 
 
-def _route(option: Option, anger: float, performed: frozenset[Action], facts: int = 0, turn: int = 0, table=None) -> str:
-    if option.goto is not None:
-        return option.goto
-    for r in option.routes or ():
-        if holds(r.when, anger, performed, facts, turn, table):
-            return r.goto
-    raise IllegalChoice(f"option {option.id!r} has no route that applies")  # loader forbids this
+def _routing_facts(t: ScenarioTables, before: State, k: int) -> tuple[np.ndarray | None, np.uint64 | None, np.uint64]:
+    """The flags and counters after answer `k`'s own `set:` (the next node's is not yet
+    applied), the visits so far, and the fact bits routing reads from them."""
+    if not t.tracks:
+        return None, None, np.uint64(0)
+    values, seen = _values(t, before)
+    values = apply_sets(t.facts.option_sets, k, values)
+    return values, seen, t.facts.facts_of(values, seen)
+
+
+def _replayed(scenario: Scenario, after: State) -> State:
+    """The session as it was before its last answer, played again from its seed (the engine is
+    deterministic: the same answers with the same timing give the same states)."""
+    state = start(scenario, after.seed)
+    for u in after.turns[:-1]:
+        state = choose(scenario, state, u.choice, interrupted=u.interrupted, elapsed=u.elapsed)
+    return state
+
+
+def routing(scenario: Scenario, after: State, before: State | None = None) -> Routing:
+    """Why the last turn of `after` went where it went, by the same `route` and `settle` the
+    engine ran (with the anger, the actions, the flags and the turn the engine used: those
+    after the reply). `before` is the state the answer was given in (played again from the
+    seed when not given and the scenario keeps flags, counters or visits)."""
+    t = tables(scenario)
+    turn = after.turns[-1]
+    k = t.option_at(turn.node, turn.choice)
+    replied = turn.anger_reply if turn.anger_reply is not None else turn.anger_after  # before the next node's own move
+    facts = np.uint64(0)
+    if t.tracks:
+        _, _, facts = _routing_facts(t, before if before is not None else _replayed(scenario, after), k)
+    goto, why = route(t, k, turn.restarted_vent, replied, performed_mask(after.counts), facts, turn.index)
+    what = settle(t, goto, replied, turn.index)[2]
+    option = t.options[k]
+    routes = list(option.routes or ())
+    reason = int(why)
+    return Routing(
+        node=turn.node,
+        planned=t.node_ids[int(goto)] if int(goto) >= 0 else turn.goto,
+        reason=reason,
+        condition=routes[reason].when if reason >= 0 else None,
+        passed_over=tuple(r.when for r in routes[: max(0, reason)]) if reason >= 0 else tuple(r.when for r in routes) if reason == NO_ROUTE else (),
+        routes=len(routes),
+        anger=replied,
+        goto=turn.goto,
+        settled=int(what),
+    )
 
 
 def choose(
@@ -259,54 +235,40 @@ def choose(
     if state.scenario != scenario.id:
         raise IllegalChoice(f"state belongs to scenario {state.scenario!r}, not {scenario.id!r}")
     node = scenario.node(state.node)
-    offered = presented(scenario, state)
-    option = next((o for o in offered if o.id == choice), None)
-    if option is None:
-        ids = ", ".join(o.id for o in offered) or "none"
+    t = tables(scenario)
+    view = view_of(t, state)
+    shown = _shown(t, state, view)
+    k = next((k for k in shown if t.option_ids[k] == choice), None)
+    if k is None:
+        ids = ", ".join(t.option_ids[k] for k in shown) or "none"
         raise IllegalChoice(f"no option {choice!r} at node {node.id!r} (offered: {ids})")
-
-    step = effective_actions(scenario, node, option, interrupted)
-    reactor = reactor_for(scenario)
-    counts = np.array(state.counts, dtype=np.int64)
-    chosen = np.zeros(len(ACTIONS), dtype=bool)
-    for a in step.actions:
-        chosen[ACTION_INDEX[a]] = True
+    option = t.options[k]
+    i = int(t.option_node[k])
+    early = int(bool(interrupted))
     turn_no = len(state.turns) + 1
-    if node.narration:
-        anger = state.anger  # after the call: the customer is gone, so nothing moves their anger
-    else:
-        if option.anger_delta is not None:
-            delta = np.float64(option.anger_delta) + (reactor.dynamics.restart_penalty if step.restarted else 0.0)
-        else:
-            delta = reactor.delta(chosen, counts, node.line.venting, node.line.abuse, step.vent_broken, step.restarted)
-        anger = float(reactor.apply(state.anger, delta, unit_noise(state.seed, turn_no)))
-
+    counts = np.array(state.counts, dtype=np.int64)
+    anger = float(reply_anger(t, i, k, early, state.anger, counts, state.seed, turn_no))
+    performed = view.performed | t.bits[k, early]
+    values, seen, facts = _routing_facts(t, state, k)  # this answer's own `set:` counts for its routing
+    to, why = route(t, k, t.restarted[k, early], anger, performed, facts, turn_no)
+    if int(why) == NO_ROUTE:
+        raise IllegalChoice(f"option {option.id!r} has no route that applies")  # the loader forbids this
     distress = state.distress
     if distress is not None and option.distress_delta is not None:
         distress = float(np.clip(np.float64(distress) + np.float64(option.distress_delta), 0.0, 100.0))
-
-    new_counts = tuple(int(c) + int(x) for c, x in zip(state.counts, chosen))
-    performed = frozenset(a for a, n in zip(ACTIONS, new_counts) if n)
-    facts = facts_table(scenario)
-    values = apply_sets(facts.option_sets, facts.option_number(node.id, option.id), facts.values_of(state.flags))
-    visited = state.visited
-
-    if step.restarted:
-        goto = node.vent_start or node.id
-    else:
-        goto = _route(option, anger, performed, int(facts.facts_of(values, facts.seen_of(visited))), turn_no, facts)
     replied = anger
-    if anger < HANG_UP:  # the customer who has hung up arrives nowhere
-        anger, distress = arrive(scenario.node(goto), anger, distress)
-        values = apply_sets(facts.node_sets, facts.node_index[goto], values)
-        visited = visited if goto in visited else visited + (goto,)
-    outcome = scenario.node(goto).end
-    if anger >= HANG_UP:
-        outcome = Outcome.CUSTOMER_LEFT
-        goto = scenario.hangup or goto
-    elif outcome is None and turn_no >= scenario.persona.patience:
-        outcome = Outcome.CUSTOMER_LEFT  # the customer runs out of patience with a stalled conversation
-        goto = scenario.hangup or goto
+    routed = int(to)
+    to, end, _, arrived, values, _ = settle(t, to, anger, turn_no, values, seen)  # the next node's own move and `set:`
+    anger = float(arrived)
+    visited = state.visited
+    if replied < HANG_UP:  # the customer who has hung up arrives nowhere
+        distress = _distress_on_arrival(scenario.nodes[routed], distress)
+        visited = visited if t.node_ids[routed] in visited else visited + (t.node_ids[routed],)
+    flags = t.facts.named(values) if values is not None else state.flags
+    goto = t.node_ids[int(to)]
+    outcome = OUTCOMES[int(end)] if int(end) >= 0 else None
+    new_counts = tuple(c + x for c, x in zip(state.counts, t.chosen[k, early].tolist()))
+    step = Step(t.actions[k][early], bool(t.cut_in[k, early]), bool(t.vent_broken[k, early]), bool(t.restarted[k, early]))
 
     words = said(scenario, state)
     turn = Turn(
@@ -328,12 +290,12 @@ def choose(
         venting=node.line.venting,
         beyond_authority=node.line.beyond_authority,
         narration=node.narration,
-        shown=tuple(o.id for o in offered),
+        shown=tuple(t.option_ids[k] for k in shown),
         feedback=option.feedback,
         anger_reply=replied if replied != anger else None,
         distress_after=distress,
     )
     return replace(
         state, node=goto, anger=anger, turns=state.turns + (turn,), outcome=outcome, counts=new_counts, distress=distress,
-        flags=facts.named(values), visited=visited,
+        flags=flags, visited=visited,
     )

@@ -3,9 +3,10 @@
 A scenario names its flags and counters in `set:` (on options and on nodes). A session keeps
 their values; conditions read them through *facts*, one bit each: a flag that is set, a
 counter at or above a value a condition names, a node the conversation has been at. The
-engine (one session) and the batch simulator (many at once) compute the same facts from the
-same table with the same numpy arithmetic, so they agree bit for bit; conditions test facts
-like they test the actions performed (all of these bits, none of those).
+table is part of a scenario's compiled tables (`compiled.ScenarioTables.facts`), so the
+engine (one session) and the batch simulator (many at once) compute the same facts with the
+same numpy arithmetic; conditions test facts like they test the actions performed (all of
+these bits, none of those), as clauses of `compiled.Conditions`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from .model import Add, Condition, Scenario
 
-__all__ = ["FactTable", "facts_table", "apply", "MAX_FACTS"]
+__all__ = ["FactTable", "apply", "MAX_FACTS"]
 
 MAX_FACTS = 64  # one bit each in a uint64
 
@@ -135,7 +136,3 @@ def apply(sets, owner, values: np.ndarray) -> np.ndarray:
     """Values after owner's `set:` (lane-wise: `owner` [...], `values` [..., V])."""
     assign, value, add = sets
     return np.where(assign[owner], value[owner], values) + add[owner]
-
-
-def facts_table(scenario: Scenario) -> FactTable:
-    return scenario.derived("facts", FactTable)

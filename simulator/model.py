@@ -20,6 +20,8 @@ __all__ = [
     "Outcome",
     "Setting",
     "Condition",
+    "Phrasing",
+    "describe_condition",
     "Route",
     "Words",
     "Spoken",
@@ -42,6 +44,7 @@ __all__ = [
     "distress_word",
     "distress_summary",
     "PHRASE_REF",
+    "band_index",
     "BAND_FLOORS",
     "FORMAT_VERSION",
     "ID_PATTERN",
@@ -67,14 +70,17 @@ class Band(StrEnum):
 BAND_FLOORS: dict[Band, float] = {Band.CALM: 0.0, Band.UPSET: 25.0, Band.ANGRY: 50.0, Band.HOSTILE: 75.0}
 
 
+_BANDS: tuple[Band, ...] = tuple(Band)
+
+
+def band_index(anger):
+    """The band's place in `Band` for an anger (a number, or a numpy array lane by lane): the
+    one reading of `BAND_FLOORS`, shared by `band_of`, conditions and the batch simulator."""
+    return sum(anger >= BAND_FLOORS[b] for b in _BANDS[1:])
+
+
 def band_of(anger: float) -> Band:
-    if anger >= BAND_FLOORS[Band.HOSTILE]:
-        return Band.HOSTILE
-    if anger >= BAND_FLOORS[Band.ANGRY]:
-        return Band.ANGRY
-    if anger >= BAND_FLOORS[Band.UPSET]:
-        return Band.UPSET
-    return Band.CALM
+    return _BANDS[band_index(anger)]
 
 
 PHRASE_REF = re.compile(r"\{([A-Za-z][A-Za-z0-9_.\-]*)\}")
@@ -180,6 +186,52 @@ class Condition(_Value):
         """Whether it reads more than anger and actions: flags, counters, visits, the turn, or combines conditions."""
         return bool(self.flags or self.count_at_least or self.count_below or self.visited or self.turn_at_least is not None
                     or self.all or self.any or self.not_ is not None)
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """How `describe_condition` puts a condition in words: the graph's compact labels and the
+    playtest's sentences differ only in these separators."""
+
+    parts: str  # between the condition's keys ("band hostile, done listen" / "... and ...")
+    items: str  # between the items of one key (actions, flags, nodes)
+    bands: str  # between the bands of a band key
+    band: str  # before one band ("band " / "band is ")
+    band_set: str  # before several ("band " / "band in ")
+
+
+def describe_condition(cond: Condition | None, how: Phrasing) -> str:
+    """A condition in words, every kind of key and the combinators ("always" for none): the one
+    wording the graph's labels and the playtest's `--debug` routing both use."""
+    if cond is None:
+        return "always"
+    parts = []
+    if cond.band is not None:
+        names = how.bands.join(b.value for b in cond.band)
+        parts.append((how.band if len(cond.band) == 1 else how.band_set) + names)
+    if cond.anger_at_least is not None:
+        parts.append(f"anger >= {cond.anger_at_least:g}")
+    if cond.anger_below is not None:
+        parts.append(f"anger < {cond.anger_below:g}")
+    if cond.done:
+        parts.append("done " + how.items.join(a.value for a in cond.done))
+    if cond.not_done:
+        parts.append("not done " + how.items.join(a.value for a in cond.not_done))
+    if cond.flags:
+        parts.append("flag " + how.items.join(cond.flags))
+    parts += [f"{k} >= {v}" for k, v in cond.count_at_least.items()]
+    parts += [f"{k} < {v}" for k, v in cond.count_below.items()]
+    if cond.visited:
+        parts.append("visited " + how.items.join(cond.visited))
+    if cond.turn_at_least is not None:
+        parts.append(f"turn >= {cond.turn_at_least}")
+    if cond.all:
+        parts.append("all of (" + "; ".join(describe_condition(c, how) for c in cond.all) + ")")
+    if cond.any:
+        parts.append("any of (" + "; ".join(describe_condition(c, how) for c in cond.any) + ")")
+    if cond.not_ is not None:
+        parts.append("not (" + describe_condition(cond.not_, how) + ")")
+    return how.parts.join(parts) or "always"
 
 
 class Add(_Value):

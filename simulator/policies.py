@@ -10,11 +10,15 @@
 - `greedy-steps`: the option naming the most protocol steps not yet done, ignoring timing,
   harm and anger (the trainee who has learned the vocabulary, not the skill);
 - `greedy-calm`: the option that lowers anger most right now (appeasement).
+Any of them may cut in: `random!` answers every line while the customer is still speaking,
+`random!0.3` on a seeded 30% of turns (`cuts_in`; the batch simulator draws the same turns).
 Pure: they call the engine and nothing else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from scoring.adherence import score
 from scoring.protocol import Protocol
@@ -25,10 +29,11 @@ from .diagnostics import DefuseError
 from .engine import available, choose, effective_actions, presented, start
 from .model import Option, Scenario, State
 
-__all__ = ["Policy", "POLICY_HELP", "parse_policy", "play_choices", "play_policy", "parse_choices", "MAX_TURNS", "RANDOM_STREAM"]
+__all__ = ["Policy", "POLICY_HELP", "parse_policy", "play_choices", "play_policy", "parse_choices", "cuts_in", "random_pick", "MAX_TURNS", "RANDOM_STREAM", "CUT_IN_STREAM"]
 
 MAX_TURNS = 500  # a guard against a policy walking a loop for ever; patience normally ends it first
 RANDOM_STREAM = 1
+CUT_IN_STREAM = 41  # the seeded stream that decides which turns a cutting-in trainee answers early
 
 
 @dataclass(frozen=True)
@@ -36,21 +41,43 @@ class Policy:
     kind: str  # protocol | random | always | position | greedy-steps | greedy-calm
     action: Action | None = None
     position: int = 0  # 1-based; -1 = the last one shown
+    cut_in: float = 0.0  # the share of turns answered while the customer is still speaking
 
     @property
     def name(self) -> str:
         if self.kind == "always":
-            return f"always:{self.action.value}"
-        if self.kind == "position":
-            return f"position:{'last' if self.position < 0 else self.position}"
-        return self.kind
+            base = f"always:{self.action.value}"
+        elif self.kind == "position":
+            base = f"position:{'last' if self.position < 0 else self.position}"
+        else:
+            base = self.kind
+        if self.cut_in <= 0:
+            return base
+        return base + ("!" if self.cut_in >= 1 else f"!{self.cut_in:g}")
 
 
-POLICY_HELP = "protocol, random, always:ACTION, position:N (N = 1, 2, ... or last), greedy-steps or greedy-calm"
+POLICY_HELP = "protocol, random, always:ACTION, position:N (N = 1, 2, ... or last), greedy-steps or greedy-calm; a trailing ! cuts in on every turn, !P on a share P of them"
+
+
+def cuts_in(policy: Policy, seed, turn):
+    """Whether the trainee answers turn `turn` while the customer is still speaking (per seed:
+    a number or an array, so the engine and the batch simulator draw the same turns)."""
+    if policy.cut_in <= 0:
+        return np.zeros(np.shape(seed), dtype=bool)
+    return uniform(seed, turn, CUT_IN_STREAM) < policy.cut_in
 
 
 def parse_policy(text: str) -> Policy:
     text = text.strip()
+    if "!" in text:
+        base, share = text.split("!", 1)
+        try:
+            p = 1.0 if not share.strip() else float(share)
+        except ValueError:
+            p = -1.0
+        if not 0 < p <= 1:
+            raise ValueError(f"{text!r}: the share after ! must be a number above 0 and at most 1 (nothing after it: every turn)")
+        return replace(parse_policy(base), cut_in=p)
     if text in ("protocol", "random", "greedy-steps", "greedy-calm"):
         return Policy(text)
     if text.startswith("always:"):
@@ -87,8 +114,10 @@ def play_choices(scenario: Scenario, choices: list[tuple[str, bool]], seed: int 
     return state
 
 
-def random_pick(seed: int, turn: int, n: int) -> int:
-    return min(n - 1, int(uniform(seed, turn, RANDOM_STREAM) * n))
+def random_pick(seed, turn, n):
+    """The seeded pick among `n` options (per seed: a number or an array, so the batch
+    simulator's lanes pick as the engine's trainee does)."""
+    return np.minimum(n - 1, (uniform(seed, turn, RANDOM_STREAM) * n).astype(np.int64))
 
 
 def play_policy(scenario: Scenario, policy: Policy, protocol: Protocol | None = None, seed: int = 0) -> State:
@@ -98,7 +127,7 @@ def play_policy(scenario: Scenario, policy: Policy, protocol: Protocol | None = 
         if not options:
             raise DefuseError(f"node {state.node!r} offers no option in this state")
         pick = _pick(scenario, state, options, policy, protocol)
-        state = choose(scenario, state, pick.id)
+        state = choose(scenario, state, pick.id, interrupted=bool(cuts_in(policy, state.seed, len(state.turns) + 1)))
     return state
 
 
@@ -108,9 +137,9 @@ def _pick(scenario: Scenario, state: State, options: list[Option], policy: Polic
         carrying = [o for o in options if policy.action in o.actions]
         if carrying:
             return carrying[0]
-        return options[random_pick(state.seed, turn, len(options))]
+        return options[int(random_pick(state.seed, turn, len(options)))]
     if policy.kind == "random":
-        return options[random_pick(state.seed, turn, len(options))]
+        return options[int(random_pick(state.seed, turn, len(options)))]
     if policy.kind == "position":
         return options[min(policy.position, len(options)) - 1] if policy.position > 0 else options[-1]
     if policy.kind == "greedy-calm":

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scoring import score
 from simulator.actions import Action
-from simulator.authoring.batch import OUTCOMES, simulate
+from simulator.authoring.batch import OUTCOMES, STUCK, simulate
 from simulator.authoring.search import extremes
 from simulator.authoring.starter import starter
-from simulator.engine import available, choose, start
-from scoring.protocol import Weights
+from simulator.engine import available, choose, routing, start
+from scoring.protocol import Fact, Protocol, Weights
 from simulator.library import Library, protocol, protocols
 from simulator.loader import load_scenario
-from simulator.model import Scenario
+from simulator.diagnostics import DefuseError
+from simulator.model import Outcome, Scenario
 from simulator.policies import Policy, parse_policy, play_policy
 
 LIB = Library()
@@ -33,18 +38,29 @@ def _noisy() -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _same_as_engine(sc: Scenario, policy: Policy, seeds, proto=None) -> None:
+def _same_as_engine(sc: Scenario, policy: Policy, seeds, proto=None) -> list:
+    """Every run of the batch equals the engine's playthrough for its seed, bit for bit; returns
+    the engine's final states (None for a run stuck at a node that offered nothing)."""
     proto = proto or protocol(sc.protocol)
     batch = simulate(sc, proto, policy, np.array(seeds), record=True)
+    states = []
     for i, seed in enumerate(seeds):
-        state = play_policy(sc, policy, proto, seed)
-        result = score(state.transcript(), proto)
         where = f"{sc.id} {policy.name} seed {seed}"
+        try:
+            state = play_policy(sc, policy, proto, seed)
+        except DefuseError:  # the engine refuses to go on where no option is offered
+            assert batch.outcome[i] == STUCK, where
+            states.append(None)
+            continue
+        result = score(state.transcript(), proto)
         assert batch.choices[i] == [t.choice for t in state.turns], where
         assert OUTCOMES[batch.outcome[i]] == state.outcome, where
         assert batch.anger[i] == state.anger, where  # bit for bit, not approximately
         assert batch.turns[i] == len(state.turns), where
         assert batch.total[i] == result.total and bool(batch.passed[i]) == result.passed, where
+        assert bool(batch.gated[i]) == (not result.ending_accepted or result.safety_broken), where
+        states.append(state)
+    return states
 
 
 @pytest.mark.parametrize("sid", IDS)
@@ -65,6 +81,18 @@ def test_batch_position_policies_equal_the_engine(sid):
     sc = LIB.get(sid).scenario
     for spec in ("position:1", "position:2", "position:last"):
         _same_as_engine(sc, parse_policy(spec), list(range(12)))
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_batch_cutting_in_equals_the_engine(sid):
+    """A trainee who answers while the customer still speaks, on every turn or a seeded share of
+    them: the batch counts the interruption, cuts the vent, restarts it and judges as the engine."""
+    sc = LIB.get(sid).scenario
+    cut = 0
+    for spec in ("random!", "random!0.4", "position:1!0.5", "position:last!", "always:acknowledge!0.7", "always:listen!"):
+        states = _same_as_engine(sc, parse_policy(spec), list(range(15)))
+        cut += sum(t.interrupted for s in states if s for t in s.turns)
+    assert cut > 0  # the policies really did cut in
 
 
 @pytest.mark.parametrize("pid", sorted(protocols()))
@@ -216,3 +244,173 @@ def test_the_search_bound_sees_everything_ahead_of_each_node():
             acts = {a for m in seen for o in sc.node(m).options for a in o.actions}
             acts |= {Action.INTERRUPT} if any(sc.node(m).options for m in seen) else set()
             assert ahead[node.id] == (frozenset(acts), frozenset(m for m in seen if sc.node(m).end)), (sid, node.id)
+
+
+# ---------------------------------------------------------------- generated scenarios and protocols
+# The comparison above on the bundled library, again on small scenarios and protocols built
+# at random: conditions on options and routes, anger overrides, pins, vents that restart,
+# narration, nodes that move anger on arrival, endings and the hang-up node, impatient and
+# noisy customers; protocols with
+# prohibitions, conditional steps, lost_if, partial orders, gated endings, safety windows.
+
+ACTS = [
+    Action.LISTEN, Action.ACKNOWLEDGE, Action.APOLOGIZE, Action.EMPATHIZE, Action.ASK_CLARIFYING, Action.OFFER_SOLUTION,
+    Action.TAKE_ACTION, Action.SEEK_HELP, Action.DRAW_LINE, Action.TIME_OUT, Action.CONCLUDE, Action.DOCUMENT,
+    Action.ARGUE, Action.INTERRUPT, Action.OVER_PROMISE, Action.TAKE_PERSONALLY, Action.DISMISS,
+]
+HARMFUL = [a for a in ACTS if a.harmful]
+
+
+def _chance(p: float):
+    return st.floats(0, 1).map(lambda x: x < p)
+
+
+@st.composite
+def _conditions(draw) -> dict:
+    c = {}
+    if draw(_chance(0.4)):
+        c["band"] = draw(st.lists(st.sampled_from(["calm", "upset", "angry", "hostile"]), min_size=1, max_size=3, unique=True))
+    if draw(_chance(0.3)):
+        c["anger_at_least"] = draw(st.sampled_from([20.0, 40.0, 55.5, 75.0]))
+    if draw(_chance(0.3)):
+        c["anger_below"] = draw(st.sampled_from([30.0, 50.0, 62.5, 90.0]))
+    if draw(_chance(0.4)):
+        c["done"] = [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=2, unique=True))]
+    if draw(_chance(0.3)):
+        c["not_done"] = [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=2, unique=True))]
+    return c
+
+
+@st.composite
+def scenarios(draw) -> Scenario:
+    talk = [f"n{i}" for i in range(draw(st.integers(1, 5)))]
+    ends = draw(st.lists(st.sampled_from([o.value for o in Outcome]), min_size=1, max_size=3))
+    end_ids = [f"end{i}" for i in range(len(ends))]
+    targets = talk + end_ids
+    nodes = []
+    for i, nid in enumerate(talk):
+        line = {"id": f"{nid}.l", "text": f"Line {i}.", "venting": draw(_chance(0.4)), "threat": draw(_chance(0.15)),
+                "abuse": draw(_chance(0.25)), "beyond_authority": draw(_chance(0.15))}
+        options = []
+        for j in range(draw(st.integers(1, 4))):
+            o = {"id": f"o{j}", "text": f"Answer {j}.", "actions": [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=3, unique=True))]}
+            if draw(_chance(0.3)):
+                o["when"] = draw(_conditions())
+            if draw(_chance(0.25)):
+                o["anger_delta"] = draw(st.sampled_from([-30.0, -7.5, 0.0, 12.0, 45.0]))
+            if draw(_chance(0.2)):
+                o["pin"] = draw(st.sampled_from(["first", "last"]))
+            if draw(st.booleans()):
+                o["goto"] = draw(st.sampled_from(targets))
+            else:
+                routes = [{"when": draw(_conditions()), "goto": draw(st.sampled_from(targets))} for _ in range(draw(st.integers(0, 2)))]
+                o["routes"] = routes + [{"goto": draw(st.sampled_from(targets))}]
+            options.append(o)
+        node = {"id": nid, "line": line, "options": options}
+        if draw(_chance(0.3)):
+            node["vent_start"] = draw(st.sampled_from(talk))
+        if i and draw(_chance(0.15)):
+            node["narration"] = True
+        move = draw(st.sampled_from(["", "", "mood", "delta"]))  # the node's own move on arrival
+        if move == "mood":
+            node["mood"] = draw(st.sampled_from(["calm", "upset", "angry", "hostile"]))
+        elif move == "delta":
+            node["anger_delta"] = draw(st.sampled_from([-20.0, 7.5, 40.0]))
+        nodes.append(node)
+    nodes += [{"id": e, "line": {"id": f"{e}.l", "text": "Bye."}, "end": o} for e, o in zip(end_ids, ends)]
+    hangup = draw(st.booleans())
+    if hangup:
+        nodes.append({"id": "gone", "line": {"id": "gone.l", "text": "(line goes dead)"}, "end": "customer_left"})
+    persona = {
+        "name": "Pat", "anger": draw(st.sampled_from([5.0, 30.0, 49.5, 70.0, 92.0])), "tape_recorder": draw(st.booleans()),
+        "noise": draw(st.sampled_from([0.0, 0.0, 6.0])), "patience": draw(st.integers(2, 12)),
+        "reactions": {a.value: v for a, v in draw(st.dictionaries(st.sampled_from(ACTS), st.sampled_from([-12.0, 3.0, 20.0]), max_size=2)).items()},
+        "dynamics": draw(st.sampled_from([{}, {"decay": 0.3}, {"restart_penalty": 9.0, "vent_interrupt": 10.0}])),
+    }
+    return Scenario.model_validate({
+        "format_version": 1, "id": "generated", "title": "Generated", "summary": "A generated scenario.", "setting": "phone",
+        "industry": "testing", "protocol": "ten_step", "persona": persona, "start": talk[0],
+        "hangup": "gone" if hangup else None, "nodes": nodes,
+    })
+
+
+@st.composite
+def protocols_(draw) -> Protocol:
+    steps = []
+    for i in range(draw(st.integers(1, 6))):
+        avoid = draw(_chance(0.3))
+        s = {"id": f"s{i}", "title": f"Step {i}", "description": "Do it.", "kind": "avoid" if avoid else "do",
+             "actions": [a.value for a in draw(st.lists(st.sampled_from(HARMFUL if avoid else ACTS), min_size=1, max_size=2, unique=True))],
+             "critical": draw(_chance(0.3))}
+        if draw(_chance(0.3)):
+            s["when"] = draw(st.sampled_from([f.value for f in Fact]))
+        if not avoid and draw(_chance(0.3)):
+            s["lost_if"] = draw(st.lists(st.sampled_from(["vent_cut"] + [a.value for a in HARMFUL]), min_size=1, max_size=2, unique=True))
+        steps.append(s)
+    does = [s["id"] for s in steps if s["kind"] == "do"]
+    if draw(_chance(0.4)):  # a partial order: each step after some earlier ones
+        for s in steps:
+            if s["kind"] == "do":
+                earlier = does[: does.index(s["id"])]
+                s["after"] = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
+    endings = {}
+    for o in draw(st.lists(st.sampled_from([o.value for o in Outcome]), max_size=3, unique=True)):
+        e = {"value": draw(st.sampled_from([0.0, 0.5, 1.0])), "acceptable": draw(_chance(0.8))}
+        if draw(_chance(0.3)):
+            e["when"] = draw(st.sampled_from([f.value for f in Fact]))
+        if does and draw(_chance(0.3)):
+            e["after"] = draw(st.lists(st.sampled_from(does), min_size=1, max_size=2, unique=True))
+        endings[o] = e
+    data = {
+        "id": "generated", "title": "Generated", "source": "generated.txt", "summary": "A generated protocol.",
+        "ordered": draw(_chance(0.8)), "steps": steps,
+        "conduct": [{"action": a.value, "penalty": draw(st.sampled_from([0.05, 0.2, 0.6])), "message": "Not that."}
+                    for a in draw(st.lists(st.sampled_from(HARMFUL), max_size=3, unique=True))],
+        "safety": {"triggers": draw(st.sampled_from([["threat"], ["threat", "abuse"]])), "within": draw(st.integers(1, 2))},
+        "weights": draw(st.sampled_from([{}, {"coverage": 1.0, "order": 0.0, "conduct": 0.5, "outcome": 0.25}, {"coverage": 0.1, "order": 0.6, "conduct": 0.0, "outcome": 0.3}])),
+        "critical_weight": draw(st.sampled_from([1.0, 2.0, 3.5])),
+        "endings": endings,
+        "pass_mark": draw(st.sampled_from([30.0, 55.0, 70.0])),
+    }
+    if draw(_chance(0.4)):
+        data["absorbed_abuse"] = {"penalty": draw(st.sampled_from([0.1, 0.3])), "message": "Answer the abuse."}
+    return Protocol.model_validate(data)
+
+
+GENERATED_POLICIES = ["random", "random!", "random!0.35", "position:1", "position:2!0.5", "position:last!0.8"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sc=scenarios(), proto=protocols_(), always=st.sampled_from(ACTS), cut=st.sampled_from(["", "!", "!0.5"]))
+def test_batch_equals_the_engine_on_generated_scenarios_and_protocols(sc, proto, always, cut):
+    for spec in GENERATED_POLICIES + [f"always:{always.value}{cut}"]:
+        _same_as_engine(sc, parse_policy(spec), list(range(6)), proto)
+
+
+def test_the_generated_scenarios_exercise_what_the_comparison_is_for():
+    """The generator reaches the rules it is there to compare: restarts, interruptions, routes
+    taken on a condition, hang-ups, patience, stuck runs, prohibitions broken, steps lost."""
+    seen = set()
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(sc=scenarios(), proto=protocols_())
+    def look(sc, proto):
+        for spec in ("random", "random!0.5"):
+            try:
+                states = [play_policy(sc, parse_policy(spec), proto, seed) for seed in range(4)]
+            except DefuseError:
+                seen.add("stuck")
+                continue
+            for st_ in states:
+                turns = st_.turns
+                seen.update({"restart"} if any(t.restarted_vent for t in turns) else set())
+                seen.update({"interrupted"} if any(t.interrupted for t in turns) else set())
+                seen.update({"routed"} if any(routing(sc, replace(st_, turns=st_.turns[: i + 1])).reason > 0 for i in range(len(turns))) else set())
+                seen.update({"arrival"} if any(t.anger_reply is not None for t in turns) else set())
+                if st_.outcome == Outcome.CUSTOMER_LEFT:
+                    seen.add("hung up" if st_.anger >= 100 else "patience")
+                r = score(st_.transcript(), proto)
+                seen.update({s.status for s in r.steps})
+
+    look()
+    assert {"stuck", "restart", "interrupted", "routed", "arrival", "hung up", "patience", "broken", "lost", "kept", "not needed", "met", "missed"} <= seen, seen

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ["simulator/actions.py", "simulator/model.py", "simulator/customer.py", "simulator/engine.py",
+CORE = ["simulator/actions.py", "simulator/model.py", "simulator/customer.py", "simulator/engine.py", "simulator/compiled.py",
         "simulator/loader.py", "simulator/checks.py", "simulator/diagnostics.py", "simulator/protocol_loader.py", "simulator/facts.py",
         "simulator/yaml_reader.py", "simulator/validation.py",
         "scoring/__init__.py", "scoring/protocol.py", "scoring/kernel.py", "scoring/adherence.py", "scoring/traced.py", "scoring/sources.py"]
@@ -40,7 +40,7 @@ def test_core_does_no_io_of_its_own():
 
 
 def test_engine_never_imports_scoring():
-    for rel in ["simulator/engine.py", "simulator/customer.py", "simulator/model.py", "simulator/actions.py"]:
+    for rel in ["simulator/engine.py", "simulator/compiled.py", "simulator/customer.py", "simulator/model.py", "simulator/actions.py"]:
         assert "scoring" not in imported_modules(ROOT / rel), rel
 
 

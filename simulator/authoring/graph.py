@@ -22,7 +22,7 @@ import numpy as np
 from ..customer import ACTION_INDEX, ACTIONS
 from ..diagnostics import DefuseError
 from ..engine import effective_actions, reactor_for
-from ..model import Condition, Node, Option, Outcome, Scenario
+from ..model import Condition, Node, Option, Outcome, Phrasing, Scenario, describe_condition
 
 __all__ = ["to_dot", "to_mermaid", "render", "around", "FORMATS", "GraphvizMissing", "OUTCOME_COLOURS"]
 
@@ -49,42 +49,11 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
+GRAPH_WORDS = Phrasing(parts=", ", items="+", bands="/", band="band ", band_set="band ")  # labels stay short
+
+
 def _condition(c: Condition | None) -> str:
-    if c is None:
-        return "otherwise"
-    parts = []
-    if c.band is not None:
-        parts.append("band " + "/".join(b.value for b in c.band))
-    if c.anger_at_least is not None:
-        parts.append(f"anger >= {c.anger_at_least:g}")
-    if c.anger_below is not None:
-        parts.append(f"anger < {c.anger_below:g}")
-    if c.done:
-        parts.append("done " + "+".join(a.value for a in c.done))
-    if c.not_done:
-        parts.append("not done " + "+".join(a.value for a in c.not_done))
-    parts += _state_parts(c, _condition)
-    return ", ".join(parts) or "always"
-
-
-def _state_parts(c: Condition, nested) -> list[str]:
-    """A condition's flags, counters, visits, turn and combinators in words (graph and --debug)."""
-    parts = []
-    if c.flags:
-        parts.append("flag " + "+".join(c.flags))
-    parts += [f"{k} >= {v}" for k, v in c.count_at_least.items()]
-    parts += [f"{k} < {v}" for k, v in c.count_below.items()]
-    if c.visited:
-        parts.append("visited " + "+".join(c.visited))
-    if c.turn_at_least is not None:
-        parts.append(f"turn >= {c.turn_at_least}")
-    if c.all:
-        parts.append("all of (" + "; ".join(nested(x) for x in c.all) + ")")
-    if c.any:
-        parts.append("any of (" + "; ".join(nested(x) for x in c.any) + ")")
-    if c.not_ is not None:
-        parts.append("not (" + nested(c.not_) + ")")
-    return parts
+    return "otherwise" if c is None else describe_condition(c, GRAPH_WORDS)
 
 
 def _sets(mapping: dict) -> str:

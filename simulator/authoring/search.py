@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scoring import score
+from scoring.kernel import HOSTILE, HOSTILE_FROM_TURN, outcome_score
 from scoring.protocol import Protocol
 
 from ..actions import Action
@@ -170,7 +171,7 @@ def _facts(state: State) -> tuple:
         any(u.beyond_authority for u in t),
         any(u.threat for u in t),
         any(u.venting and u.interrupted for u in t),
-        any(u.anger_after >= 75 and u.index >= 3 for u in t),
+        any(u.anger_after >= HOSTILE and u.index >= HOSTILE_FROM_TURN for u in t),
     )
 
 
@@ -209,7 +210,7 @@ class _Bound:
         # later steps can at best all be done in order: the discordant pairs stay, diluted by all pairs
         order = 1.0 - wrong / len(self.pairs) if self.pairs else 1.0
         conduct = max(0.0, 1.0 - sum(p * state.counts[i] for i, p in self.penalty))
-        comps = {"coverage": coverage, "order": order, "conduct": conduct, "outcome": 0.6 * best_end + 0.4}
+        comps = {"coverage": coverage, "order": order, "conduct": conduct, "outcome": outcome_score(best_end, 1.0)}
         return self._total(comps) + 1e-6
 
     def lower(self, groups: tuple) -> float:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from scoring import fail_reasons, step_label
 
-from ..engine import holds
-from ..facts import apply as apply_sets
-from ..facts import facts_table
-from ..model import Band, Condition, Option, Outcome, Scenario, State, band_of, distress_summary
+from ..compiled import FIXED, HUNG_UP, OUT_OF_PATIENCE, RESTART
+from ..engine import routing
+from ..model import Band, Option, Phrasing, Scenario, State, band_of, distress_summary
+from ..model import describe_condition as condition_words
 
 __all__ = [
     "Style",
@@ -175,72 +175,35 @@ def debrief_lines(score, state: State, scenario: Scenario, protocol, style: Styl
 # ---------------------------------------------------------------- the trainer's playtest
 
 
-def describe_condition(cond: Condition | None) -> str:
-    if cond is None:
-        return "always"
-    parts = []
-    if cond.band is not None:
-        names = ", ".join(b.value for b in cond.band)
-        parts.append(f"band is {names}" if len(cond.band) == 1 else f"band in {names}")
-    if cond.anger_at_least is not None:
-        parts.append(f"anger >= {cond.anger_at_least:g}")
-    if cond.anger_below is not None:
-        parts.append(f"anger < {cond.anger_below:g}")
-    if cond.done:
-        parts.append("done " + ", ".join(a.value for a in cond.done))
-    if cond.not_done:
-        parts.append("not done " + ", ".join(a.value for a in cond.not_done))
-    if cond.flags:
-        parts.append("flag " + ", ".join(cond.flags))
-    parts += [f"{k} >= {v}" for k, v in cond.count_at_least.items()]
-    parts += [f"{k} < {v}" for k, v in cond.count_below.items()]
-    if cond.visited:
-        parts.append("visited " + ", ".join(cond.visited))
-    if cond.turn_at_least is not None:
-        parts.append(f"turn >= {cond.turn_at_least}")
-    if cond.all:
-        parts.append("all of (" + "; ".join(describe_condition(c) for c in cond.all) + ")")
-    if cond.any:
-        parts.append("any of (" + "; ".join(describe_condition(c) for c in cond.any) + ")")
-    if cond.not_ is not None:
-        parts.append("not (" + describe_condition(cond.not_) + ")")
-    return " and ".join(parts) or "always"
+PLAYTEST_WORDS = Phrasing(parts=" and ", items=", ", bands=", ", band="band is ", band_set="band in ")
+
+
+def describe_condition(cond) -> str:
+    """A condition as the playtest's sentences say it (the graph says it the same way, tighter)."""
+    return condition_words(cond, PLAYTEST_WORDS)
 
 
 def explain_route(scenario: Scenario, after: State, option: Option, before: State | None = None) -> str:
-    """Which way the last choice went and why, re-evaluated the way the engine routes (routes
-    on flags, counters and visits are read as the engine read them: with this answer's `set:`,
-    before the next node's, which needs the state `before` the answer)."""
-    turn = after.turns[-1]
-    facts, table = 0, None
-    if before is not None:
-        table = facts_table(scenario)
-        values = apply_sets(table.option_sets, table.option_number(turn.node, option.id), table.values_of(before.flags))
-        facts = int(table.facts_of(values, table.seen_of(before.visited)))
-    if turn.restarted_vent:
-        return f"{turn.node} -> {turn.goto} (interrupted vent: it starts again)"
-    if option.goto is not None:
-        planned, why = option.goto, "fixed goto"
+    """Which way the last choice went and why: the engine's own `route` and `settle`, re-run
+    on the anger the reply left, the actions counted with this turn's, and the flags with this
+    answer's `set:` (what the engine used; `before` is the state the answer was given in)."""
+    r = routing(scenario, after, before)
+    if r.reason == RESTART:
+        why = "interrupted vent: it starts again"
+    elif r.reason == FIXED:
+        why = "fixed goto"
     else:
-        # routes are decided on the anger the reply left (and this turn's actions counted),
-        # which is the part trainers get wrong: say so, with the anger that was used
-        routes = option.routes or []
-        planned, why = turn.goto, "no route matched"
-        passed_over = []
-        replied = turn.anger_reply if turn.anger_reply is not None else after.anger  # before the next node's own move
-        for i, r in enumerate(routes, 1):
-            if holds(r.when, replied, after.performed(), facts, turn.index, table):
-                cond = describe_condition(r.when) if r.when is not None else "otherwise"
-                planned, why = r.goto, f"route {i} of {len(routes)}: {cond}"
-                break
-            passed_over.append(f"route {i} ({describe_condition(r.when)})")
-        why += f"; decided after the reply, at anger {replied:.1f} ({band_of(replied).value})"
-        if passed_over:
-            why += "; did not hold: " + ", ".join(passed_over)
-    text = f"{turn.node} -> {planned} ({why})"
-    if after.outcome == Outcome.CUSTOMER_LEFT and scenario.node(planned).end != Outcome.CUSTOMER_LEFT:
-        reason = "anger reached 100" if after.anger >= 100 else "patience ran out"
-        text += f"; {reason}: the customer left" + (f", so -> {turn.goto}" if turn.goto != planned else "")
+        # routes are decided after the customer's reaction to the reply, which is the part
+        # trainers get wrong: say so, with the anger that was used
+        cond = (describe_condition(r.condition) if r.condition is not None else "otherwise") if r.reason >= 0 else ""
+        why = f"route {r.reason + 1} of {r.routes}: {cond}" if r.reason >= 0 else "no route matched"
+        why += f"; decided after the reply, at anger {r.anger:.1f} ({band_of(r.anger).value})"
+        if r.passed_over:
+            why += "; did not hold: " + ", ".join(f"route {i} ({describe_condition(c)})" for i, c in enumerate(r.passed_over, 1))
+    text = f"{r.node} -> {r.planned} ({why})"
+    if r.settled in (HUNG_UP, OUT_OF_PATIENCE):
+        reason = "anger reached 100" if r.settled == HUNG_UP else "patience ran out"
+        text += f"; {reason}: the customer left" + (f", so -> {r.goto}" if r.goto != r.planned else "")
     return text
 
 
