@@ -32,8 +32,12 @@ id never share tables. The protocol's tables live beside the score (`scoring.ker
 
 A condition compiles to a disjunction of *rows*; a row is a conjunction of *clauses*, one
 column per clause kind, each with a neutral value that always holds. A condition's own keys
-make one row (all of them must hold); its `all:`, `any:` and `not:` combine rows with
-`all_of`, `any_of` and `negate`, so nested combinators compile to rows as well;
+make one row (all of them must hold); its `all:` and `any:` combine rows with `all_of` and
+`any_of`, so nested combinators compile to rows as well. A `not:` would multiply rows out
+(the negation of a disjunction is a conjunction of disjunctions), so in a scenario's tables
+the condition under `not:` is compiled on its own, as a *negated* condition whose truth each
+lane reads first (`Conditions.read`, a bit in `View.negated`), and the `not:` is one clause
+on that bit; `negate` (rows) remains for the odd condition outside a scenario.
 `Conditions.holds` loops over further rows only when some condition has more than one, so
 plain conditions cost nothing extra.
 
@@ -47,7 +51,7 @@ session and by the batch for its lanes; a kind that reads something new adds a f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -128,6 +132,7 @@ class View:
     performed: np.ndarray | np.uint64  # the actions performed so far, as a bit mask
     facts: np.ndarray | np.uint64 = np.uint64(0)  # flags, counter thresholds and visits, as `FactTable` bits
     turn: np.ndarray | int = 0  # the number of the trainee's answer being given (1 = the first)
+    negated: np.ndarray | np.uint64 = np.uint64(0)  # which of the tables' conditions under `not:` hold (`Conditions.read`)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,10 @@ CLAUSES: tuple[Clause, ...] = (
     Clause("facts_clear", np.uint64, 0, lambda a, b: a | b, lambda v: [{"facts_set": b} for b in _bits(v)], lambda v, x: (x.facts & v) == 0),
     Clause("turn_at_least", np.int64, 0, max, lambda v: [{"turn_below": v}], lambda v, x: x.turn >= v),
     Clause("turn_below", np.int64, _NO_TURN, min, lambda v: [{"turn_at_least": v}], lambda v, x: x.turn < v),
+    Clause("inner_holds", np.uint64, 0, lambda a, b: a | b, lambda v: [{"inner_fails": b} for b in _bits(v)], lambda v, x: (x.negated & v) == v),
+    Clause("inner_fails", np.uint64, 0, lambda a, b: a | b, lambda v: [{"inner_holds": b} for b in _bits(v)], lambda v, x: (x.negated & v) == 0),
 )
+MAX_NEGATED = 64  # conditions under `not:` read as bits; any further ones are negated as rows
 _CLAUSE = {c.name: c for c in CLAUSES}
 
 ALWAYS: list[dict] = [{}]  # one row with every clause neutral
@@ -196,10 +204,12 @@ def negate(rows: list[dict]) -> list[dict]:
     return all_of(*[any_of(*[_CLAUSE[k].negate(v) for k, v in r.items()]) for r in rows])
 
 
-def rows_of(cond: Condition | None, facts: FactTable | None = None) -> list[dict]:
+def rows_of(cond: Condition | None, facts: FactTable | None = None, negated: list | None = None) -> list[dict]:
     """The one place a scenario's `Condition` becomes rows: every key given must hold, and its
     `all:`, `any:` and `not:`. Flags, counters and visits are read as the bits of `facts` (the
-    scenario's `FactTable`; needed only by a condition that names them)."""
+    scenario's `FactTable`; needed only by a condition that names them). With `negated` (a
+    list), the condition under a `not:` is appended to it as rows of its own (after those
+    under its own `not:`s) and the `not:` becomes the clause "inner condition i fails"."""
     if cond is None:
         return ALWAYS
     row: dict = {}
@@ -225,11 +235,16 @@ def rows_of(cond: Condition | None, facts: FactTable | None = None) -> list[dict
         row["turn_at_least"] = int(cond.turn_at_least)
     rows = [row]
     if cond.all:
-        rows = all_of(rows, *[rows_of(c, facts) for c in cond.all])
+        rows = all_of(rows, *[rows_of(c, facts, negated) for c in cond.all])
     if cond.any:
-        rows = all_of(rows, any_of(*[rows_of(c, facts) for c in cond.any]))
+        rows = all_of(rows, any_of(*[rows_of(c, facts, negated) for c in cond.any]))
     if cond.not_ is not None:
-        rows = all_of(rows, negate(rows_of(cond.not_, facts)))
+        inner = rows_of(cond.not_, facts, negated)
+        if negated is not None and len(negated) < MAX_NEGATED:
+            negated.append(inner)
+            rows = all_of(rows, [{"inner_fails": 1 << (len(negated) - 1)}])
+        else:
+            rows = all_of(rows, negate(inner))
     return rows
 
 
@@ -239,7 +254,10 @@ class Conditions:
 
     _IMPOSSIBLE = {"band": 0}
 
-    def __init__(self, conditions: list[list[dict]]):
+    def __init__(self, conditions: list[list[dict]], negated: list[list[dict]] = ()):
+        self.inner = len(conditions)  # the conditions under `not:` follow, in the order `read` evaluates them
+        self.n_negated = len(negated)
+        conditions = list(conditions) + list(negated)
         firsts = [rows[0] if rows else self._IMPOSSIBLE for rows in conditions]
         extra: list[dict] = []
         start = []
@@ -256,7 +274,7 @@ class Conditions:
 
     def _row(self, r, view: View) -> np.ndarray:
         if not self.active:
-            shapes = (np.shape(r), np.shape(view.anger), np.shape(view.performed), np.shape(view.facts), np.shape(view.turn))
+            shapes = (np.shape(r), np.shape(view.anger), np.shape(view.performed), np.shape(view.facts), np.shape(view.turn), np.shape(view.negated))
             return np.ones(np.broadcast_shapes(*shapes), dtype=bool)
         ok = None
         for c in self.active:
@@ -264,8 +282,20 @@ class Conditions:
             ok = h if ok is None else ok & h
         return ok
 
+    def read(self, view: View) -> View:
+        """`view` with the truth of every condition under a `not:` (each read with those
+        before it: the inner ones come first), lane by lane."""
+        if not self.n_negated:
+            return view
+        bits = np.uint64(0)
+        for j in range(self.n_negated):
+            ok = self.holds(self.inner + j, replace(view, negated=bits))
+            bits = bits | np.where(ok, np.uint64(1 << j), np.uint64(0))
+        return replace(view, negated=bits)
+
     def holds(self, idx, view: View) -> np.ndarray:
-        """Whether condition `idx` holds (lane-wise; `view`'s fields broadcast against `idx`)."""
+        """Whether condition `idx` holds (lane-wise; `view`'s fields broadcast against `idx`;
+        `view` read by `read` when some condition has a `not:`)."""
         ok = self._row(idx, view)
         for m in range(1, self.depth):
             more = m < self.count[idx]
@@ -377,6 +407,7 @@ class ScenarioTables:
         self.route_goto = np.full((K, depth), -1, dtype=np.int64)
         self.route_when = np.zeros((K, depth), dtype=np.int64)  # condition numbers (0: always)
         conds: list[list[dict]] = [ALWAYS]
+        negated: list[list[dict]] = []  # the conditions under `not:`, read first
         self.when = np.zeros(K, dtype=np.int64)
         for k, (i, o) in enumerate(options):
             node = nodes[i]
@@ -401,13 +432,13 @@ class ScenarioTables:
             self.restart_to[k] = index[node.vent_start or node.id]
             if o.when is not None:
                 self.when[k] = len(conds)
-                conds.append(rows_of(o.when, self.facts))
+                conds.append(rows_of(o.when, self.facts, negated))
             for m, r in enumerate(o.routes or ()):
                 self.route_goto[k, m] = index[r.goto]
                 if r.when is not None:
                     self.route_when[k, m] = len(conds)
-                    conds.append(rows_of(r.when, self.facts))
-        self.conditions = Conditions(conds)
+                    conds.append(rows_of(r.when, self.facts, negated))
+        self.conditions = Conditions(conds, negated)
         self.valid = self.at >= 0
         self.fixed_why = np.where(self.goto >= 0, FIXED, NO_ROUTE)  # route's reason before any route is tried
         self.slot_when = np.where(self.valid, self.when[np.maximum(self.at, 0)], 0)  # node, slot -> condition number
@@ -418,7 +449,7 @@ class ScenarioTables:
 
     def offered(self, node, view: View) -> np.ndarray:
         """Per lane and slot of `node`: is an option there, offered now? (`view` per lane, [..., 1])."""
-        return self.valid[node] & self.conditions.holds(self.slot_when[node], view)
+        return self.valid[node] & self.conditions.holds(self.slot_when[node], self.conditions.read(view))
 
 
 def tables(scenario: Scenario) -> ScenarioTables:
@@ -476,7 +507,7 @@ def route(t: ScenarioTables, option, restarted, anger, performed, facts=np.uint6
     goto = np.where(restarted, t.restart_to[option], t.goto[option])
     why = np.where(restarted, RESTART, t.fixed_why[option])
     open_ = goto < 0
-    view = View(anger, performed, facts, turn)
+    view = t.conditions.read(View(anger, performed, facts, turn))
     for m in range(t.route_goto.shape[1]):
         if not open_.any():
             break

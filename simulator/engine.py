@@ -119,7 +119,9 @@ def holds(cond: Condition | None, anger: float, performed: frozenset[Action], fa
     compile it: for a condition that is not one of the scenario's own."""
     table = tables(scenario).facts if scenario is not None else None
     view = View(anger, np.uint64(action_mask(performed)), np.uint64(facts), turn)
-    return bool(Conditions([rows_of(cond, table)]).holds(0, view))
+    negated: list = []
+    conditions = Conditions([rows_of(cond, table, negated)], negated)
+    return bool(conditions.holds(0, conditions.read(view)))
 
 
 def _offered(t: ScenarioTables, state: State, view: View | None = None) -> tuple[int, np.ndarray]:

@@ -61,6 +61,8 @@ class FactTable:
         self.fact_bit = np.array([np.uint64(1) << np.uint64(b) for b, _, _ in value_facts], dtype=np.uint64)
         self.fact_column = np.array([c for _, c, _ in value_facts], dtype=np.int64)
         self.fact_threshold = np.array([t for _, _, t in value_facts], dtype=np.int64)
+        # a flag or counter nothing sets stays 0: its facts are constants (at least 0, or more)
+        self.always = np.uint64(sum(1 << b for (kind, name, t), b in facts.items() if kind == "flag" and name not in self.column and t <= 0))
         index = {n.id: i for i, n in enumerate(scenario.nodes)}
         self.node_index = index
         self.visit_bit = np.zeros(len(scenario.nodes), dtype=np.uint64)
@@ -108,7 +110,7 @@ class FactTable:
 
     def facts_of(self, values: np.ndarray, seen) -> np.ndarray:
         """The fact bits for these values ([..., V]) and visit bits ([...])."""
-        out = np.asarray(seen, dtype=np.uint64)
+        out = np.asarray(seen, dtype=np.uint64) | self.always
         if len(self.fact_bit):
             hit = values[..., self.fact_column] >= self.fact_threshold  # [..., F]
             out = out | np.bitwise_or.reduce(np.where(hit, self.fact_bit, np.uint64(0)), axis=-1)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -248,9 +246,10 @@ def test_the_search_bound_sees_everything_ahead_of_each_node():
 
 # ---------------------------------------------------------------- generated scenarios and protocols
 # The comparison above on the bundled library, again on small scenarios and protocols built
-# at random: conditions on options and routes, anger overrides, pins, vents that restart,
-# narration, nodes that move anger on arrival, endings and the hang-up node, impatient and
-# noisy customers; protocols with
+# at random: conditions on options and routes (anger, actions, flags, counters, visits, the
+# turn, nested any/all/not), `set:` on options and nodes, anger overrides, pins, vents that
+# restart, narration, nodes that move anger on arrival (mood or anger_delta), bursts and line
+# variants, endings and the hang-up node, impatient and noisy customers; protocols with
 # prohibitions, conditional steps, lost_if, partial orders, gated endings, safety windows.
 
 ACTS = [
@@ -265,18 +264,48 @@ def _chance(p: float):
     return st.floats(0, 1).map(lambda x: x < p)
 
 
+FLAGS = ["f0", "f1"]
+COUNTERS = ["c0", "c1"]
+
+
 @st.composite
-def _conditions(draw) -> dict:
+def _sets(draw) -> dict:
+    """A `set:`: flags on or off, counters set or moved."""
+    m = {f: draw(st.booleans()) for f in draw(st.lists(st.sampled_from(FLAGS), max_size=2, unique=True))}
+    for c in draw(st.lists(st.sampled_from(COUNTERS), max_size=2, unique=True)):
+        m[c] = draw(st.sampled_from([{"add": 1}, {"add": 1}, {"add": 2}, {"add": -1}, 0, 3]))
+    return m
+
+
+@st.composite
+def _conditions(draw, nodes=(), depth=2) -> dict:
     c = {}
-    if draw(_chance(0.4)):
+    k = 1.0 if depth == 2 else 0.35  # nested conditions say less, so that some of them hold
+    if draw(_chance(0.2 * k)):
+        c["flags"] = draw(st.lists(st.sampled_from(FLAGS), min_size=1, max_size=2, unique=True))
+    if draw(_chance(0.2 * k)):
+        c["count_at_least"] = draw(st.dictionaries(st.sampled_from(COUNTERS), st.integers(0, 3), min_size=1, max_size=2))
+    if draw(_chance(0.15 * k)):
+        c["count_below"] = draw(st.dictionaries(st.sampled_from(COUNTERS), st.integers(1, 3), min_size=1, max_size=2))
+    if nodes and draw(_chance(0.15 * k)):
+        c["visited"] = draw(st.lists(st.sampled_from(list(nodes)), min_size=1, max_size=2, unique=True))
+    if draw(_chance(0.15 * k)):
+        c["turn_at_least"] = draw(st.integers(1, 6))
+    if depth and draw(_chance(0.15 * k)):
+        c["any"] = draw(st.lists(_conditions(nodes, depth - 1), min_size=1, max_size=3))
+    if depth and draw(_chance(0.1 * k)):
+        c["all"] = draw(st.lists(_conditions(nodes, depth - 1), min_size=1, max_size=2))
+    if depth and draw(_chance(0.15 * k)):
+        c["not"] = draw(_conditions(nodes, depth - 1))
+    if draw(_chance(0.4 * k)):
         c["band"] = draw(st.lists(st.sampled_from(["calm", "upset", "angry", "hostile"]), min_size=1, max_size=3, unique=True))
-    if draw(_chance(0.3)):
+    if draw(_chance(0.3 * k)):
         c["anger_at_least"] = draw(st.sampled_from([20.0, 40.0, 55.5, 75.0]))
-    if draw(_chance(0.3)):
+    if draw(_chance(0.3 * k)):
         c["anger_below"] = draw(st.sampled_from([30.0, 50.0, 62.5, 90.0]))
-    if draw(_chance(0.4)):
+    if draw(_chance(0.4 * k)):
         c["done"] = [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=2, unique=True))]
-    if draw(_chance(0.3)):
+    if draw(_chance(0.3 * k)):
         c["not_done"] = [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=2, unique=True))]
     return c
 
@@ -295,7 +324,9 @@ def scenarios(draw) -> Scenario:
         for j in range(draw(st.integers(1, 4))):
             o = {"id": f"o{j}", "text": f"Answer {j}.", "actions": [a.value for a in draw(st.lists(st.sampled_from(ACTS), min_size=1, max_size=3, unique=True))]}
             if draw(_chance(0.3)):
-                o["when"] = draw(_conditions())
+                o["when"] = draw(_conditions(talk))
+            if draw(_chance(0.3)):
+                o["set"] = draw(_sets())
             if draw(_chance(0.25)):
                 o["anger_delta"] = draw(st.sampled_from([-30.0, -7.5, 0.0, 12.0, 45.0]))
             if draw(_chance(0.2)):
@@ -303,10 +334,16 @@ def scenarios(draw) -> Scenario:
             if draw(st.booleans()):
                 o["goto"] = draw(st.sampled_from(targets))
             else:
-                routes = [{"when": draw(_conditions()), "goto": draw(st.sampled_from(targets))} for _ in range(draw(st.integers(0, 2)))]
+                routes = [{"when": draw(_conditions(talk)), "goto": draw(st.sampled_from(targets))} for _ in range(draw(st.integers(0, 2)))]
                 o["routes"] = routes + [{"goto": draw(st.sampled_from(targets))}]
             options.append(o)
+        if draw(_chance(0.25)):  # other wordings the seed picks among (what is said, never what happens)
+            line["variants"] = [{"id": f"{nid}.l.v{k}", "text": f"Line {i}, put another way ({k})."} for k in range(draw(st.integers(1, 3)))]
         node = {"id": nid, "line": line, "options": options}
+        if draw(_chance(0.25)):  # a burst: more lines before the trainee answers
+            node["burst"] = [{"id": f"{nid}.b{k}", "text": f"And another thing ({k})."} for k in range(draw(st.integers(1, 2)))]
+        if draw(_chance(0.3)):
+            node["set"] = draw(_sets())
         if draw(_chance(0.3)):
             node["vent_start"] = draw(st.sampled_from(talk))
         if i and draw(_chance(0.15)):
@@ -387,25 +424,48 @@ def test_batch_equals_the_engine_on_generated_scenarios_and_protocols(sc, proto,
         _same_as_engine(sc, parse_policy(spec), list(range(6)), proto)
 
 
+def _steps(sc: Scenario, final):
+    """(before, after) for each turn of a playthrough, played again from its seed."""
+    state = start(sc, final.seed)
+    for u in final.turns:
+        after = choose(sc, state, u.choice, interrupted=u.interrupted)
+        yield state, after
+        state = after
+
+
 def test_the_generated_scenarios_exercise_what_the_comparison_is_for():
     """The generator reaches the rules it is there to compare: restarts, interruptions, routes
-    taken on a condition, hang-ups, patience, stuck runs, prohibitions broken, steps lost."""
+    taken on a condition, hang-ups, patience, stuck runs, prohibitions broken, steps lost, and
+    state: flags and counters set, options offered and withheld and routes taken on conditions
+    that read them (or visits, the turn, any/all/not), bursts and variants."""
     seen = set()
 
     @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(sc=scenarios(), proto=protocols_())
     def look(sc, proto):
         for spec in ("random", "random!0.5"):
-            try:
-                states = [play_policy(sc, parse_policy(spec), proto, seed) for seed in range(4)]
-            except DefuseError:
-                seen.add("stuck")
-                continue
+            states = []
+            for seed in range(4):
+                try:
+                    states.append(play_policy(sc, parse_policy(spec), proto, seed))
+                except DefuseError:
+                    seen.add("stuck")
             for st_ in states:
                 turns = st_.turns
                 seen.update({"restart"} if any(t.restarted_vent for t in turns) else set())
                 seen.update({"interrupted"} if any(t.interrupted for t in turns) else set())
-                seen.update({"routed"} if any(routing(sc, replace(st_, turns=st_.turns[: i + 1])).reason > 0 for i in range(len(turns))) else set())
+                after = start(sc, st_.seed)
+                for before, after in _steps(sc, st_):
+                    r = routing(sc, after, before)
+                    seen.update({"routed"} if r.reason > 0 else set())
+                    seen.update({"routed on state"} if r.condition is not None and r.condition.stateful else set())
+                    for o in sc.node(before.node).options:
+                        if o.when is not None and o.when.stateful:
+                            seen.add("offered on state" if o.id in after.turns[-1].shown else "withheld on state")
+                assert st_.flags == after.flags and st_.visited == after.visited  # the replay is the same session
+                seen.update({"flags"} if any(v for _, v in st_.flags) else set())
+                seen.update({"variant"} if any(".v" in t.line for t in turns) else set())
+                seen.update({"burst"} if any("another thing" in t.text for t in turns) else set())
                 seen.update({"arrival"} if any(t.anger_reply is not None for t in turns) else set())
                 if st_.outcome == Outcome.CUSTOMER_LEFT:
                     seen.add("hung up" if st_.anger >= 100 else "patience")
@@ -413,4 +473,5 @@ def test_the_generated_scenarios_exercise_what_the_comparison_is_for():
                 seen.update({s.status for s in r.steps})
 
     look()
-    assert {"stuck", "restart", "interrupted", "routed", "arrival", "hung up", "patience", "broken", "lost", "kept", "not needed", "met", "missed"} <= seen, seen
+    assert {"stuck", "restart", "interrupted", "routed", "arrival", "hung up", "patience", "broken", "lost", "kept", "not needed", "met", "missed",
+            "routed on state", "offered on state", "withheld on state", "flags", "variant", "burst"} <= seen, seen

@@ -235,3 +235,95 @@ def test_an_illegal_choice_still_names_what_was_offered():
     with pytest.raises(Exception) as e:
         choose(sc, start(sc), "nope")
     assert "offered:" in str(e.value) and "calm" in str(e.value)
+
+
+# ---------------------------------------------------------------- conditions on state, as rows
+# Flags, counters, visits and the turn are clauses of the same rows: a condition tree over
+# every kind of key holds, lane by lane, exactly when its documented meaning does.
+
+FLAG_NAMES = ["f0", "f1"]
+COUNTER_NAMES = ["c0"]
+NODE_IDS = ["a", "b"]
+
+
+@st.composite
+def state_conditions(draw, depth=2) -> dict:
+    c = {}
+    if draw(st.booleans()):
+        c["band"] = draw(st.lists(st.sampled_from([b.value for b in Band]), min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        c["done"] = [a.value for a in draw(st.lists(st.sampled_from(FEW), min_size=1, max_size=2, unique=True))]
+    if draw(st.booleans()):
+        c["flags"] = draw(st.lists(st.sampled_from(FLAG_NAMES), min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        c["count_at_least"] = {"c0": draw(st.integers(0, 3))}
+    if draw(st.booleans()):
+        c["count_below"] = {"c0": draw(st.integers(0, 3))}
+    if draw(st.booleans()):
+        c["visited"] = draw(st.lists(st.sampled_from(NODE_IDS), min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        c["turn_at_least"] = draw(st.integers(1, 4))
+    if depth:
+        for key in draw(st.lists(st.sampled_from(["any", "all", "not"]), max_size=2, unique=True)):
+            if key == "not":
+                c["not"] = draw(state_conditions(depth - 1))
+            else:
+                c[key] = draw(st.lists(state_conditions(depth - 1), min_size=1, max_size=2))
+    return c
+
+
+def _state_scenario(conds: list[dict]) -> Scenario:
+    """A scenario that sets f0, f1 and c0 and carries every condition (so its fact table has their bits)."""
+    line = {"id": "l", "text": "Well?"}
+    routes = [{"when": c, "goto": "b"} for c in conds] + [{"goto": "b"}]
+    return Scenario.model_validate({
+        "format_version": 1, "id": "state", "title": "t", "summary": "s", "setting": "chat", "industry": "test",
+        "protocol": "ten_step", "persona": {"name": "Pat", "anger": 50}, "start": "a",
+        "nodes": [
+            {"id": "a", "line": {**line, "id": "a.l"}, "set": {"f0": True}, "options": [
+                {"id": "o", "text": "x", "actions": ["listen"], "set": {"f1": True, "c0": {"add": 1}}, "routes": routes}]},
+            {"id": "b", "line": {**line, "id": "b.l"}, "end": "resolved"},
+        ],
+    })
+
+
+def _meaning(c: Condition, anger, did: set, values: dict, visited: set, turn: int) -> bool:
+    return (
+        (c.band is None or band_of(anger) in c.band)
+        and all(a in did for a in c.done)
+        and all(values.get(f, 0) >= 1 for f in c.flags)
+        and all(values.get(k, 0) >= v for k, v in c.count_at_least.items())
+        and all(values.get(k, 0) < v for k, v in c.count_below.items())
+        and all(n in visited for n in c.visited)
+        and (c.turn_at_least is None or turn >= c.turn_at_least)
+        and all(_meaning(x, anger, did, values, visited, turn) for x in c.all or ())
+        and (not c.any or any(_meaning(x, anger, did, values, visited, turn) for x in c.any))
+        and (c.not_ is None or not _meaning(c.not_, anger, did, values, visited, turn))
+    )
+
+
+SESSIONS = [  # (f0, f1, c0), visited, turn
+    ((0, 0, 0), set(), 1), ((1, 0, 1), {"a"}, 2), ((1, 1, 2), {"a", "b"}, 3), ((0, 1, 3), {"b"}, 5), ((1, 1, -1), {"a"}, 4),
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(raw=st.lists(state_conditions(), min_size=1, max_size=3))
+def test_conditions_on_state_hold_as_documented_for_one_session_and_for_many(raw):
+    sc = _state_scenario(raw)
+    t = tables(sc)
+    conds = [r.when for r in sc.node("a").options[0].routes[:-1]]
+    negated: list = []  # as a scenario's tables compile them: each `not:` read as a bit of its own
+    table = Conditions([rows_of(c, t.facts, negated) for c in conds], negated)
+    for (f0, f1, c0), visited, turn in SESSIONS:
+        values = {"f0": f0, "f1": f1, "c0": c0}
+        facts = t.facts.facts_of(t.facts.values_of(tuple(sorted(values.items()))), t.facts.seen_of(visited))
+        for performed in PERFORMED[:4]:
+            did = {a for i, a in enumerate(ACTIONS) if int(performed) >> i & 1}
+            view = View(ANGERS[:, None], np.full((len(ANGERS), 1), performed), np.full((len(ANGERS), 1), facts), turn)
+            lanes = table.holds(np.arange(len(conds))[None, :], table.read(view))
+            for i, anger in enumerate(ANGERS):
+                for j, c in enumerate(conds):
+                    want = _meaning(c, float(anger), did, values, visited, turn)
+                    one = holds(c, float(anger), frozenset(did), int(facts), turn, sc)
+                    assert bool(lanes[i, j]) == want == one, (c, anger, values, visited, turn)

@@ -1,13 +1,16 @@
 """Which nodes, options and routes of a scenario some playthrough can reach.
 
-The exploration walks abstract states (node, the set of actions performed so far). The
-performed set is tracked exactly, so `done` / `not_done` conditions are decided exactly;
-anger is not tracked: an anger condition (`band`, `anger_at_least`, `anger_below`) is taken
-to hold whenever some anger from 0 to 100 satisfies it. Patience and the hang-up are
-ignored too (they only cut playthroughs short). A condition that reads flags, counters,
-visits or the turn, or combines conditions (any/all/not), is taken as one that may hold or
-not, whatever else it says. Every choice is tried both after the
-customer has finished and while they are still speaking (an interruption).
+The exploration walks abstract states (node, the set of actions performed so far). It reads
+conditions as the engine does, as the rows `compiled.rows_of` makes of them (a condition
+holds when one of its rows does; any/all/not are rows too). The performed set is tracked
+exactly, so a row's `done` / `not_done` are decided exactly; anger is not tracked: a row's
+anger clauses (`band`, `anger_at_least`, `anger_below`) are taken to hold whenever some
+anger from 0 to 100 satisfies them, and its clauses on flags, counters, visits and the turn
+(and a `not:`, kept as one clause on the condition under it) whenever they do not
+contradict each other. Patience and the hang-up are ignored too (they
+only cut playthroughs short). Every choice is tried both after the customer has finished
+and while they are still speaking (an interruption), with the actions the compiled tables
+count it as.
 
 So the result over-approximates what trainees can reach: "unreachable" here means that no
 playthrough reaches it whatever the anger does, which is what the linter claims. If the
@@ -19,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..actions import Action
-from ..customer import ACTION_INDEX
-from ..engine import effective_actions
+from ..compiled import BANDS, rows_of, tables
 from ..model import BAND_FLOORS, Band, Condition, Scenario
 
-__all__ = ["Reach", "explore", "anger_range", "MAX_STATES"]
+__all__ = ["Reach", "explore", "MAX_STATES"]
 
 MAX_STATES = 200_000
 TOP = 100.0
@@ -35,37 +37,50 @@ _BAND_SPANS = {
 }
 
 
-def anger_range(cond: Condition | None) -> list[tuple[float, float]]:
-    """The half-open anger intervals in which a condition's anger parts hold (empty: never)."""
-    spans = [(0.0, TOP + 1e-9)]
-    if cond is None or cond.stateful:  # reads state this walk does not follow: may hold at any anger
-        return spans
-    if cond.band is not None:
-        spans = sorted(_BAND_SPANS[b] for b in set(cond.band))
-    lo = cond.anger_at_least if cond.anger_at_least is not None else 0.0
-    hi = cond.anger_below if cond.anger_below is not None else TOP + 1e-9
+_STATE = ("facts_set", "facts_clear", "turn_at_least", "turn_below", "inner_holds", "inner_fails")
+_ANGER = ("band", "anger_at_least", "anger_below")
+
+
+def _spans(row: dict) -> list[tuple[float, float]]:
+    """The half-open anger intervals in which a row's anger clauses hold (empty: never)."""
+    bands = row.get("band", (1 << len(BANDS)) - 1)
+    spans = sorted(_BAND_SPANS[b] for i, b in enumerate(BANDS) if bands >> i & 1)
+    lo = row.get("anger_at_least", 0.0)
+    hi = row.get("anger_below", TOP + 1e-9)
     out = [(max(a, lo), min(b, hi)) for a, b in spans]
     return [(a, b) for a, b in out if a < b]
 
 
-def _mask(actions) -> int:
-    m = 0
-    for a in actions:
-        m |= 1 << ACTION_INDEX[a]
-    return m
+class _Row:
+    """One row of a condition as this walk reads it: the actions it needs done and not done,
+    the angers it may hold at, and whether it surely holds once its actions are right."""
+
+    __slots__ = ("done", "not_done", "spans", "sure")
+
+    def __init__(self, row: dict):
+        self.done = int(row.get("done", 0))
+        self.not_done = int(row.get("not_done", 0))
+        facts_ok = not (int(row.get("facts_set", 0)) & int(row.get("facts_clear", 0)))
+        facts_ok = facts_ok and not (int(row.get("inner_holds", 0)) & int(row.get("inner_fails", 0)))
+        turn_ok = row.get("turn_at_least", 0) < row.get("turn_below", 1 << 40)
+        self.spans = _spans(row) if facts_ok and turn_ok else []
+        self.sure = not any(k in row for k in _ANGER + _STATE)
 
 
-def _anger_free(cond: Condition | None) -> bool:
-    if cond is not None and cond.stateful:
-        return False  # it may or may not hold: the routes after it stay possible
-    return cond is None or (cond.band is None and cond.anger_at_least is None and cond.anger_below is None)
+def _rows(cond: Condition | None, facts) -> list[_Row]:
+    # a `not:` stays one clause on its inner condition (taken as may-hold-or-not), never multiplied out
+    return [_Row(r) for r in rows_of(cond, facts, [])]
 
 
-def _done(cond: Condition | None, key: str) -> int:
-    """A condition's `done` / `not_done` mask; 0 for one that reads state (it may hold either way)."""
-    if cond is None or cond.stateful:
-        return 0
-    return _mask(getattr(cond, key))
+def _may(rows: list[_Row], performed: int | None) -> list[_Row]:
+    """The rows that may hold for this performed set (None: not tracked)."""
+    return [r for r in rows if r.spans and _ok(r.done, r.not_done, performed)]
+
+
+def _sure(rows: list[_Row], performed: int | None) -> bool:
+    """Whether one of these rows (each possible) surely holds: it has only action clauses
+    (and, with the performed set not tracked, none at all)."""
+    return any(r.sure and (performed is not None or not (r.done or r.not_done)) for r in rows)
 
 
 @dataclass
@@ -97,32 +112,19 @@ class Reach:
 
 
 class _Compiled:
-    """Per option: condition masks and the ways a choice can go, computed once."""
+    """Per option: its condition's rows, the ways a choice can go (heard, said over the
+    customer), its fixed goto and its routes' rows, computed once."""
 
     def __init__(self, scenario: Scenario):
+        t = tables(scenario)
         self.nodes = {}
         for node in scenario.nodes:
             opts = []
             for o in node.options:
-                when = o.when
-                ways = []
-                for early in (False, True):
-                    step = effective_actions(scenario, node, o, early)
-                    ways.append((_mask(step.actions), step.actions, step.restarted))
-                routes = []
-                for r in o.routes or ():
-                    c = r.when
-                    routes.append((r.goto, _done(c, "done"), _done(c, "not_done"), bool(anger_range(c)), _anger_free(c)))
-                opts.append(
-                    (
-                        _done(when, "done"),
-                        _done(when, "not_done"),
-                        anger_range(when),
-                        ways,
-                        o.goto,
-                        routes,
-                    )
-                )
+                k = t.option_at(node.id, o.id)
+                ways = [(int(t.bits[k, early]), t.actions[k][early], bool(t.restarted[k, early])) for early in (0, 1)]
+                routes = [(r.goto, _rows(r.when, t.facts)) for r in o.routes or ()]
+                opts.append((_rows(o.when, t.facts), ways, o.goto, routes))
             self.nodes[node.id] = (node, opts)
 
 
@@ -152,10 +154,11 @@ def _walk(scenario: Scenario, comp: _Compiled, exact: bool, max_states: int | No
         if node.end is not None:
             continue
         covered: list[tuple[float, float]] = []
-        for j, (wd, wn, spans, ways, goto, routes) in enumerate(opts):
-            if not spans or not _ok(wd, wn, perf):
+        for j, (when, ways, goto, routes) in enumerate(opts):
+            may = _may(when, perf)
+            if not may:
                 continue
-            covered.extend(spans)
+            covered.extend(sp for r in may for sp in r.spans)
             reach.offered.add((nid, j))
             for mask, acts, restarted in ways:
                 reach.actions.update(acts)
@@ -166,11 +169,12 @@ def _walk(scenario: Scenario, comp: _Compiled, exact: bool, max_states: int | No
                 elif goto is not None:
                     targets.append(goto)
                 else:
-                    for k, (rgoto, rd, rn, possible, free) in enumerate(routes):
-                        if possible and _ok(rd, rn, after):
+                    for k, (rgoto, rows) in enumerate(routes):
+                        possible = _may(rows, after)
+                        if possible:
                             reach.routes.add((nid, j, k))
                             targets.append(rgoto)
-                            if free and (after is not None or not (rd or rn)):
+                            if _sure(possible, after):
                                 break  # this route always applies here: the later ones cannot
                 for t in targets:
                     reach.edges.setdefault(nid, set()).add(t)
