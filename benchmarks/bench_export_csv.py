@@ -23,7 +23,8 @@ from simulator.reports.csv import write_csv  # noqa: E402
 from simulator.reports.rows import judged, row, table  # noqa: E402
 from simulator.library import Library, protocol  # noqa: E402
 from simulator.session import Recorder  # noqa: E402
-from simulator.store import Store, _TURN_INSERT, _score_columns, _turn_row  # noqa: E402
+from simulator.store import Store  # noqa: E402
+from simulator.store.records import TURN_INSERT, score_columns, turn_row  # noqa: E402
 
 CHOICES = ["breathe_listen", "keep_listening", "paraphrase", "apologize"]
 
@@ -50,14 +51,14 @@ def fill(path: Path, n: int) -> None:
         model = store.get(rec.session_id)
         score_json = json.dumps(model.score)
         summary = next(store.summaries())
-        parts = (*_score_columns(model.score), summary.turn_count, summary.anger_peak, summary.interruptions, summary.last_turn_at)
+        parts = (*score_columns(model.score), summary.turn_count, summary.anger_peak, summary.interruptions, summary.last_turn_at)
         sessions, turns = [], []
         for i in range(n):
             sid = str(uuid.UUID(int=i + 1))
             started = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
             sessions.append((sid, f"trainee{i % 250:03d}", model.scenario, 1, model.title, model.protocol, i, "bench", started, started,
                              "resolved", 1, model.anger_start, model.anger_end, model.total, int(model.passed), score_json, *parts))
-            turns.extend(_turn_row(sid, t, started) for t in model.turns)
+            turns.extend(turn_row(sid, t, started) for t in model.turns)
             if len(sessions) >= 20_000:
                 _insert(store, sessions, turns)
                 sessions, turns = [], []
@@ -74,7 +75,7 @@ def _insert(store: Store, sessions: list, turns: list) -> None:
             " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sessions,
         )
-        store.conn.executemany(_TURN_INSERT, turns)
+        store.conn.executemany(TURN_INSERT, turns)
 
 
 def export(path: Path, per_session_queries: bool = False) -> tuple[float, int]:

@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from playthrough import BY_THE_BOOK, play  # noqa: E402
-from simulator.store import Store, _TURN_INSERT, _fault_columns, _score_columns, _turn_row  # noqa: E402
+from simulator.store import Store  # noqa: E402
+from simulator.store.records import TURN_INSERT, fault_columns, score_columns, turn_row  # noqa: E402
 
-PLAYS = (BY_THE_BOOK, ["quick_see!", "calm_down"], ["breathe_listen", "keep_listening", "jump_fix", "ask_now", "found_it", "just_do_it", "goodbye", "next_caller"])
+PLAYS = (BY_THE_BOOK, ["quick_see!", "cut_in"], ["breathe_listen", "keep_listening", "jump_fix", "ask_now", "found_it", "just_do_it", "goodbye", "next_caller"])
 
 
 def fill(path: Path, n: int, trainees: int = 100) -> None:
@@ -27,7 +28,7 @@ def fill(path: Path, n: int, trainees: int = 100) -> None:
             rec = play(store, "seed", choices)
             m = store.get(rec.session_id)
             sm = next(s for s in store.summaries() if s.id == rec.session_id)
-            models.append((m, json.dumps(m.score), (*_score_columns(m.score), sm.turn_count, sm.anger_peak, sm.interruptions), _fault_columns(m.score)))
+            models.append((m, json.dumps(m.score), (*score_columns(m.score), sm.turn_count, sm.anger_peak, sm.interruptions), fault_columns(m.score)))
         with store.conn:
             store.conn.execute("DELETE FROM sessions")
         sessions, turns = [], []
@@ -40,7 +41,7 @@ def fill(path: Path, n: int, trainees: int = 100) -> None:
             started = f"2026-{1 + day // 31 % 12:02d}-{1 + day % 28:02d}T{9 + t % 8:02d}:{t % 60:02d}:00Z"
             sessions.append((sid, f"Trainee {t:03d}", m.scenario, 1, m.title, m.protocol, i, "text", started, started,
                              m.outcome.value, 1, m.anger_start, m.anger_end, m.total, int(m.passed), score_json, *parts, started, *faults))
-            turns.extend(_turn_row(sid, tn, started) for tn in m.turns)
+            turns.extend(turn_row(sid, tn, started) for tn in m.turns)
             if len(sessions) >= 20_000:
                 _insert(store, sessions, turns)
                 sessions, turns = [], []
@@ -55,4 +56,4 @@ def _insert(store: Store, sessions: list, turns: list) -> None:
             " turn_count, anger_peak, interruptions, last_turn_at, missed, mistakes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sessions,
         )
-        store.conn.executemany(_TURN_INSERT, turns)
+        store.conn.executemany(TURN_INSERT, turns)
