@@ -24,7 +24,7 @@ from simulator.reports.rows import judged, row, table  # noqa: E402
 from simulator.library import Library, protocol  # noqa: E402
 from simulator.session import Recorder  # noqa: E402
 from simulator.store import Store  # noqa: E402
-from simulator.store.records import TURN_INSERT, score_columns, turn_row  # noqa: E402
+from simulator.store.records import TURN_INSERT, fault_columns, score_columns, turn_row  # noqa: E402
 
 CHOICES = ["breathe_listen", "keep_listening", "paraphrase", "apologize"]
 
@@ -51,7 +51,8 @@ def fill(path: Path, n: int) -> None:
         model = store.get(rec.session_id)
         score_json = json.dumps(model.score)
         summary = next(store.summaries())
-        parts = (*score_columns(model.score), summary.turn_count, summary.anger_peak, summary.interruptions, summary.last_turn_at)
+        parts = (*score_columns(model.score), summary.turn_count, summary.anger_peak, summary.interruptions, summary.last_turn_at,
+                 *fault_columns(model.score), model.score["scoring_version"])  # as a finished session keeps them
         sessions, turns = [], []
         for i in range(n):
             sid = str(uuid.UUID(int=i + 1))
@@ -72,7 +73,7 @@ def _insert(store: Store, sessions: list, turns: list) -> None:
         store.conn.executemany(
             "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
             " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-            " turn_count, anger_peak, interruptions, last_turn_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " turn_count, anger_peak, interruptions, last_turn_at, missed, mistakes, scoring_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sessions,
         )
         store.conn.executemany(TURN_INSERT, turns)

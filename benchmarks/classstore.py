@@ -40,7 +40,8 @@ def fill(path: Path, n: int, trainees: int = 100) -> None:
             day = i * 365 // n
             started = f"2026-{1 + day // 31 % 12:02d}-{1 + day % 28:02d}T{9 + t % 8:02d}:{t % 60:02d}:00Z"
             sessions.append((sid, f"Trainee {t:03d}", m.scenario, 1, m.title, m.protocol, i, "text", started, started,
-                             m.outcome.value, 1, m.anger_start, m.anger_end, m.total, int(m.passed), score_json, *parts, started, *faults))
+                             m.outcome.value, 1, m.anger_start, m.anger_end, m.total, int(m.passed), score_json, *parts, started, *faults,
+                             m.score["scoring_version"]))
             turns.extend(turn_row(sid, tn, started) for tn in m.turns)
             if len(sessions) >= 20_000:
                 _insert(store, sessions, turns)
@@ -53,7 +54,7 @@ def _insert(store: Store, sessions: list, turns: list) -> None:
         store.conn.executemany(
             "INSERT INTO sessions (id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
             " anger_start, anger_end, total, passed, score_json, coverage, order_score, conduct, outcome_score, sequence,"
-            " turn_count, anger_peak, interruptions, last_turn_at, missed, mistakes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " turn_count, anger_peak, interruptions, last_turn_at, missed, mistakes, scoring_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sessions,
         )
         store.conn.executemany(TURN_INSERT, turns)

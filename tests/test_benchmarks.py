@@ -45,15 +45,18 @@ def test_the_class_store_filler_writes_sessions_the_reports_read(tmp_path):
         from classstore import fill
     finally:
         sys.path.remove(str(BENCH))
+    from scoring import SCORING_VERSION
     from simulator.store import Store
 
     path = tmp_path / "class.db"
     fill(path, 30, trainees=4)
     with Store(path) as store:
-        summaries = list(store.summaries())
+        # each copy keeps its score as a finished session does, under today's rules (else a report re-scores them all)
+        summaries = list(store.summaries(scoring_version=SCORING_VERSION))
         assert len(summaries) == 30
         assert {s.trainee for s in summaries} == {f"Trainee {t:03d}" for t in range(4)}
         assert all(s.scored and s.turn_count > 0 for s in summaries)
+        assert {s.missed for s in summaries} > {()}  # the hostile and the hasty copies miss steps
         # the copied sessions are whole: each one reads back with its turns and a saved score
         one = store.get(summaries[0].id)
         assert len(one.turns) == summaries[0].turn_count and one.score["protocol"] == one.protocol
