@@ -310,7 +310,7 @@ def check_po(po: polib.POFile, scenario: Scenario | Protocol, path: str) -> list
         if e.fuzzy:
             found.append(_diag(path, e, "L004", f"message {label} is marked fuzzy: its source text changed, check the translation and remove the fuzzy flag", Severity.WARNING, po))
         elif e.msgid != msg.text:
-            found.append(_diag(path, e, "L004", f"message {label} was translated from an older text of the line: run `defuse l10n update`", Severity.WARNING, po))
+            found.append(_diag(path, e, "L004", f"message {label} was translated from an older version of its text: run `defuse l10n update`", Severity.WARNING, po))
         want, got = sorted(_PLACEHOLDER.findall(msg.text)), sorted(_PLACEHOLDER.findall(e.msgstr))
         if want != got:
             found.append(_diag(path, e, "L002", f"message {label}: placeholders {want} in the source but {got} in the translation", Severity.ERROR, po, "msgstr"))

@@ -95,15 +95,15 @@ def protocol_in(protocol, language: str | None):
     return derived_value(protocol, f"in:{language}", make)
 
 
-def stale_translations(scenario_path: str | Path, scenario) -> list[Diagnostic]:
-    """What `defuse lint` says about the translations beside a scenario: broken files, and
-    translations made for an older text (fuzzy or stale) or missing new lines."""
+def stale_translations(source_path: str | Path, source) -> list[Diagnostic]:
+    """What `defuse lint` says about the translations beside a scenario or a protocol file:
+    broken files, and translations made for an older text (fuzzy or stale) or missing new lines."""
     out: list[Diagnostic] = []
-    for path in languages_of(scenario_path).values():
+    for path in languages_of(source_path).values():
         try:
             po = read_translation(path)
         except ScenarioError as e:
             out.extend(e.diagnostics)
             continue
-        out.extend(d for d in check_po(po, scenario, str(path)) if d.code in ("L004", "L005"))
+        out.extend(d for d in check_po(po, source, str(path)) if d.code in ("L004", "L005"))
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polib
 import pytest
+import yaml
 
 from simulator.l10n import L10N_CODES, check_po, coverage, init_po, messages, pot_text, read_po, translate, update_po
 from simulator.library import Library, protocol
@@ -177,6 +178,46 @@ def test_lint_reports_stale_translations(cli):
     status, out, _ = cli("lint", str(L10N / "stale" / "tiny.yaml"), "--warn-only")
     assert status == 0
     assert cli("lint", str(L10N / "tiny.yaml"))[1] == ""  # no translation beside it: nothing to say
+
+
+PROTOCOL = L10N / "protocol"  # a trainer's own protocol with a stale German catalogue, and a scenario using it
+
+
+def test_lint_reports_a_protocol_files_stale_translation(cli):
+    status, out, err = cli("lint", "--protocols", str(PROTOCOL), str(PROTOCOL / "tiny_steps.yaml"))
+    assert out == (ROOT / PROTOCOL / "lint.expected").read_text(encoding="utf-8")
+    assert status == 1 and err == "1 file checked: 0 errors, 3 warnings\n"
+
+
+def test_lint_of_a_scenario_reports_its_protocols_translation_once(cli, tmp_path):
+    expected = (ROOT / PROTOCOL / "lint.expected").read_text(encoding="utf-8")
+    # the scenario alone: its protocol's catalogue is checked too (the debrief would fall back to English)
+    assert cli("lint", "--protocols", str(PROTOCOL), str(PROTOCOL / "tiny_scene.yaml"))[1] == expected
+    # the protocol linted as a file and as the scenario's protocol: said once
+    assert cli("lint", "--protocols", str(PROTOCOL), str(PROTOCOL))[1] == expected
+    # a broken catalogue is an error, located in the PO file
+    for name in ("tiny_steps.yaml", "tiny_scene.yaml"):
+        shutil.copy(ROOT / PROTOCOL / name, tmp_path / name)
+    (tmp_path / "tiny_steps.de.po").write_text('msgctxt "protocol:title"\nmsgid "Two small steps"\nmsgstr "Zwei "kleine" Schritte"\n', encoding="utf-8")
+    status, out, _ = cli("lint", "--protocols", str(tmp_path), str(tmp_path / "tiny_scene.yaml"))
+    assert status == 1 and [line.split(" ")[:2] for line in out.splitlines()] == [[f"{tmp_path / 'tiny_steps.de.po'}:3:1:", "L001"]]
+
+
+def test_l10n_takes_a_file_as_a_protocol_when_validate_does(cli, tmp_path):
+    # a protocol written as one flow mapping has no `steps:` at the start of a line; validate reads it as a protocol, so l10n does too
+    data = yaml.safe_load((ROOT / PROTOCOL / "tiny_steps.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "flow_steps.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli("validate", str(path))[0] == 0
+    status, _, err = cli("l10n", "init", "--lang", "de", str(path))
+    assert status == 0, err
+    po = polib.pofile(str(tmp_path / "flow_steps.de.po"))
+    assert {"protocol:title", "step:apologize.title", "step:fix.missed"} <= {e.msgctxt for e in po}
+    # a protocol file with a mistake is reported as validate reports it, not read as a scenario
+    path.write_text(json.dumps({**data, "pass_mark": "high"}), encoding="utf-8")
+    status, out, err = cli("l10n", "init", "--lang", "fr", str(path))
+    assert status == 1 and "E012" in out + err and "nodes" not in out + err
+    assert not (tmp_path / "flow_steps.fr.po").exists()
 
 
 def test_check_reports_coverage_per_language_in_json(cli):

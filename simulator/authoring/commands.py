@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..cli_common import emit_json, fail, library_from, protocols_parser, seed_arg
 from ..files import FileError, check_output
-from ..library import protocol
+from ..library import protocol, protocol_path
 from ..translations import stale_translations
 from . import graph
 from .analyze import GAMING_LIMIT, analyze
@@ -128,13 +128,21 @@ def cmd_lint(args) -> int:
     if not checked:
         return fail("no .yaml or .yml files found in " + ", ".join(args.paths))
     diags = []
+    # a protocol's translations are checked once: as a file linted, or as the protocol of a scenario linted
+    translated = {Path(c.path).resolve() for c in checked if c.kind == "protocol"}
     for c in checked:
         diags.extend(c.diagnostics)
+        if c.protocol is not None:
+            diags.extend(stale_translations(c.path, c.protocol))
         if c.scenario is not None and c.document is not None:
             found = lint(c.scenario, c.document, protocol(c.scenario.protocol))
             found += [d for r in run_tests(c.scenario, protocol, c.document) for d in r.diagnostics]
             diags.extend(sorted(found))
             diags.extend(stale_translations(c.path, c.scenario))
+            used = protocol_path(c.scenario.protocol)
+            if used is not None and used.resolve() not in translated:
+                translated.add(used.resolve())
+                diags.extend(stale_translations(used, protocol(c.scenario.protocol)))
     _report(diags, args.json)
     _summary(diags, len(checked))
     errors = any(d.severity.value == "error" for d in diags)

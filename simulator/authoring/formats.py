@@ -3,7 +3,6 @@
 call the pure converters (`twee`, `l10n`), print the diagnostics, write the results."""
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,9 @@ from ..diagnostics import Diagnostic, ScenarioError
 from ..l10n import check_po, coverage, init_po, kind_of, po_path_name, pot_text, update_po
 from ..library import protocol, protocol_path, protocols, read_bytes
 from ..loader import parse_yaml, scenario_of
-from ..protocol_loader import load_protocol
 from ..translations import check_language, languages_of, read_translation
 from .twee import document_to_yaml, parse_twee, scenario_to_twee, story_to_document
+from .validate import check_file
 
 __all__ = ["register"]
 
@@ -153,23 +152,20 @@ class _Doc:
         return kind_of(self.doc)
 
 
-_PROTOCOL_SHAPE = re.compile(r"^steps\s*:", re.M)
-_SCENARIO_SHAPE = re.compile(r"^nodes\s*:", re.M)
-
-
 def _protocol_doc(name: str) -> _Doc | None:
-    """`name` as a protocol: an installed protocol's id, or a protocol file (it has top-level
-    `steps:` and no `nodes:`); None when it is not one."""
+    """`name` as a protocol: an installed protocol's id, or a file `defuse validate` reads as a
+    protocol (top-level `steps:` and no `nodes:`); None when it is not one."""
     if name in protocols() and not Path(name).exists():
         return _Doc(protocol_path(name), protocol(name))
     path = Path(name)
     if path.suffix not in YAML_SUFFIXES or not path.is_file():
         return None
-    raw = read_bytes(path)
-    text = raw.decode("utf-8", "replace")
-    if not _PROTOCOL_SHAPE.search(text) or _SCENARIO_SHAPE.search(text):
+    checked = check_file(str(path))
+    if checked.kind != "protocol":
         return None
-    return _Doc(path, load_protocol(raw, str(path)))
+    if checked.protocol is None:
+        raise ScenarioError(checked.diagnostics)
+    return _Doc(path, checked.protocol)
 
 
 def _entries(args) -> list[_Doc]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring.protocol import Protocol
+
 from ..diagnostics import Diagnostic, ScenarioError
 from ..library import Library, _id_position, _same_file, read_bytes, shown_path
 from ..library import protocols as installed_protocols
@@ -31,6 +33,7 @@ class Checked:
     document: Document | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sid: str | None = None  # the scenario's id, kept when the scenario itself is let go
+    protocol: Protocol | None = None  # what a protocol file loaded to
 
     @property
     def ok(self) -> bool:
@@ -63,10 +66,10 @@ def check_file(path: str, protocol_ids: set[str] | None = None) -> Checked:
     doc = parse_yaml(raw, path)
     if _is_protocol(doc.data):
         try:
-            load_protocol(raw, path)
+            proto = load_protocol(raw, path)
         except ScenarioError as e:
             return Checked(path, "protocol", document=doc, diagnostics=list(e.diagnostics))
-        return Checked(path, "protocol", document=doc)
+        return Checked(path, "protocol", document=doc, protocol=proto)
     ids = set(installed_protocols()) if protocol_ids is None else protocol_ids
     scenario = scenario_of(doc, ids)
     return Checked(path, "scenario", scenario, doc, sorted(doc.diagnostics))
@@ -81,7 +84,7 @@ def check_paths(paths: list[str], keep: bool = True) -> list[Checked]:
         c = check_file(p, ids)
         c.sid = c.scenario.id if c.scenario is not None else None
         if not keep:
-            c.scenario = c.document = None
+            c.scenario = c.document = c.protocol = None
         checked.append(c)
     _clashes(checked)
     return checked
