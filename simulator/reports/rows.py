@@ -148,40 +148,46 @@ def anger_curve(s: StoredSession) -> list[float]:
 
 def row(j: Judged) -> dict:
     """One session as spreadsheet cells, keyed by COLUMNS (not yet neutralised)."""
+    return summary_row(summary_of(j))
+
+
+def summary_of(j: Judged) -> SessionSummary:
+    """A session read in full, with its score, as the flat record the store keeps in columns:
+    so a re-scored or unsaved session and a saved one become cells by the same code."""
     s, sc = j.session, j.score
     curve = anger_curve(s)
     c = sc["components"]
-    dur = duration_seconds(s)
-    return {
-        "session": s.id,
-        "trainee": s.trainee,
-        "scenario": s.scenario,
-        "revision": s.revision,
-        "started_at": s.started_at,
-        "duration_s": None if dur is None else round(dur, 1),
-        "outcome": s.outcome.value if s.outcome else "incomplete",
-        "complete": s.complete,
-        "mode": s.mode,
-        "language": s.language or "",
-        "protocol": sc["protocol"],
-        "total": sc["total"],
-        "passed": bool(sc["passed"]),
-        "coverage": c.get("coverage"),
-        "order": shown_order(c.get("order"), sc["sequence"]),
-        "conduct": c.get("conduct"),
-        "outcome_score": c.get("outcome"),
-        "anger_start": round(curve[0], 2),
-        "anger_peak": round(max(curve), 2),
-        "anger_end": round(s.anger_end if s.anger_end is not None else curve[-1], 2),
-        "interruptions": sum(1 for t in s.turns if t.interrupted),
-        "turns": len(s.turns),
-        "sequence": " > ".join(sc["sequence"]),
-        "missed": ", ".join(missed_steps(sc)),
-    }
+    return SessionSummary(
+        id=s.id,
+        trainee=s.trainee,
+        scenario=s.scenario,
+        revision=s.revision,
+        title=s.title,
+        protocol=sc["protocol"],
+        started_at=s.started_at,
+        ended_at=s.ended_at,
+        outcome=s.outcome,
+        complete=s.complete,
+        anger_start=curve[0],
+        anger_end=s.anger_end if s.anger_end is not None else curve[-1],
+        total=sc["total"],
+        passed=bool(sc["passed"]),
+        components={k: c.get(k) for k in ("coverage", "order", "conduct", "outcome")},
+        sequence=tuple(sc["sequence"]),
+        scored=True,
+        turn_count=len(s.turns),
+        anger_peak=max(curve),
+        interruptions=sum(1 for t in s.turns if t.interrupted),
+        last_turn_at=s.turn_times[-1] if s.turn_times else None,
+        mode=s.mode,
+        missed=tuple(missed_steps(sc)),
+        language=s.language,
+    )
 
 
 def summary_row(sm: SessionSummary) -> dict:
-    """The same cells as `row`, from a flat summary whose score parts the store keeps as columns."""
+    """One session as spreadsheet cells, keyed by COLUMNS (not yet neutralised), from its flat
+    record: as the store keeps it (the fast path) or as `summary_of` makes it from a full session."""
     dur = _seconds(sm.started_at, sm.ended_at or sm.last_turn_at)
     c = sm.components
     return {
