@@ -24,7 +24,7 @@ from simulator.store.reading import where_clause
 
 from .rows import Judged, judged, printable
 
-__all__ = ["ClassReport", "TraineeProgress", "buckets", "Grid", "Cell", "Coaching", "UnfinishedSession", "build", "mistake_labels", "DEFAULT_LATEST", "DEFAULT_THRESHOLD"]
+__all__ = ["ClassReport", "TraineeProgress", "buckets", "Grid", "Cell", "Coaching", "UnfinishedSession", "build", "mistake_labels", "heat", "HEAT_SCALE", "DEFAULT_LATEST", "DEFAULT_THRESHOLD"]
 
 DEFAULT_LATEST = 5  # the grid and the HTML detail look at each trainee's latest N finished sessions
 DEFAULT_THRESHOLD = 0.5  # a step missed in more than this share of a trainee's latest sessions needs coaching
@@ -125,6 +125,27 @@ class Grid:
     steps: tuple[tuple[str, str, bool], ...]  # (id, title, critical)
     rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # (trainee, a cell per step)
     coaching: tuple[Coaching, ...]
+
+
+# The grid's colours by the share of sessions that missed the step: every format draws the same
+# scale (the HTML cells and legend, the workbook's conditional format).
+HEAT_SCALE = ((0.0, "#e8f4ec"), (0.5, "#fbe9c8"), (1.0, "#e06666"))  # all done .. all missed
+HEAT_EMPTY = "#f5f7f9"  # no sessions
+
+
+def heat(share: float | None) -> str:
+    """The background of a grid cell for the share of sessions that missed its step."""
+    if share is None:
+        return HEAT_EMPTY
+    for (a, ca), (b, cb) in zip(HEAT_SCALE, HEAT_SCALE[1:]):
+        if share <= b:
+            t = (share - a) / (b - a)
+            return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(_rgb(ca), _rgb(cb)))
+    return HEAT_SCALE[-1][1]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 @dataclass(frozen=True)

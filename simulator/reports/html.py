@@ -12,11 +12,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterator
 
-from .classview import ClassReport, Grid, mistake_labels
+from .classview import HEAT_SCALE, ClassReport, Grid, heat, mistake_labels
 from .rows import Judged, anger_curve, duration_seconds, shown_order
 from .svg import anger_svg, bars_svg, progress_svg, weeks_svg
 
-__all__ = ["render_html", "mistakes", "heat"]
+__all__ = ["render_html", "mistakes"]
 
 
 @lru_cache(maxsize=1)
@@ -32,19 +32,6 @@ def mistakes(items: list[Judged], top: int = 10) -> list[tuple[str, int]]:
     """The most common mistakes of these sessions: (label, sessions with it), most frequent first."""
     counts = Counter(label for j in items for label in mistake_labels(j.score))
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-
-
-def heat(share: float | None) -> str:
-    """The background of a grid cell: white when nothing is missed, deep red when everything is."""
-    if share is None:
-        return "#f5f7f9"
-    # from #e8f4ec (all done) through #fbe9c8 to #e06666 (all missed)
-    stops = ((0.0, (232, 244, 236)), (0.5, (251, 233, 200)), (1.0, (224, 102, 102)))
-    for (a, ca), (b, cb) in zip(stops, stops[1:]):
-        if share <= b:
-            t = (share - a) / (b - a)
-            return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb))
-    return "#e06666"
 
 
 def _minutes(seconds: float | None) -> str:
@@ -154,6 +141,7 @@ def render_html(report: ClassReport, *, generated: str, filters: dict, title: st
         pass_chart=_markup(bars_svg([(s["title"], s["passed"], s["sessions"]) for s in report.scenarios])) if report.scenarios else "",
         weeks_chart=_markup(weeks_svg(report.weeks)) if report.weeks else "",
         grids=[_grid_view(g) for g in report.grids],
+        heat_scale=[colour for _, colour in HEAT_SCALE],
         trainees=_trainee_views(report),
     )
 

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterable
 
-from .classview import ClassReport, trainee_rows
+from .classview import HEAT_SCALE, ClassReport, trainee_rows
 from .rows import COLUMNS, Judged, neutralise, row
 
 __all__ = ["render_xlsx", "sheet_names", "utc_datetime"]
@@ -137,8 +137,10 @@ def _grid_sheet(wb, report: ClassReport, head) -> None:
                     ws.write_blank(r, c, None)
             ws.write_number(r, len(g.steps) + 1, max((cell.sessions for cell in cells), default=0))
         if g.rows:
-            ws.conditional_format(first, 1, r, len(g.steps), {"type": "3_color_scale", "min_color": "#E8F4EC", "mid_color": "#FBE9C8", "max_color": "#E06666",
-                                                              "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 0.5, "max_type": "num", "max_value": 1})
+            scale = {"type": "3_color_scale"}
+            for end, (value, colour) in zip(("min", "mid", "max"), HEAT_SCALE):  # the HTML grid's colours
+                scale.update({f"{end}_color": colour.upper(), f"{end}_type": "num", f"{end}_value": value})
+            ws.conditional_format(first, 1, r, len(g.steps), scale)
         r += 2
         ws.write_string(r, 0, f"Who needs coaching on what (missed in more than {report.threshold:.0%} of their latest sessions)", head)
         for c in g.coaching:
