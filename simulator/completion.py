@@ -96,14 +96,39 @@ def _steps(tree: Command) -> tuple[list[tuple[str, str]], list[list[str]]]:
     return enter, value
 
 
-def _bash(tree: Command) -> str:
+def _follow(tree: Command, words: str, first: int, current: str) -> list[str]:
+    """The loop bash and zsh share: follow the words typed before the cursor through the
+    subcommands they name (into `cmdpath`), noting in `skip` when the next word is an option's
+    value. `words` is the shell's array of words, `first` the index of the word after `defuse`,
+    `current` the index of the word being completed."""
     enter, value = _steps(tree)
-    choice_cases, word_cases = [], []
+    return [
+        f"    for ((i = {first}; i < {current}; i++)); do",
+        f"        w=${{{words}[i]}}",
+        "        if ((skip)); then skip=0; continue; fi",
+        '        case "$cmdpath:$w" in',
+        *(f"            {_sq(key)}) cmdpath={_sq(path)} ;;" for key, path in enter),
+        *(f"            {'|'.join(_sq(v) for v in keys)}) skip=1 ;;" for keys in value),
+        "        esac",
+        "    done",
+    ]
+
+
+def _choice_cases(tree: Command, offer) -> list[str]:
+    """`case` arms (bash and zsh) for the options whose value is one of a few choices:
+    `offer(choices)` is the shell command that offers them."""
+    return [
+        f"            {'|'.join(_sq(f'{cmd.path}:{f}') for f in opt.flags)}) {offer(opt.choices)} ;;"
+        for cmd in tree.walk()
+        for opt in cmd.options
+        if opt.choices
+    ]
+
+
+def _bash(tree: Command) -> str:
+    choice_cases = _choice_cases(tree, lambda choices: f"words={_sq(' '.join(choices))}")
+    word_cases = []
     for cmd in tree.walk():
-        for opt in cmd.options:
-            if opt.choices:
-                keys = "|".join(_sq(f"{cmd.path}:{f}") for f in opt.flags)
-                choice_cases.append(f"            {keys}) words={_sq(' '.join(opt.choices))} ;;")
         subs = [c.path.rsplit(" ", 1)[1] for c in cmd.commands] + list(cmd.choices)
         flags = [f for o in cmd.options for f in o.flags]
         word_cases.append(f"        {_sq(cmd.path)}) words={_sq(' '.join(subs))}; opts={_sq(' '.join(flags))} ;;")
@@ -113,16 +138,7 @@ def _bash(tree: Command) -> str:
         "_defuse() {",
         '    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}',
         "    local cmdpath=defuse w i skip=0 words='' opts=''",
-        "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        "        w=${COMP_WORDS[i]}",
-        "        if ((skip)); then skip=0; continue; fi",
-        '        case "$cmdpath:$w" in',
-        *(f"            {_sq(key)}) cmdpath={_sq(path)} ;;" for key, path in enter),
-    ]
-    lines += [f"            {'|'.join(_sq(v) for v in keys)}) skip=1 ;;" for keys in value]
-    lines += [
-        "        esac",
-        "    done",
+        *_follow(tree, "COMP_WORDS", 1, "COMP_CWORD"),
         "    COMPREPLY=()",
         "    if ((skip)); then",
         "        # the value of an option: its choices, or file names (complete -o default)",
@@ -154,13 +170,9 @@ def _zsh_item(name: str, help: str) -> str:
 
 
 def _zsh(tree: Command) -> str:
-    enter, value = _steps(tree)
-    choice_cases, word_cases = [], []
+    choice_cases = _choice_cases(tree, lambda choices: f"compadd -- {' '.join(_sq(c) for c in choices)}")
+    word_cases = []
     for cmd in tree.walk():
-        for opt in cmd.options:
-            if opt.choices:
-                keys = "|".join(_sq(f"{cmd.path}:{f}") for f in opt.flags)
-                choice_cases.append(f"            {keys}) compadd -- {' '.join(_sq(c) for c in opt.choices)} ;;")
         subs = [_zsh_item(c.path.rsplit(" ", 1)[1], c.help) for c in cmd.commands] + [_zsh_item(c, "") for c in cmd.choices]
         flags = [_zsh_item(f, o.help) for o in cmd.options for f in o.flags]
         word_cases.append(f"        {_sq(cmd.path)}) cmds=({' '.join(subs)}); opts=({' '.join(flags)}) ;;")
@@ -171,16 +183,7 @@ def _zsh(tree: Command) -> str:
         "_defuse() {",
         "    local cmdpath=defuse w i skip=0 prev=${words[CURRENT-1]}",
         "    local -a cmds opts",
-        "    for ((i = 2; i < CURRENT; i++)); do",
-        "        w=${words[i]}",
-        "        if ((skip)); then skip=0; continue; fi",
-        '        case "$cmdpath:$w" in',
-        *(f"            {_sq(key)}) cmdpath={_sq(path)} ;;" for key, path in enter),
-    ]
-    lines += [f"            {'|'.join(_sq(v) for v in keys)}) skip=1 ;;" for keys in value]
-    lines += [
-        "        esac",
-        "    done",
+        *_follow(tree, "words", 2, "CURRENT"),
         "    if ((skip)); then",
         "        # the value of an option: its choices, or file names",
         '        case "$cmdpath:$prev" in',
