@@ -103,8 +103,7 @@ class Recorder:
     def detach(self) -> None:
         """Go on without the store (it failed): nothing further is written, and the session there
         keeps the turns saved so far, marked incomplete. Finishes the session if it had ended."""
-        if self.store is not None and self.session_id is not None:
-            self.unsaved_after = self.saved
+        self.unsaved_after = self.saved  # 0 for a session the store never began (session_id None)
         self.store = None
         if self.state.finished:
             self.finish()

@@ -223,3 +223,55 @@ def test_ctrl_c_at_the_question_writes_nothing_more_and_says_what_is_kept(tmp_pa
     )
     s = stored(db)
     assert len(s.turns) == 3 and not s.complete and s.ended_at is None
+
+
+# ---------------------------------------------------------------- the store fails as the session begins
+
+BEGIN_LINE = f"defuse: the session store failed as the session began: {DISK_FULL}; nothing of it is saved\n"
+
+
+def disk_full_at_begin(monkeypatch) -> None:
+    real_begin = Store.begin
+
+    def begin(self, **details):
+        fill_the_disk(self.conn)
+        return real_begin(self, **details)
+
+    monkeypatch.setattr(Store, "begin", begin)
+
+
+def test_a_store_that_cannot_begin_the_session_asks_too_and_going_on_plays_it_unsaved(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "full.sqlite3"
+    disk_full_at_begin(monkeypatch)
+    typed = numbers_for(BY_THE_BOOK)
+    status, out = play(db, ["y"] + typed + ["q"])
+    err = capsys.readouterr().err
+    assert status == 0 and "Traceback" not in out + err
+    assert err == BEGIN_LINE
+    assert out.index("Go on without saving? [y/N] ") < out.index("Turn 1")  # asked before the first line
+    expected = score(_played(BY_THE_BOOK), protocol("ten_step"))
+    assert f"Score: {expected.total:.1f} / 100  PASS" in out
+    assert "Session not saved: the session store failed as it began." in out and "Session saved." not in out
+    with Store(db) as store:
+        assert list(store.find()) == []
+
+
+@pytest.mark.parametrize("answer", [["n"], []], ids=["n", "no-more-input"])
+def test_declining_when_the_session_cannot_begin_ends_with_the_one_line(tmp_path, monkeypatch, capsys, answer):
+    db = tmp_path / "full.sqlite3"
+    disk_full_at_begin(monkeypatch)
+    status, out = play(db, answer + numbers_for(BY_THE_BOOK))
+    assert status == 1
+    assert capsys.readouterr().err == BEGIN_LINE
+    assert "Turn 1" not in out and "Score:" not in out and "Traceback" not in out
+    with Store(db) as store:
+        assert list(store.find()) == []
+
+
+def test_quitting_a_session_the_store_never_began_says_nothing_was_saved(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "full.sqlite3"
+    disk_full_at_begin(monkeypatch)
+    typed = numbers_for(BY_THE_BOOK)
+    status, out = play(db, ["y"] + typed[:2] + ["q"])
+    assert status == 0
+    assert "You left the session after 2 turns; the session store failed as it began: nothing of it is saved." in out

@@ -102,3 +102,44 @@ def test_a_scripted_run_cannot_be_asked_and_ends_with_the_one_line(monkeypatch, 
     status = main(["play", BILLING, "--autoplay", ",".join(BY_THE_BOOK), "--db", str(db), "--trainee", "Ana", "--seed", "0"])
     assert status == 1
     assert capsys.readouterr().err == f"defuse: {LINE}\n"
+
+
+def test_a_store_that_cannot_begin_the_session_asks_before_the_first_answer(monkeypatch, capsys):
+    from test_store_fault_play import disk_full_at_begin
+
+    disk_full_at_begin(monkeypatch)
+    seen = {}
+
+    def script(app):
+        scene = app.scene
+        yield
+        # nothing is saved, and the question is up before any answer
+        assert scene.question == "stop" and scene.recorder.state.turns == ()
+        seen["question"] = scene.layout["question"]
+        pygame.event.post(key(pygame.K_y, text="y"))
+        yield
+        assert scene.question is None
+        for oid in BY_THE_BOOK:
+            answer(app, oid)
+            yield
+        pygame.event.post(key(pygame.K_RETURN))  # "See how you did"
+        yield
+        seen["saved"] = app.scene.layout["saved"]
+
+    driver = Driver(monkeypatch, script)
+    assert play(driver) == 0
+    assert capsys.readouterr().err == ""
+    title, note = seen["question"]
+    assert " ".join(note).startswith("The session store failed as the session began: database or disk is full; nothing of it is saved.")
+    assert seen["saved"] == "Session not saved: the session store failed as it began."
+    assert stored_sessions() == []
+
+
+def test_a_scripted_run_whose_session_cannot_begin_ends_with_the_one_line(monkeypatch, capsys, tmp_path):
+    from simulator.cli import main
+    from test_store_fault_play import disk_full_at_begin
+
+    disk_full_at_begin(monkeypatch)
+    status = main(["play", BILLING, "--autoplay", ",".join(BY_THE_BOOK), "--db", str(tmp_path / "s.sqlite3"), "--trainee", "Ana", "--seed", "0"])
+    assert status == 1
+    assert capsys.readouterr().err == "defuse: the session store failed as the session began: database or disk is full; nothing of it is saved\n"

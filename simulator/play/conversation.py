@@ -38,7 +38,7 @@ from .speech import SpeechJob, voice_for
 
 __all__ = [
     "Conversation", "Delivery", "Exchange", "speaking_rate", "speaking_time", "word_delays", "AngerGauge", "HISTORY",
-    "StoreFault", "saving_note", "kept_note",
+    "StoreFault", "begin_session", "saving_note", "kept_note",
 ]
 
 HISTORY = 6  # exchanges kept on screen: enough to remember, few enough to read at a glance
@@ -167,13 +167,15 @@ class AngerGauge:
 class StoreFault:
     """The session store failed while a turn was being saved: what failed, and what it keeps."""
 
-    turn: int  # the turn being saved (or the session being closed after it) when the store failed
+    turn: int  # the turn being saved (or the session being closed after it) when the store failed; 0: the session being begun
     saved: int  # the turns the store keeps for this session, marked incomplete
     reason: str  # why, in one line (`store_problem`)
 
     @property
     def line(self) -> str:
         """What failed and what was kept, in one line."""
+        if self.turn == 0:
+            return f"the session store failed as the session began: {self.reason}; nothing of it is saved"
         if self.saved == self.turn:
             kept = "the turn so far is saved" if self.saved == 1 else f"the {self.saved} turns so far are saved"
         elif self.saved:
@@ -183,10 +185,25 @@ class StoreFault:
         return f"the session store failed at turn {self.turn}: {self.reason}; {kept}, marked incomplete"
 
 
+def begin_session(scenario, protocol, store, **details) -> tuple[Recorder, StoreFault | None]:
+    """A recorder for a new session (`details` as Recorder takes them). When the store fails to
+    begin it (disk full, a lock held too long), a recorder that saves nothing, and the fault:
+    the front end says what failed and asks whether to go on without saving, as it does when the
+    store fails mid-session."""
+    try:
+        return Recorder(scenario, protocol, store=store, **details), None
+    except sqlite3.Error as e:
+        recorder = Recorder(scenario, protocol, store=None, **details)
+        recorder.detach()
+        return recorder, StoreFault(0, 0, store_problem(e))
+
+
 def saving_note(recorder: Recorder) -> str:
     """Whether the session was saved, for the end of a debrief."""
     if recorder.detached:
         n = recorder.unsaved_after
+        if recorder.session_id is None:
+            return "Session not saved: the session store failed as it began."
         if not n:
             return "Session not saved: the session store failed before its first turn was saved."
         kept = "its first turn is" if n == 1 else f"its first {n} turns are"
@@ -198,6 +215,8 @@ def kept_note(recorder: Recorder) -> str:
     """What the store keeps of a session left unfinished."""
     if recorder.detached:
         n = recorder.unsaved_after
+        if recorder.session_id is None:
+            return "the session store failed as it began: nothing of it is saved"
         kept = "no turn is saved" if not n else ("only its first turn is saved" if n == 1 else f"only its first {n} turns are saved")
         return f"the session store failed: {kept}, marked incomplete"
     return "the session is saved as incomplete" if recorder.session_id else "the session was not saved (--no-save)"

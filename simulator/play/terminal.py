@@ -22,7 +22,7 @@ from ..session import Recorder, fresh_seed
 from ..store import Store
 from ..translations import NoTranslation, check_language, library_languages, localize
 from .answers import Verdict, match_answer
-from .conversation import Conversation, kept_note, saving_note
+from .conversation import Conversation, begin_session, kept_note, saving_note
 from .listening.source import MicrophoneSource
 from .profile import clean_name, load_profile, save_profile
 from .text_console import Console, pace_setting
@@ -265,7 +265,7 @@ class TextGame:
         source = (entry.source, entry.digest) if entry is not None and entry.digest else None
         scenario, language = self._translated(scenario)
         proto = self.protocol or protocol(scenario.protocol)
-        rec = Recorder(scenario, proto, trainee=self.trainee, seed=fresh_seed(self.seed), store=self.store, mode="text", language=language, source=source)
+        rec, fault = begin_session(scenario, proto, self.store, trainee=self.trainee, seed=fresh_seed(self.seed), mode="text", language=language, source=source)
         self.recorder = rec
         c, w = self.console, self.console.style.width
         c.write("")
@@ -284,6 +284,9 @@ class TextGame:
             w,
         ))
         conv = self.conversation = Conversation(rec, c.clock(), pace=self.pace)
+        if fault is not None:  # the store could not even begin the session
+            conv.fault = fault
+            self._store_failed(conv)
         while not rec.finished:
             self._turn(conv)
         c.write("")

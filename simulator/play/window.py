@@ -21,9 +21,10 @@ from pathlib import Path
 from ..diagnostics import IllegalChoice
 from ..library import Library, UnknownName, protocol, protocols
 from ..policies import parse_choices
-from ..session import Recorder, fresh_seed
+from ..session import fresh_seed
 from ..store import Store
 from ..translations import NoTranslation, localize
+from .conversation import begin_session
 from .display import has_display
 from .profile import TEXT_SIZES, clean_name, clean_text_size, load_profile, save_profile
 from .speech import Speaker
@@ -175,9 +176,12 @@ class App:
         from .scenes import RolePlay  # pygame (see __init__)
 
         proto = self._protocol(self.args.protocol or sc.protocol)
-        rec = Recorder(sc, proto, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed), store=self.store, mode="autoplay" if self.autoplaying else "window", language=language,
-                       source=getattr(self, "source", None))
+        rec, fault = begin_session(sc, proto, self.store, trainee=self.trainee or "trainee", seed=fresh_seed(self.args.seed),
+                                   mode="autoplay" if self.autoplaying else "window", language=language, source=getattr(self, "source", None))
         self.scene = RolePlay(self, rec)
+        if fault is not None:  # the store could not even begin the session: go on without saving, or stop?
+            self.scene.conversation.fault = fault
+            self.scene.ask_store()
 
     def play_again(self, recorder) -> None:
         self._begin(recorder.scenario, recorder.language)  # already in its language
@@ -378,6 +382,9 @@ def autoplay(args, library: Library, store: Store | None) -> int:
             app.play(entry)
             scene: RolePlay = app.scene
             conv = scene.conversation
+            if conv.fault is not None:  # the store could not begin the session: a scripted run ends there
+                sys.stderr.write(f"defuse: {conv.fault.line}\n")
+                return 1
 
             def frame(dt: float, name: str | None) -> None:
                 app.scene.update(dt)
