@@ -1,7 +1,8 @@
 """`defuse lrs push`: many sessions per request.
 
 1. 100,000 sessions to a local do-nothing LRS (it reads each request and answers 200 with the
-   statement ids, storing nothing): the time of the whole push, default --batch 500.
+   statement ids, storing nothing; a process of its own, as a record store is): the time of the
+   whole push, default --batch 500.
 2. 500 sessions to a local Ralph LRS (file backend, the test suite's append patch), batched
    against one request per session (--batch 1, the old way), in the same run.
 Pushed with the code behind the command line, in this process.
@@ -11,12 +12,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import multiprocessing
+import os
 import sys
 import tempfile
-import threading
+import urllib.request
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,15 +32,32 @@ from classstore import fill  # noqa: E402
 from simulator.cli import main as defuse  # noqa: E402
 
 
+SESSIONS = int(os.environ.get("BENCH_LRS_SESSIONS", "100000"))
+
+
+def _serve(ready) -> None:
+    """The do-nothing record store, in a process of its own: reads each request, answers 200 with its ids."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DoNothing)
+    ready.put(server.server_address[1])
+    server.serve_forever()
+
+
 class _DoNothing(BaseHTTPRequestHandler):
     requests = 0
 
     def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        answer = json.dumps([st["id"] for st in body]).encode()
+        body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))  # as cheaply as a store can read it
+        answer = orjson.dumps([st["id"] for st in body])
         type(self).requests += 1
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self):  # noqa: N802  (how many requests it was sent, for the figure)
+        answer = json.dumps({"requests": type(self).requests}).encode()
+        self.send_response(200)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
@@ -61,15 +83,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "100k.sqlite3"
-        fill(big, 100_000)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _DoNothing)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        fill(big, SESSIONS)
+        # the record store is a program of its own, as a real one is: it must not share this process's interpreter
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Queue()
+        server = ctx.Process(target=_serve, args=(ready,), daemon=True)
+        server.start()
+        port = ready.get(timeout=60)
         try:
-            seconds, doc = push(big, f"http://127.0.0.1:{server.server_address[1]}/xAPI/", "u", "p")
+            seconds, doc = push(big, f"http://127.0.0.1:{port}/xAPI/", "u", "p")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=10) as answer:
+                requests = json.loads(answer.read())["requests"]
         finally:
-            server.shutdown()
-            server.server_close()
-        requests = _DoNothing.requests
+            server.terminate()
+            server.join(10)
 
         root = Path(tmp) / "ralph"
         root.mkdir()

@@ -153,3 +153,40 @@ def test_statements_hold_no_empty_values_even_for_an_unnamed_session_with_no_ste
     assert {s["actor"]["account"]["name"] for s in stmts} == {"anonymous"}
     (order,) = [s for s in stmts if s["object"]["id"].endswith("/order")]
     assert "response" not in order["result"]
+
+
+def _empties(value, path="") -> list[str]:
+    """Where a statement holds an empty value (None, "", {}, []) outside an extension's own values."""
+    found = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v in (None, "", {}, []):
+                found.append(f"{path}/{k}")
+            elif k != "extensions":
+                found += _empties(v, f"{path}/{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _empties(v, f"{path}/{i}")
+    return found
+
+
+def test_statements_hold_no_empty_value_even_for_blank_texts(tmp_path):
+    # a blank trainee name, a turn whose customer line had no words, a session left unfinished, another finished
+    with Store(tmp_path / "s.sqlite3") as store:
+        play(store, "   ", BY_THE_BOOK[:2], finish=False)
+        play(store, "Ana", BY_THE_BOOK)
+        with store.conn:
+            store.conn.execute("UPDATE turns SET text = '' WHERE idx = (SELECT MIN(idx) FROM turns)")
+        items = list(judged(store.find(), protocol))
+    sts = [st for j in items for st in statements(j)]
+    assert len(sts) > 10 and [p for st in sts for p in _empties(st)] == []
+    first_turn = next(st for st in sts if st["verb"]["display"]["en-US"] == "answered")
+    assert "description" not in first_turn["object"]["definition"]  # the empty line is left out, not sent as ""
+    assert {st["actor"]["account"]["name"] for st in sts} == {"anonymous", "Ana"}
+
+
+def test_statement_ids_are_the_uuid5s_of_the_session_and_step():
+    from simulator.reports import xapi
+
+    for name in ("s1/attempted", "ümlaut/turn/3", "x" * 500, ""):
+        assert xapi.uuid5(name) == str(uuid.uuid5(xapi._NS, name))

@@ -32,9 +32,12 @@ import math
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
+
+import orjson
 
 from simulator.store import Store
 
@@ -151,7 +154,9 @@ class Lrs:
     # ---------------------------------------------------------------- one request
 
     def _post(self, statements: list[dict]) -> int:
-        body = json.dumps(statements, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        # orjson: a large push encodes about a gigabyte of statements, 7x faster than json (the same
+        # text: UTF-8, no spaces); the values are finite, as the store and the importer keep them
+        body = orjson.dumps(statements)
         status, reason, headers, answer = self._exchange(body)
         where = printable(self.url)
         if status == 200:
@@ -302,37 +307,66 @@ def push(
     todo = left.copy()
     sent = statements_sent = 0
 
-    def post(group: list) -> bool:
-        """Send sessions' statements in one request; False when the store should not be asked again now."""
+    def done(group: list, statements: int) -> None:
+        """The record store confirmed these sessions: mark them sent (here, in the store's thread)."""
         nonlocal sent, statements_sent
+        store.mark_sent_many(ledger, [s for s, _ in group])
+        left.difference_update(s.id for s, _ in group)
+        sent += len(group)
+        statements_sent += statements
+
+    def failed(group: list, e: LrsError) -> bool:
+        """A request failed; False when the store should not be asked again now."""
+        if not e.retry and len(group) > 1:
+            # refused (4xx): find the session it is about, and send the others
+            return all(post([one]) for one in group)
+        errors.append(f"session {printable(group[0][0].id)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}")
+        return not e.retry  # the store is down or struggling: leave the rest for the next push
+
+    def post(group: list) -> bool:
+        """Send sessions' statements in one request, and wait for the answer."""
         request = [st for _, sts in group for st in sts]
         try:
             client.send(request)
         except LrsError as e:
-            if not e.retry and len(group) > 1:
-                # refused (4xx): find the session it is about, and send the others
-                return all(post([one]) for one in group)
-            errors.append(f"session {printable(group[0][0].id)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}")
-            return not e.retry  # the store is down or struggling: leave the rest for the next push
-        store.mark_sent_many(ledger, [s for s, _ in group])
-        left.difference_update(s.id for s, _ in group)
-        sent += len(group)
-        statements_sent += len(request)
+            return failed(group, e)
+        done(group, len(request))
         return True
 
-    # sessions are read as one stream and sent many per request, up to `batch` statements
+    # Sessions are read as one stream and sent many per request, up to `batch` statements. One
+    # request is in flight (in a worker thread) while the next is built from the stream; its
+    # answer is taken, and its sessions marked, before the next request goes.
     group: list = []
     size = 0
     going = True
-    for j in progress(len(pending))(j for j in sessions if j.session.id in todo):
-        sts = statements_of(j)
-        if group and size + len(sts) > batch:
-            going = post(group)
-            group, size = [], 0
-            if not going:
-                break
-        group.append((j.session, sts))
-        size += len(sts)
+    flying: tuple | None = None  # (the answer to come, its sessions, its statements)
+
+    def land() -> bool:
+        nonlocal flying
+        if flying is None:
+            return True
+        answer, sessions, n = flying
+        flying = None
+        try:
+            answer.result()
+        except LrsError as e:
+            return failed(sessions, e)
+        done(sessions, n)
+        return True
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrs-push") as sender:
+        for j in progress(len(pending))(j for j in sessions if j.session.id in todo):
+            sts = statements_of(j)
+            if group and size + len(sts) > batch:
+                going = land()
+                if not going:
+                    break
+                request = [st for _, g in group for st in g]
+                flying = (sender.submit(client.send, request), group, len(request))
+                group, size = [], 0
+            group.append((j.session, sts))
+            size += len(sts)
+        going = land() and going
     if going and group:
         post(group)
     return Pushed(sent, statements_sent, len(ids) - len(pending), len(left))

@@ -11,8 +11,10 @@ again after a failure, gives the same ids and a record store keeps one copy.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+from functools import lru_cache
 from typing import Iterable, TextIO
 from urllib.parse import quote
 
@@ -24,6 +26,7 @@ __all__ = ["statements", "write_xapi", "iso_duration", "DEFAULT_HOMEPAGE", "ANON
 DEFAULT_HOMEPAGE = "https://defuse.example/trainees"
 ACTIVITY_BASE = "https://defuse.example/xapi/"
 _NS = uuid.uuid5(uuid.NAMESPACE_URL, ACTIVITY_BASE)
+_NS_BYTES = _NS.bytes
 _ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {v: {"id": _ADL + v, "display": {"en-US": v}} for v in ("attempted", "answered", "passed", "failed", "completed")}
 _INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
@@ -59,12 +62,40 @@ def iso_duration(seconds: float) -> str:
     return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{s}S" if s or not (h or m) else "")
 
 
+@lru_cache(maxsize=4096)  # the same scenarios, nodes and protocols recur in every session
 def _iri(base: str, *parts: str) -> str:
     return base + "/".join(quote(p, safe="") for p in parts)
 
 
 def _sid(session_id: str, key: str) -> str:
-    return str(uuid.uuid5(_NS, f"{session_id}/{key}"))
+    return uuid5(f"{session_id}/{key}")
+
+
+def uuid5(name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))` in Defuse's namespace, without building UUID objects
+    (a push makes one per statement: a million for a large class)."""
+    b = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50  # version 5
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = b.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+@lru_cache(maxsize=256)  # one per protocol (and base): every finished session of a class shares it
+def _order_activity(base: str, protocol_id: str, steps: tuple[tuple[str, str], ...]) -> dict:
+    """The protocol's step order as a `sequencing` interaction, without empty values.
+    Shared between statements: never changed once made."""
+    return _pruned({
+        "objectType": "Activity",
+        "id": _iri(base, "protocols", protocol_id, "order"),
+        "definition": {
+            "type": _INTERACTION,
+            "interactionType": "sequencing",
+            "name": {"en-US": f"Step order of {protocol_id}"},
+            "choices": [{"id": step, "description": {"en-US": title}} for step, title in steps],
+            "correctResponsesPattern": ["[,]".join(step for step, _ in steps)],
+        },
+    })
 
 
 def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY_BASE) -> list[dict]:
@@ -99,28 +130,27 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
         },
     }
     child = dict(context, contextActivities=dict(context["contextActivities"], parent=[{"objectType": "Activity", "id": scenario["id"]}]))
+    # the parts every statement of the session shares are pruned once, the rest per statement
+    actor, scenario, context, child = _pruned(actor), _pruned(scenario), _pruned(context), _pruned(child)
 
     def stmt(key: str, verb: str, obj: dict, timestamp: str, ctx: dict, result: dict | None = None) -> dict:
-        out = {"id": _sid(s.id, key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx, "timestamp": timestamp}
-        if result is not None:
+        """A statement of parts already without empty values (`_pruned`)."""
+        out = {"id": _sid(s.id, key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx}
+        if timestamp:
+            out["timestamp"] = timestamp
+        if result:
             out["result"] = result
-        return _pruned(out)
+        return out
 
     out = [stmt("attempted", "attempted", scenario, s.started_at, context)]
     for i, t in enumerate(s.turns):
         at = s.turn_times[i] if i < len(s.turn_times) else s.started_at
-        node = {
-            "objectType": "Activity",
-            "id": _iri(base, "scenarios", s.scenario, "nodes", t.node),
-            "definition": {
-                "type": _INTERACTION,
-                "interactionType": "choice",
-                "name": {"en-US": t.node},
-                "description": {"en-US": t.text},
-            },
-        }
+        # built without empty values, as _pruned would leave them (a turn is a push's hot path)
+        definition = {"type": _INTERACTION, "interactionType": "choice", "name": {"en-US": t.node}}
+        if t.text:
+            definition["description"] = {"en-US": t.text}
+        node = {"objectType": "Activity", "id": _iri(base, "scenarios", s.scenario, "nodes", t.node), "definition": definition}
         result = {
-            "response": t.choice,
             "extensions": {
                 ext + "actions": [a.value for a in t.actions],
                 ext + "anger-before": round(t.anger_before, 3),
@@ -129,28 +159,19 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
                 ext + "said": t.said,
             },
         }
+        if t.choice:
+            result = {"response": t.choice, **result}
         out.append(stmt(f"turn/{t.index}", "answered", node, at, child, result))
     if not (s.complete and s.ended_at):
         return out
 
-    steps = sc["steps"]
-    order = {
-        "objectType": "Activity",
-        "id": _iri(base, "protocols", protocol_id, "order"),
-        "definition": {
-            "type": _INTERACTION,
-            "interactionType": "sequencing",
-            "name": {"en-US": f"Step order of {protocol_id}"},
-            "choices": [{"id": st["id"], "description": {"en-US": st["title"]}} for st in steps],
-            "correctResponsesPattern": ["[,]".join(st["id"] for st in steps)],
-        },
-    }
+    order = _order_activity(base, protocol_id, tuple((st["id"], st["title"]) for st in sc["steps"]))
     comp = sc["components"]
     order_scaled = comp.get("order") if comp.get("order") is not None else comp.get("coverage")
     order_result = {"response": "[,]".join(sc["sequence"])}
     if order_scaled is not None:
         order_result["score"] = {"scaled": round(float(order_scaled), 4)}
-    out.append(stmt("order", "answered", order, s.ended_at, child, order_result))
+    out.append(stmt("order", "answered", order, s.ended_at, child, _pruned(order_result)))
 
     raw = min(100.0, max(0.0, float(sc["total"])))
     result = {
@@ -160,9 +181,9 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
         "duration": iso_duration(duration_seconds(s) or 0.0),
         "extensions": {ext + "outcome": s.outcome.value if s.outcome else None},
     }
-    out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, result))
+    out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, _pruned(result)))
     record = {"format": EXPORT_FORMAT, "version": 1, "session": session_doc(s, with_score=False)}
-    out.append(stmt("completed", "completed", scenario, s.ended_at, context, dict(result, extensions={**result["extensions"], ext + RECORD_EXTENSION: record})))
+    out.append(stmt("completed", "completed", scenario, s.ended_at, context, _pruned(dict(result, extensions={**result["extensions"], ext + RECORD_EXTENSION: record}))))
     return out
 
 
