@@ -70,7 +70,6 @@ class Store(Reading, Merging, LrsLedger):
         # `--trainee` matches whatever the case or the spacing (SQLite's own lower() knows only ASCII)
         self.conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
         self._actions: dict[str, tuple[Action, ...]] = {}
-        self._shown: dict[str, tuple[str, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
             refuse_foreign(self.conn, self.path)  # before anything (even the journal mode) is written to the file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import lru_cache
 from typing import Iterator
 
 from ..actions import Action
@@ -27,7 +28,6 @@ class Reading:
 
     conn: sqlite3.Connection
     _actions: dict[str, tuple[Action, ...]]  # parsed action lists, shared across reads
-    _shown: dict[str, tuple[str, ...]]  # parsed lists of the options a turn showed, likewise
 
     def get(self, session_id: str) -> StoredSession | None:
         row = self.conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
@@ -130,21 +130,12 @@ class Reading:
             turns.append(
                 Turn(
                     idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted),
-                    bool(threat), bool(abuse), goto, bool(venting), bool(beyond), bool(narration), self._shown_of(shown), words,
+                    bool(threat), bool(abuse), goto, bool(venting), bool(beyond), bool(narration), _shown_of(shown), words,
                     feedback,
                 )
             )
             times.append(at)
         return {sid: (tuple(t), tuple(at)) for sid, (t, at) in grouped.items()}
-
-    def _shown_of(self, text: str) -> tuple[str, ...]:
-        """The options a turn showed, from their JSON; the same few lists recur, so each is parsed once."""
-        shown = self._shown.get(text)
-        if shown is None:
-            shown = tuple(json.loads(text)) if text != "[]" else ()
-            if len(self._shown) < 4096:
-                self._shown[text] = shown
-        return shown
 
     def _session(self, row: sqlite3.Row, with_turns: bool = True, turns: tuple | None = None) -> StoredSession:
         if turns is None:
@@ -173,6 +164,12 @@ class Reading:
             scenario_source=row["scenario_source"],
             scenario_hash=row["scenario_hash"],
         )
+
+
+@lru_cache(maxsize=4096)
+def _shown_of(text: str) -> tuple[str, ...]:
+    """The options a turn showed, from their JSON: the same few lists recur, so each is parsed once."""
+    return tuple(json.loads(text)) if text != "[]" else ()
 
 
 def where_clause(trainee, scenario, since, until, passed, complete, mode=None) -> tuple[str, list]:
