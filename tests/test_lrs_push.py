@@ -80,3 +80,27 @@ def test_an_outage_stops_the_push_and_the_next_push_sends_the_rest(store):
     later = Client()
     assert run(store, later, []) == Pushed(sent=3, statements=6, already=2, pending=0)
     assert later.requests == [ids[2:4], ids[4:5]]
+
+
+
+def test_the_push_leaves_the_interpreter_as_it_was_and_an_outage_still_keeps_the_rest_pending(store):
+    import sys
+    import threading
+
+    seen = []
+
+    class Noting(Client):
+        def send(self, statements):
+            seen.append((sys.getswitchinterval(), threading.current_thread() is threading.main_thread()))
+            super().send(statements)
+
+    before = sys.getswitchinterval()
+    errors: list[str] = []
+    done = run(store, Noting(down_from=3), errors)
+    # two requests landed, the third failed: its session stays pending for the next push
+    assert done == Pushed(sent=4, statements=8, already=0, pending=1) and len(errors) == 1
+    # requests went from the sender thread while the next was built, with threads switching often
+    # (the sender waits on the network many times a request); the last, left over, goes from here
+    assert [on_main for _, on_main in seen] == [False, False, True]
+    assert all(interval <= 0.0005 for interval, on_main in seen if not on_main)
+    assert sys.getswitchinterval() == before and threading.active_count() == 1

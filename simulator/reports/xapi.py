@@ -39,19 +39,24 @@ RECORD_EXTENSION = "record"  # the last part of the extension IRI holding the se
 ANONYMOUS = "anonymous"
 
 
-def _pruned(value, inside_extension: bool = False):
+def _pruned(value):
     """The statement without empty values (None, "", {}), which strict record stores refuse;
     extensions are kept as they are, since xAPI allows anything inside them."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            v = v if inside_extension else _pruned(v, k == "extensions")
-            if inside_extension or k == "extensions" or v not in (None, "", {}):
-                out[k] = v
-        return out
-    if isinstance(value, list) and not inside_extension:
+    if isinstance(value, list):
         return [_pruned(v) for v in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if k == "extensions":
+            out[k] = dict(v) if isinstance(v, dict) else v
+            continue
+        if isinstance(v, (dict, list)):
+            v = _pruned(v)
+        if v is None or v == "" or v == {}:
+            continue
+        out[k] = v
+    return out
 
 
 def iso_duration(seconds: float) -> str:

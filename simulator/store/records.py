@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+import orjson
+
 from ..model import Outcome, Transcript, Turn
 
 __all__ = [
@@ -137,7 +139,7 @@ def saved_score(text: str | None) -> dict | None:
     if not text:
         return None
     try:
-        score = json.loads(text)
+        score = orjson.loads(text)  # a report reads every session's score: orjson is several times faster
     except (ValueError, RecursionError):
         return None
     if not isinstance(score, dict) or not isinstance(score.get("passed"), bool) or not isinstance(score.get("protocol"), str):
