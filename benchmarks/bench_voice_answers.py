@@ -15,9 +15,8 @@ at its node. Figures (one JSON object per line, see run_all.py):
   purpose), correct picks and wrong picks; and nonsense lines that must pick nothing.
 
 `--quick` takes one voice, one rate and every fourth node (a minute or two); `--every N`
-takes both voices and rates at every N-th node of each scenario (the README's figures were
-measured with `--every 4`, 516 utterances, as the full run did not fit the shared machine's
-session).
+takes both voices and rates at every N-th node of each scenario. The README's figures are
+from the full run (every option of every node, about five minutes on a quiet machine).
 Needs espeak-ng; without it the spoken figures are skipped with a note.
 """
 from __future__ import annotations
