@@ -358,13 +358,13 @@ def push(
         nonlocal flying
         if flying is None:
             return True
-        answer, sessions, n = flying
+        answer, landed, n = flying
         flying = None
         try:
             answer.result()
         except LrsError as e:
-            return failed(sessions, e)
-        done(sessions, n)
+            return failed(landed, e)
+        done(landed, n)
         return True
 
     # The sender waits on the network many times a request and needs the interpreter back after
