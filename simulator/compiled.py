@@ -57,6 +57,7 @@ import numpy as np
 
 from .actions import Action
 from .customer import ACTION_INDEX, ACTIONS, HANG_UP, Dynamics, Reactor, uniform, unit_noise
+from .diagnostics import DefuseError
 from .facts import FactTable
 from .facts import apply as apply_sets
 from .model import BAND_FLOORS, Band, Condition, Node, Option, Outcome, Scenario, band_ceiling, band_index
@@ -70,6 +71,8 @@ __all__ = [
     "View",
     "rows_of",
     "all_of",
+    "ConditionTooComplex",
+    "MAX_ROWS",
     "any_of",
     "negate",
     "ALWAYS",
@@ -186,8 +189,24 @@ def _both(a: dict, b: dict) -> dict:
     return out
 
 
+MAX_ROWS = 65_536  # alternatives one condition may multiply out to (nested not/any/all grow as a product)
+
+
+class ConditionTooComplex(DefuseError, ValueError):
+    """A condition whose any/all/not nesting multiplies out to more than MAX_ROWS alternatives
+    (the command line says so in one line instead of running out of memory)."""
+
+
 def all_of(*alternatives: list[dict]) -> list[dict]:
-    """The conjunction of conditions given as rows (each a disjunction)."""
+    """The conjunction of conditions given as rows (each a disjunction). Refuses, before building
+    them, more than MAX_ROWS rows: a product of disjunctions grows past any memory otherwise."""
+    size = 1
+    for rows in alternatives:
+        size *= len(rows)
+        if size == 0:
+            return NEVER
+    if size > MAX_ROWS:
+        raise ConditionTooComplex(f"a condition whose any/all/not multiply out to {size:,} alternatives (at most {MAX_ROWS:,}): nest fewer of them, or set a flag where the parts are known")
     out = ALWAYS
     for rows in alternatives:
         out = [_both(a, b) for a in out for b in rows]

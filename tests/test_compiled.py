@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from simulator.actions import Action
@@ -17,6 +17,7 @@ from simulator.compiled import (
     OUT_OF_PATIENCE,
     OUTCOMES,
     RESTART,
+    ConditionTooComplex,
     Conditions,
     View,
     action_mask,
@@ -215,13 +216,26 @@ def test_a_condition_holds_as_documented_for_one_session_and_for_many(conds):
 @given(tree_list=st.lists(trees, min_size=1, max_size=3))
 def test_any_all_not_compile_to_rows_that_hold_exactly_when_the_tree_does(tree_list):
     """The algebra the next condition kinds (any/all/not over flags, counters, visits) use."""
-    table = Conditions([_rows(t) for t in tree_list])
+    try:
+        compiled = [_rows(t) for t in tree_list]
+    except ConditionTooComplex:
+        assume(False)  # a nest of nots that multiplies out past MAX_ROWS is refused (tested below)
+    table = Conditions(compiled)
     idx = np.arange(len(tree_list))
     for performed in PERFORMED:
         lanes = table.holds(idx[None, :], View(ANGERS[:, None], np.full((len(ANGERS), 1), performed)))
         for i, anger in enumerate(ANGERS):
             for j, tree in enumerate(tree_list):
                 assert bool(lanes[i, j]) == _truth(tree, float(anger), int(performed)), (tree, anger, performed)
+
+
+def test_a_nest_that_would_multiply_out_past_memory_is_refused_before_it_is_built():
+    # not(all(any(...), ...)) of conditions with several clauses each: a product of products
+    leaf = rows_of(Condition(band=[Band.CALM], anger_at_least=10.0, anger_below=60.0, done=FEW[:2], not_done=FEW[2:]))
+    wide = any_of(*[all_of(leaf, leaf) for _ in range(4)])
+    with pytest.raises(ConditionTooComplex, match="multiply out to .* alternatives"):
+        negate(negate(all_of(negate(wide), negate(wide))))
+    assert len(negate(leaf)) == 6  # a plain not stays small: a row for each way the condition can fail
 
 
 def test_never_and_always():
