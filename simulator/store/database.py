@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -73,12 +74,7 @@ class Store(Reading, Merging, LrsLedger):
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
             refuse_foreign(self.conn, self.path)  # before anything (even the journal mode) is written to the file
-            if not memory:
-                self.conn.execute("PRAGMA journal_mode=WAL")
-                # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
-                # cut can lose the last commits) and spares an fsync on every turn
-                self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.repaired = migrate(self.conn, self.path)
+            self.repaired = self._prepare(memory)
         except sqlite3.OperationalError as e:
             self.conn.close()
             if not memory and self.path.is_file() and cannot_write(e):
@@ -91,6 +87,29 @@ class Store(Reading, Merging, LrsLedger):
         except StoreError:
             self.conn.close()
             raise
+
+    def _prepare(self, memory: bool) -> int:
+        """The journal mode and the schema (returns what `migrate` repaired).
+
+        Two programs opening a new file at once can meet half-way, each holding a lock the other
+        needs: SQLite then answers "locked" at once instead of waiting (waiting would deadlock),
+        so the one that lost tries again, for up to LOCK_WAIT_S in all."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.01
+        while True:
+            try:
+                if not memory:
+                    self.conn.execute("PRAGMA journal_mode=WAL")
+                    # in WAL mode, NORMAL still survives a crash or kill of the program (only a power
+                    # cut can lose the last commits) and spares an fsync on every turn
+                    self.conn.execute("PRAGMA synchronous=NORMAL")
+                return migrate(self.conn, self.path)
+            except sqlite3.OperationalError as e:
+                text = str(e).lower()
+                if not ("locked" in text or "busy" in text) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
     def _open_readonly(self) -> None:
         uri = self.path.resolve().as_uri()
