@@ -449,14 +449,17 @@ class ScenarioTables:
             if o.goto is not None:
                 self.goto[k] = index[o.goto]
             self.restart_to[k] = index[node.vent_start or node.id]
-            if o.when is not None:
-                self.when[k] = len(conds)
-                conds.append(rows_of(o.when, self.facts, negated))
-            for m, r in enumerate(o.routes or ()):
-                self.route_goto[k, m] = index[r.goto]
-                if r.when is not None:
-                    self.route_when[k, m] = len(conds)
-                    conds.append(rows_of(r.when, self.facts, negated))
+            try:
+                if o.when is not None:
+                    self.when[k] = len(conds)
+                    conds.append(rows_of(o.when, self.facts, negated))
+                for m, r in enumerate(o.routes or ()):
+                    self.route_goto[k, m] = index[r.goto]
+                    if r.when is not None:
+                        self.route_when[k, m] = len(conds)
+                        conds.append(rows_of(r.when, self.facts, negated))
+            except ConditionTooComplex as e:
+                raise ConditionTooComplex(f"scenario {scenario.id!r}, node {node.id!r}, option {o.id!r}: {e}") from None
         self.conditions = Conditions(conds, negated)
         self.valid = self.at >= 0
         self.fixed_why = np.where(self.goto >= 0, FIXED, NO_ROUTE)  # route's reason before any route is tried

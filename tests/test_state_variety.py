@@ -350,3 +350,11 @@ def test_the_bundled_chat_merchant_counts_brush_offs():
     assert st.value("brush_offs") == 2 and st.node == "fuming"
     st = choose(sc, st, "stay_level")
     assert st.node == "abusive"
+
+
+@pytest.mark.parametrize("command", [["run", "--policy", "random", "--no-save"], ["lint"], ["analyze", "--runs", "50"]])
+def test_a_condition_too_complex_to_compile_is_one_line_naming_where_it_is(cli, command):
+    path = ROOT / "tests/data/state/too_complex.yaml"
+    status, out, err = cli(command[0], str(path), *command[1:])
+    assert status == 1 and "Traceback" not in out + err
+    assert err.endswith((ROOT / "tests/data/state/too_complex.expected").read_text(encoding="utf-8"))
