@@ -72,6 +72,7 @@ __all__ = [
     "rows_of",
     "all_of",
     "ConditionTooComplex",
+    "too_complex",
     "MAX_ROWS",
     "any_of",
     "negate",
@@ -265,6 +266,28 @@ def rows_of(cond: Condition | None, facts: FactTable | None = None, negated: lis
         else:
             rows = all_of(rows, negate(inner))
     return rows
+
+
+def too_complex(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Where the scenario's conditions multiply out past MAX_ROWS: (path to the `when` in the
+    file's data, the reason). Compiled as `tables` compiles them, in the same order, so the
+    `not:`s count towards MAX_NEGATED alike; `validate` reports these before anything is played.
+    Only conditions with any/all/not can grow, so only they are compiled here."""
+    nested = []
+    for i, node in enumerate(scenario.nodes):
+        for j, o in enumerate(node.options):
+            whens = [(("nodes", i, "options", j, "when"), o.when)]
+            whens += [(("nodes", i, "options", j, "routes", m, "when"), r.when) for m, r in enumerate(o.routes or ())]
+            nested += [(path, c) for path, c in whens if c is not None and (c.all or c.any or c.not_ is not None)]
+    if not nested:
+        return []
+    facts, negated, found = FactTable(scenario), [], []
+    for path, cond in nested:
+        try:
+            rows_of(cond, facts, negated)
+        except ConditionTooComplex as e:
+            found.append((path, str(e)))
+    return found
 
 
 class Conditions:

@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "E054": "a name used both as a flag and as a counter",
     "E055": "`visited` names a node that does not exist",
     "E056": "too many different flags, counter values and visited nodes in conditions (at most 64)",
+    "E057": "a condition whose any/all/not multiply out to more alternatives than can be compiled (at most 65,536)",
     # Scripted tests (`defuse test`, and `defuse lint`): the scenario's own `tests:` block.
     "T001": "a scripted test's expectation was not met (outcome, pass/fail, score range, complete)",
     "T002": "a scripted test cannot be played as written (an option not offered there, or the conversation ended first)",

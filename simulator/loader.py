@@ -14,6 +14,7 @@ from typing import Callable, TypeVar
 from pydantic import BaseModel
 
 from .checks import check_scenario
+from .compiled import too_complex
 from .diagnostics import ScenarioError
 from .model import Scenario
 from .validation import validate_model
@@ -57,6 +58,9 @@ def scenario_of(doc: Document, protocols: set[str] | None = None):
         return None
     check_scenario(doc, protocols)
     scenario = validate_model(doc, Scenario)
+    if scenario is not None and not doc.diagnostics:
+        for path, reason in too_complex(scenario):
+            doc.diag(path, "E057", reason)
     return None if doc.diagnostics else scenario
 
 
