@@ -78,7 +78,6 @@ def test_a_read_only_store_is_listed_and_reported(cli, tmp_path):
         play(store, "Amira", BY_THE_BOOK)
     store = Store.__new__(Store)
     store.path = db
-    store._actions = {}
     store._open_readonly()
     try:
         assert store.readonly and [s.trainee for s in store.find()] == ["Amira"]

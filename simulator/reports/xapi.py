@@ -107,7 +107,9 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
     """The statements of one session, in the order they happened.
 
     `base` starts every activity and extension IRI (an organisation's own, from `defuse config`);
-    statement ids and registrations do not depend on it, so a session keeps its ids.
+    statement ids and registrations do not depend on it, so a session keeps its ids. Statements
+    share their unchanging parts (the actor, the context, a protocol's step order), so they are
+    to be read or serialised, never modified.
     """
     s, sc = j.session, j.score
     base = base if base.endswith("/") else base + "/"

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from ..actions import Action
 from ..model import Outcome, Turn
 from .ledger import LrsLedger
 from .merging import Merging
@@ -70,7 +69,6 @@ class Store(Reading, Merging, LrsLedger):
         self.conn.row_factory = sqlite3.Row
         # `--trainee` matches whatever the case or the spacing (SQLite's own lower() knows only ASCII)
         self.conn.create_function("defuse_fold", 1, lambda v: fold_name(v) if isinstance(v, str) else v, deterministic=True)
-        self._actions: dict[str, tuple[Action, ...]] = {}
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
             refuse_foreign(self.conn, self.path)  # before anything (even the journal mode) is written to the file

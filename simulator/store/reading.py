@@ -27,7 +27,6 @@ class Reading:
     """The store's read paths (a part of `Store`: it holds the connection)."""
 
     conn: sqlite3.Connection
-    _actions: dict[str, tuple[Action, ...]]  # parsed action lists, shared across reads
 
     def get(self, session_id: str) -> StoredSession | None:
         row = self.conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
@@ -118,18 +117,11 @@ class Reading:
         cur.row_factory = None  # plain tuples: reading a large store is dominated by per-row costs
         rows = cur.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
         grouped: dict[str, tuple[list[Turn], list[str]]] = {}
-        parsed = self._actions
         for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at, venting, beyond, narration, shown, words, feedback in rows:
-            actions = parsed.get(acts)
-            if actions is None:
-                # the same few action lists recur across a store: parse each once
-                actions = tuple(Action(a) for a in json.loads(acts))
-                if len(parsed) < 4096:
-                    parsed[acts] = actions
             turns, times = grouped.setdefault(sid, ([], []))
             turns.append(
                 Turn(
-                    idx, node, line, text, choice, said, actions, bool(interrupted), before, after, elapsed, bool(restarted),
+                    idx, node, line, text, choice, said, _actions_of(acts), bool(interrupted), before, after, elapsed, bool(restarted),
                     bool(threat), bool(abuse), goto, bool(venting), bool(beyond), bool(narration), _shown_of(shown), words,
                     feedback,
                 )
@@ -166,9 +158,15 @@ class Reading:
         )
 
 
+# A turn's actions and shown options are JSON lists, and the same few recur across a store:
+# each is parsed once (by its text; the results are tuples, never changed).
+@lru_cache(maxsize=4096)
+def _actions_of(text: str) -> tuple[Action, ...]:
+    return tuple(Action(a) for a in json.loads(text))
+
+
 @lru_cache(maxsize=4096)
 def _shown_of(text: str) -> tuple[str, ...]:
-    """The options a turn showed, from their JSON: the same few lists recur, so each is parsed once."""
     return tuple(json.loads(text)) if text != "[]" else ()
 
 
