@@ -15,7 +15,7 @@ import hashlib
 import json
 import uuid
 from functools import lru_cache
-from typing import Iterable, TextIO
+from typing import Callable, Iterable, NamedTuple, TextIO
 from urllib.parse import quote
 
 from .exchange import EXPORT_FORMAT, session_doc
@@ -72,18 +72,97 @@ def _iri(base: str, *parts: str) -> str:
     return base + "/".join(quote(p, safe="") for p in parts)
 
 
-def _sid(session_id: str, key: str) -> str:
-    return uuid5(f"{session_id}/{key}")
-
-
 def uuid5(name: str) -> str:
     """`str(uuid.uuid5(namespace, name))` in Defuse's namespace, without building UUID objects
     (a push makes one per statement: a million for a large class)."""
-    b = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
-    b[6] = (b[6] & 0x0F) | 0x50  # version 5
-    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
-    x = b.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    return _uuid_text(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest())
+
+
+def _uuid_text(digest: bytes) -> str:
+    """A uuid5's text from the SHA-1 digest of its namespace and name."""
+    x = digest.hex()
+    # the version (5) in the 13th hex digit, the RFC 4122 variant (binary 10) in the top bits of the 17th
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _ids_of(session_id: str) -> Callable[[str], str]:
+    """The statement id of each part (key) of a session: `uuid5(f"{session_id}/{key}")`, with the
+    session's part of the hash computed once."""
+    head = hashlib.sha1(_NS_BYTES + f"{session_id}/".encode("utf-8"))
+
+    def sid(key: str) -> str:
+        h = head.copy()
+        h.update(key.encode("utf-8"))
+        return _uuid_text(h.digest())
+
+    return sid
+
+
+# The parts of statements that recur across sessions are built once (without empty values, as
+# `_pruned` leaves them) and shared between statements: never changed once made.
+
+
+class _Keys(NamedTuple):
+    """The extension IRIs under one activity base."""
+
+    scenario: str
+    session: str
+    protocol: str
+    actions: str
+    anger_before: str
+    anger_after: str
+    interrupted: str
+    said: str
+    outcome: str
+    record: str
+
+
+@lru_cache(maxsize=64)
+def _keys(base: str) -> _Keys:
+    ext = base + "extensions/"
+    return _Keys(*(ext + name for name in ("scenario", "session", "protocol", "actions", "anger-before", "anger-after", "interrupted", "said", "outcome", RECORD_EXTENSION)))
+
+
+@lru_cache(maxsize=4096)
+def _actor(homepage: str, trainee: str) -> dict:
+    return _pruned({"objectType": "Agent", "account": {"homePage": homepage, "name": trainee.strip() or ANONYMOUS}})
+
+
+@lru_cache(maxsize=4096)
+def _scenario_activity(base: str, scenario: str, title: str) -> dict:
+    return _pruned({
+        "objectType": "Activity",
+        "id": _iri(base, "scenarios", scenario),
+        "definition": {"type": _SIMULATION, "name": {"en-US": title or scenario}},
+    })
+
+
+@lru_cache(maxsize=4096)
+def _context_activities(base: str, scenario: str, revision, protocol_id: str) -> tuple[dict, dict]:
+    """A session's context activities: of its own statements, and of its turns' (with the scenario as parent)."""
+    own = {
+        "grouping": [
+            {"objectType": "Activity", "id": _iri(base, "scenarios", scenario, "revisions", str(revision))},
+            {"objectType": "Activity", "id": _iri(base, "protocols", protocol_id)},
+        ]
+    }
+    return _pruned(own), _pruned(dict(own, parent=[{"objectType": "Activity", "id": _iri(base, "scenarios", scenario)}]))
+
+
+@lru_cache(maxsize=8192)
+def _node_activity(base: str, scenario: str, node: str, text: str) -> dict:
+    definition = {"type": _INTERACTION, "interactionType": "choice", "name": {"en-US": node}}
+    if text:
+        definition["description"] = {"en-US": text}
+    return {"objectType": "Activity", "id": _iri(base, "scenarios", scenario, "nodes", node), "definition": definition}
+
+
+@lru_cache(maxsize=1024)
+def _values(actions: tuple) -> list[str]:
+    return [a.value for a in actions]
 
 
 @lru_cache(maxsize=256)  # one per protocol (and base): every finished session of a class shares it
@@ -113,36 +192,20 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
     """
     s, sc = j.session, j.score
     base = base if base.endswith("/") else base + "/"
-    ext = base + "extensions/"
-    actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": s.trainee.strip() or ANONYMOUS}}
-    scenario = {
-        "objectType": "Activity",
-        "id": _iri(base, "scenarios", s.scenario),
-        "definition": {"type": _SIMULATION, "name": {"en-US": s.title or s.scenario}},
-    }
+    k = _keys(base)
+    actor = _actor(homepage, s.trainee)
+    scenario = _scenario_activity(base, s.scenario, s.title)
     protocol_id = sc["protocol"]
-    context = {
-        "registration": str(uuid.uuid5(_NS, s.id)),
-        "platform": "Defuse",
-        "contextActivities": {
-            "grouping": [
-                {"objectType": "Activity", "id": _iri(base, "scenarios", s.scenario, "revisions", str(s.revision))},
-                {"objectType": "Activity", "id": _iri(base, "protocols", protocol_id)},
-            ]
-        },
-        "extensions": {
-            ext + "scenario": {"id": s.scenario, "revision": s.revision},
-            ext + "session": s.id,
-            ext + "protocol": protocol_id,
-        },
-    }
-    child = dict(context, contextActivities=dict(context["contextActivities"], parent=[{"objectType": "Activity", "id": scenario["id"]}]))
-    # the parts every statement of the session shares are pruned once, the rest per statement
-    actor, scenario, context, child = _pruned(actor), _pruned(scenario), _pruned(context), _pruned(child)
+    own, turns = _context_activities(base, s.scenario, s.revision, protocol_id)
+    extensions = {k.scenario: {"id": s.scenario, "revision": s.revision}, k.session: s.id, k.protocol: protocol_id}
+    registration = uuid5(s.id)
+    context = {"registration": registration, "platform": "Defuse", "contextActivities": own, "extensions": extensions}
+    child = {"registration": registration, "platform": "Defuse", "contextActivities": turns, "extensions": extensions}
+    sid = _ids_of(s.id)
 
     def stmt(key: str, verb: str, obj: dict, timestamp: str, ctx: dict, result: dict | None = None) -> dict:
         """A statement of parts already without empty values (`_pruned`)."""
-        out = {"id": _sid(s.id, key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx}
+        out = {"id": sid(key), "actor": actor, "verb": VERBS[verb], "object": obj, "context": ctx}
         if timestamp:
             out["timestamp"] = timestamp
         if result:
@@ -150,35 +213,29 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
         return out
 
     out = [stmt("attempted", "attempted", scenario, s.started_at, context)]
+    times = s.turn_times
     for i, t in enumerate(s.turns):
-        at = s.turn_times[i] if i < len(s.turn_times) else s.started_at
-        # built without empty values, as _pruned would leave them (a turn is a push's hot path)
-        definition = {"type": _INTERACTION, "interactionType": "choice", "name": {"en-US": t.node}}
-        if t.text:
-            definition["description"] = {"en-US": t.text}
-        node = {"objectType": "Activity", "id": _iri(base, "scenarios", s.scenario, "nodes", t.node), "definition": definition}
-        result = {
-            "extensions": {
-                ext + "actions": [a.value for a in t.actions],
-                ext + "anger-before": round(t.anger_before, 3),
-                ext + "anger-after": round(t.anger_after, 3),
-                ext + "interrupted": t.interrupted,
-                ext + "said": t.said,
-            },
+        extensions_of_turn = {
+            k.actions: _values(t.actions),
+            k.anger_before: round(t.anger_before, 3),
+            k.anger_after: round(t.anger_after, 3),
+            k.interrupted: t.interrupted,
+            k.said: t.said,
         }
-        if t.choice:
-            result = {"response": t.choice, **result}
-        out.append(stmt(f"turn/{t.index}", "answered", node, at, child, result))
+        result = {"response": t.choice, "extensions": extensions_of_turn} if t.choice else {"extensions": extensions_of_turn}
+        node = _node_activity(base, s.scenario, t.node, t.text)
+        out.append(stmt(f"turn/{t.index}", "answered", node, times[i] if i < len(times) else s.started_at, child, result))
     if not (s.complete and s.ended_at):
         return out
 
     order = _order_activity(base, protocol_id, tuple((st["id"], st["title"]) for st in sc["steps"]))
     comp = sc["components"]
     order_scaled = comp.get("order") if comp.get("order") is not None else comp.get("coverage")
-    order_result = {"response": "[,]".join(sc["sequence"])}
+    # results are built without empty values, as `_pruned` would leave them
+    order_result = {"response": "[,]".join(sc["sequence"])} if sc["sequence"] else {}
     if order_scaled is not None:
         order_result["score"] = {"scaled": round(float(order_scaled), 4)}
-    out.append(stmt("order", "answered", order, s.ended_at, child, _pruned(order_result)))
+    out.append(stmt("order", "answered", order, s.ended_at, child, order_result))
 
     raw = min(100.0, max(0.0, float(sc["total"])))
     result = {
@@ -186,11 +243,11 @@ def statements(j: Judged, homepage: str = DEFAULT_HOMEPAGE, base: str = ACTIVITY
         "success": bool(sc["passed"]),
         "completion": True,
         "duration": iso_duration(duration_seconds(s) or 0.0),
-        "extensions": {ext + "outcome": s.outcome.value if s.outcome else None},
+        "extensions": {k.outcome: s.outcome.value if s.outcome else None},
     }
-    out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, _pruned(result)))
+    out.append(stmt("verdict", "passed" if sc["passed"] else "failed", scenario, s.ended_at, context, result))
     record = {"format": EXPORT_FORMAT, "version": 1, "session": session_doc(s, with_score=False)}
-    out.append(stmt("completed", "completed", scenario, s.ended_at, context, _pruned(dict(result, extensions={**result["extensions"], ext + RECORD_EXTENSION: record}))))
+    out.append(stmt("completed", "completed", scenario, s.ended_at, context, dict(result, extensions={**result["extensions"], k.record: record})))
     return out
 
 
