@@ -9,7 +9,7 @@ from typing import Iterator
 
 from ..actions import Action
 from ..model import Outcome, Turn
-from .records import MODES, SCRIPTED_MODES, SEP, TURN_COLUMNS, SessionSummary, StoredSession, fold_name, saved_score
+from .records import MODES, SCRIPTED_MODES, SEP, SESSION_COLUMNS, TURN_COLUMNS, SessionSummary, StoredSession, fold_name, saved_score
 
 __all__ = ["Reading", "where_clause", "BATCH"]
 
@@ -29,8 +29,18 @@ class Reading:
     conn: sqlite3.Connection
 
     def get(self, session_id: str) -> StoredSession | None:
-        row = self.conn.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
-        return self._session(row) if row else None
+        row = self._rows(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id=?", (session_id,)).fetchone()
+        return self._session(row, self._turns_of([session_id]).get(session_id, _NO_TURNS)) if row else None
+
+    def get_many(self, ids: list[str]) -> Iterator[StoredSession]:
+        """These sessions with their turns, in the order given (an id not in the store is passed over)."""
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            rows = {r[0]: r for r in self._rows(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
+            turns = self._turns_of(list(rows))
+            for i in chunk:
+                if i in rows:
+                    yield self._session(rows[i], turns.get(i, _NO_TURNS))
 
     def find(
         self,
@@ -46,15 +56,14 @@ class Reading:
     ) -> Iterator[StoredSession]:
         """Sessions matching every given filter, oldest first, streamed row by row."""
         where, args = where_clause(trainee, scenario, since, until, passed, complete, mode)
-        sql = "SELECT * FROM sessions" + where + " ORDER BY started_at, id"
-        cur = self.conn.execute(sql, args)
+        cur = self._rows(f"SELECT {SESSION_COLUMNS} FROM sessions" + where + " ORDER BY started_at, id", args)
         while True:
             rows = cur.fetchmany(BATCH)
             if not rows:
                 return
-            turns = self._turns_of([r["id"] for r in rows]) if with_turns else {}
+            turns = self._turns_of([r[0] for r in rows]) if with_turns else {}
             for row in rows:
-                yield self._session(row, with_turns=False, turns=turns.get(row["id"], ((), ())))
+                yield self._session(row, turns.get(row[0], _NO_TURNS))
 
     def summaries(
         self,
@@ -102,23 +111,37 @@ class Reading:
         )
         return [r[0] for r in rows]
 
+    def ids(self, **filters) -> list[str]:
+        """The ids of the sessions matching the filters (as `find` takes them), oldest first."""
+        where, args = _where(filters)
+        return [r[0] for r in self._rows("SELECT id FROM sessions" + where + " ORDER BY started_at, id", args)]
+
     def count(self, **filters) -> int:
         """How many sessions match the filters (as `find` takes them)."""
-        where, args = where_clause(*(filters.get(k) for k in ("trainee", "scenario", "since", "until", "passed", "complete", "mode")))
+        where, args = _where(filters)
         return self.conn.execute("SELECT COUNT(*) FROM sessions" + where, args).fetchone()[0]
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
         return self._turns_of([session_id]).get(session_id, ((), ()))[0]
 
+    def _rows(self, sql: str, args) -> sqlite3.Cursor:
+        """A query's rows as plain tuples: reading a large store is dominated by per-row costs."""
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, args)
+
     def _turns_of(self, ids: list[str]) -> dict[str, tuple[tuple[Turn, ...], tuple[str, ...]]]:
         """The turns (and their commit times) of several sessions in one query."""
         marks = ",".join("?" * len(ids))
-        cur = self.conn.cursor()
-        cur.row_factory = None  # plain tuples: reading a large store is dominated by per-row costs
-        rows = cur.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
-        grouped: dict[str, tuple[list[Turn], list[str]]] = {}
+        rows = self._rows(f"SELECT {TURN_COLUMNS} FROM turns WHERE session_id IN ({marks}) ORDER BY session_id, idx", ids)
+        grouped: dict[str, tuple[tuple[Turn, ...], tuple[str, ...]]] = {}
+        last = None
+        turns: list[Turn] = []
+        times: list[str] = []
         for sid, idx, node, line, text, choice, said, acts, interrupted, before, after, elapsed, restarted, threat, abuse, goto, at, venting, beyond, narration, shown, words, feedback in rows:
-            turns, times = grouped.setdefault(sid, ([], []))
+            if sid != last:  # the rows come session by session
+                turns, times, last = [], [], sid
+                grouped[sid] = (turns, times)  # type: ignore[assignment]  (made tuples below)
             turns.append(
                 Turn(
                     idx, node, line, text, choice, said, _actions_of(acts), bool(interrupted), before, after, elapsed, bool(restarted),
@@ -129,33 +152,36 @@ class Reading:
             times.append(at)
         return {sid: (tuple(t), tuple(at)) for sid, (t, at) in grouped.items()}
 
-    def _session(self, row: sqlite3.Row, with_turns: bool = True, turns: tuple | None = None) -> StoredSession:
-        if turns is None:
-            turns = self._turns_of([row["id"]]).get(row["id"], ((), ())) if with_turns else ((), ())
+    @staticmethod
+    def _session(r: tuple, turns: tuple[tuple[Turn, ...], tuple[str, ...]]) -> StoredSession:
+        """A row of SESSION_COLUMNS, with its turns and their times, as a session."""
         return StoredSession(
-            id=row["id"],
-            trainee=row["trainee"],
-            scenario=row["scenario"],
-            revision=row["revision"],
-            title=row["title"],
-            protocol=row["protocol"],
-            seed=row["seed"],
-            mode=row["mode"],
-            started_at=row["started_at"],
-            ended_at=row["ended_at"],
-            outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-            complete=bool(row["complete"]),
-            anger_start=row["anger_start"],
-            anger_end=row["anger_end"],
-            total=row["total"],
-            passed=None if row["passed"] is None else bool(row["passed"]),
-            score=saved_score(row["score_json"]),
+            id=r[0],
+            trainee=r[1],
+            scenario=r[2],
+            revision=r[3],
+            title=r[4],
+            protocol=r[5],
+            seed=r[6],
+            mode=r[7],
+            started_at=r[8],
+            ended_at=r[9],
+            outcome=Outcome(r[10]) if r[10] else None,
+            complete=bool(r[11]),
+            anger_start=r[12],
+            anger_end=r[13],
+            total=r[14],
+            passed=None if r[15] is None else bool(r[15]),
+            score=saved_score(r[16]),
             turns=turns[0],
             turn_times=turns[1],
-            language=row["language"],
-            scenario_source=row["scenario_source"],
-            scenario_hash=row["scenario_hash"],
+            language=r[17],
+            scenario_source=r[18],
+            scenario_hash=r[19],
         )
+
+
+_NO_TURNS: tuple[tuple[Turn, ...], tuple[str, ...]] = ((), ())
 
 
 # A turn's actions and shown options are JSON lists, and the same few recur across a store:
@@ -168,6 +194,10 @@ def _actions_of(text: str) -> tuple[Action, ...]:
 @lru_cache(maxsize=4096)
 def _shown_of(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text != "[]" else ()
+
+
+def _where(filters: dict) -> tuple[str, list]:
+    return where_clause(*(filters.get(k) for k in ("trainee", "scenario", "since", "until", "passed", "complete", "mode")))
 
 
 def where_clause(trainee, scenario, since, until, passed, complete, mode=None) -> tuple[str, list]:

@@ -14,7 +14,7 @@ from ..model import Outcome, Transcript, Turn
 
 __all__ = [
     "StoredSession", "SessionSummary", "utc_now", "fold_name", "SCRIPTED_MODES", "MODES",
-    "SEP", "TURN_COLUMNS", "TURN_INSERT", "turn_row", "score_columns", "fault_columns", "saved_score", "verdict_columns",
+    "SEP", "SESSION_COLUMNS", "TURN_COLUMNS", "TURN_INSERT", "turn_row", "score_columns", "fault_columns", "saved_score", "verdict_columns",
 ]
 
 # How a session was played (`sessions.mode`): scripted runs (`defuse run`, the window's
@@ -178,6 +178,12 @@ def score_columns(score: dict | None) -> tuple:
     c = score.get("components", {})
     return (c.get("coverage"), c.get("order"), c.get("conduct"), c.get("outcome"), "".join(step + SEP for step in score.get("sequence", [])))
 
+
+# The columns a session is read from, in the order `Reading._session` takes them.
+SESSION_COLUMNS = (
+    "id, trainee, scenario, revision, title, protocol, seed, mode, started_at, ended_at, outcome, complete,"
+    " anger_start, anger_end, total, passed, score_json, language, scenario_source, scenario_hash"
+)
 
 TURN_COLUMNS = (
     "session_id, idx, node, line, text, choice, said, actions, interrupted, anger_before, anger_after,"
