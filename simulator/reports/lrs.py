@@ -21,7 +21,9 @@ refusal of redirects), following the `more` links a record store pages its answe
 
 `push(store, client, ...)` is the retry loop over a session store: it sends what the store's
 ledger says the record store lacks, many sessions per request, and marks each sent only once
-the record store confirmed it; what fails stays pending for the next push.
+the record store confirmed it; what fails stays pending for the next push. It sends sessions
+as `Parcel`s, each session's statements already encoded (`parcel`), so that the encoding can
+be done by other processes (`packing`) while this one sends.
 """
 from __future__ import annotations
 
@@ -36,16 +38,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import orjson
 
-from simulator.store import Store
+from simulator.store import Store, StoredSession
 
-from .rows import Judged
-
-__all__ = ["Lrs", "LrsError", "push", "Pushed", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
+__all__ = ["Lrs", "LrsError", "push", "Pushed", "Parcel", "Receipt", "parcel", "Sending", "statements_url", "check_endpoint", "printable", "MAX_TIMEOUT", "MAX_ANSWER_BYTES"]
 
 MAX_TIMEOUT = 600.0  # seconds: the longest deadline `--timeout` accepts
 MAX_ANSWER_BYTES = 1024 * 1024  # an answer listing statement ids is far smaller than this
@@ -113,11 +113,16 @@ class Lrs:
 
     def send(self, statements: list[dict]) -> None:
         """Store these statements (all of them, or raise LrsError)."""
-        status = self._post(statements)
-        if status == 409 and len(statements) > 1:
+        self.send_encoded(_encoded(statements), [st.get("id") for st in statements])
+
+    def send_encoded(self, body: bytes, ids: list) -> None:
+        """Store the statements of `body`, a JSON array of statements whose ids are `ids` in order
+        (all of them, or raise LrsError)."""
+        status = self._post(body, ids)
+        if status == 409 and len(ids) > 1:
             # a conflict rejects the whole list: send one by one so the new ones still land
-            for st in statements:
-                self._post([st])
+            for st in orjson.loads(body):
+                self._post(_encoded([st]), [st.get("id")])
 
     def statements(self, query: dict[str, str]) -> Iterator[dict]:
         """Every statement matching the xAPI query (e.g. {"verb": IRI}), page after page."""
@@ -155,14 +160,11 @@ class Lrs:
 
     # ---------------------------------------------------------------- one request
 
-    def _post(self, statements: list[dict]) -> int:
-        # orjson: a large push encodes about a gigabyte of statements, 7x faster than json (the same
-        # text: UTF-8, no spaces); the values are finite, as the store and the importer keep them
-        body = orjson.dumps(statements)
+    def _post(self, body: bytes, ids: list) -> int:
         status, reason, headers, answer = self._exchange(body)
         where = printable(self.url)
         if status == 200:
-            _check_ids(answer, headers, [st.get("id") for st in statements], where)
+            _check_ids(answer, headers, ids, where)
             return 200
         if status in (204, 409):
             return status
@@ -239,6 +241,12 @@ class Lrs:
             conn.close()
 
 
+def _encoded(statements: list[dict]) -> bytes:
+    # orjson: a large push encodes gigabytes of statements, 7x faster than json (the same text:
+    # UTF-8, no spaces); the values are finite, as the store and the importer keep them
+    return orjson.dumps(statements)
+
+
 def _why(e: BaseException) -> str:
     if isinstance(e, http.client.IncompleteRead):
         return f"the answer was cut short ({len(e.partial)} bytes read)"
@@ -258,18 +266,49 @@ def _check_ids(answer: bytes, headers, sent: list, where: str) -> None:
     """A 200 must carry the ids the LRS stored, each one we sent; else LrsError."""
     kind = printable((headers.get("Content-Type") or "no content type").split(";")[0].strip(), 60)
     try:
-        ids = json.loads(answer.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        ids = orjson.loads(answer)  # a large push reads thousands of these answers
+    except (ValueError, RecursionError):
         raise LrsError(f"{where} answered 200 with {kind}, not the statement ids xAPI requires (a login page or proxy in the way?): nothing is taken as stored", retry=True) from None
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise LrsError(f"{where} answered 200 without the list of stored statement ids xAPI requires: nothing is taken as stored", retry=True)
+    got = set(ids)
+    if len(got) == len(ids) and got <= set(sent):
+        return  # as sent (the usual answer: checked without changing case)
     wanted = {str(i).lower() for i in sent}
-    got = [i.lower() for i in ids]
-    if len(set(got)) != len(got) or not set(got) <= wanted:
+    got_lower = [i.lower() for i in ids]
+    if len(set(got_lower)) != len(got_lower) or not set(got_lower) <= wanted:
         raise LrsError(f"{where} answered 200 with statement ids that do not match those sent: nothing is taken as stored", retry=True)
 
 
 # ---------------------------------------------------------------- pushing a store's sessions
+
+
+class Parcel(NamedTuple):
+    """One session's statements, encoded, as a push sends them."""
+
+    session: str  # the session's id
+    turns: int  # its turns and whether it was finished: the state the ledger records once sent
+    complete: bool
+    ids: tuple[str, ...]  # the statements' ids, in order
+    body: bytes  # the statements as the elements of a JSON array, without the brackets
+
+    @property
+    def receipt(self) -> "Receipt":
+        return Receipt(self.session, self.turns, self.complete, len(self.ids))
+
+
+class Receipt(NamedTuple):
+    """A session the record store confirmed it holds, in the state that was sent."""
+
+    session: str
+    turns: int
+    complete: bool
+    statements: int
+
+
+def parcel(session: StoredSession, statements: list[dict]) -> Parcel:
+    """The session's statements as a push sends them."""
+    return Parcel(session.id, len(session.turns), session.complete, tuple(st.get("id") for st in statements), _encoded(statements)[1:-1])
 
 
 @dataclass(frozen=True)
@@ -293,96 +332,109 @@ def _switch_interval(seconds: float) -> Iterator[None]:
         sys.setswitchinterval(was)
 
 
+class Sending:
+    """Sends a stream of parcels to one record store, many sessions per request, up to `batch`
+    statements (a session is never split); `run` yields the receipts of each request the store
+    confirmed. A refused request (4xx) is split to find the session it is about, and the others
+    are still sent; a failure that may pass (5xx, a timeout, no connection) stops the sending
+    (`outage` then holds its line) and leaves the rest unsent. Each failure is one line added
+    to `errors`.
+
+    One request is in flight (in a thread) while the next is gathered from the stream; its answer
+    is taken before the next request goes.
+    """
+
+    def __init__(self, client: Lrs, batch: int, errors: list[str]):
+        self.client, self.batch, self.errors = client, batch, errors
+        self.outage: str | None = None
+
+    def run(self, parcels: Iterable[Parcel]) -> Iterator[list[Receipt]]:
+        flying: tuple | None = None  # (the answer to come, its sessions)
+        # The sender waits on the network many times a request and needs the interpreter back
+        # after each wait; with the default switch interval (5 ms) a busy thread here keeps it
+        # that long every time, and the request in flight, not the building, becomes the slow part.
+        with _switch_interval(0.0005), ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrs-push") as sender:
+            for group in self._groups(parcels):
+                if flying is not None:
+                    yield from self._landed(*flying)
+                    flying = None
+                if self.outage:
+                    return
+                flying = (sender.submit(self._send, group), group)
+            if flying is not None:
+                yield from self._landed(*flying)
+
+    def _groups(self, parcels: Iterable[Parcel]) -> Iterator[list[Parcel]]:
+        """The parcels gathered into requests of at most `batch` statements (a larger session alone)."""
+        group: list[Parcel] = []
+        size = 0
+        for p in parcels:
+            if group and size + len(p.ids) > self.batch:
+                yield group
+                group, size = [], 0
+            group.append(p)
+            size += len(p.ids)
+        if group:
+            yield group
+
+    def _send(self, group: list[Parcel]) -> None:
+        self.client.send_encoded(b"[" + b",".join(p.body for p in group if p.body) + b"]", [i for p in group for i in p.ids])
+
+    def _landed(self, answer, group: list[Parcel]) -> Iterator[list[Receipt]]:
+        """The answer to a request sent from the thread."""
+        return self._answered(group, answer.result)
+
+    def _post(self, group: list[Parcel]) -> Iterator[list[Receipt]]:
+        """Send sessions' statements in one request from here, and wait for the answer."""
+        return self._answered(group, lambda: self._send(group))
+
+    def _answered(self, group: list[Parcel], answer: Callable[[], None]) -> Iterator[list[Receipt]]:
+        try:
+            answer()
+        except LrsError as e:
+            yield from self._failed(group, e)
+            return
+        yield [p.receipt for p in group]
+
+    def _failed(self, group: list[Parcel], e: LrsError) -> Iterator[list[Receipt]]:
+        if not e.retry and len(group) > 1:
+            # refused (4xx): find the session it is about, and send the others
+            for one in group:
+                if self.outage:
+                    return
+                yield from self._post([one])
+            return
+        line = f"session {printable(group[0].session)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}"
+        self.errors.append(line)
+        if e.retry:
+            self.outage = line  # the store is down or struggling: leave the rest for the next push
+
+
 def push(
     store: Store,
-    client: Lrs,
     endpoint: str,
     ids: list[str],
-    sessions: Iterable[Judged],
-    statements_of: Callable[[Judged], list[dict]],
+    deliver: Callable[[list[str]], Iterable[list[Receipt]]],
     *,
-    batch: int,
-    errors: list[str],
     progress: Callable[[int], Callable[[Iterable], Iterable]] = lambda total: (lambda items: items),
 ) -> Pushed:
-    """Send `client` the sessions among `ids` that the store's ledger says `endpoint` does not
-    hold as they are now; `sessions` streams them judged (others in the stream are passed over).
-
-    Sessions go many per request, up to `batch` statements (a session is never split), and
-    each is marked sent in the ledger only once the record store confirmed it. A refused
-    request (4xx) is split to find the session it is about, and the others are still sent;
-    a failure that may pass (5xx, a timeout, no connection) stops the push and leaves the rest
-    pending for the next one. Each failure is one line added to `errors`.
+    """Send the sessions among `ids` that the store's ledger says `endpoint` does not hold as
+    they are now: `deliver(pending)` sends those (as `Sending.run` does, here or in other
+    processes) and yields the receipts of what the record store confirmed, which are marked in
+    the ledger (here, in the store's thread) as they come. What is not confirmed stays pending.
     """
     ledger = store.lrs_ledger(endpoint)
     pending = store.lrs_pending(ledger, ids)
-    left = set(pending)
-    todo = left.copy()
-    sent = statements_sent = 0
+    sent = statements = 0
 
-    def done(group: list, statements: int) -> None:
-        """The record store confirmed these sessions: mark them sent (here, in the store's thread)."""
-        nonlocal sent, statements_sent
-        store.mark_sent_many(ledger, [s for s, _ in group])
-        left.difference_update(s.id for s, _ in group)
-        sent += len(group)
-        statements_sent += statements
+    def confirmed() -> Iterator[Receipt]:
+        nonlocal sent, statements
+        for receipts in deliver(pending):
+            store.mark_sent_many(ledger, [(r.session, r.turns, r.complete) for r in receipts])
+            sent += len(receipts)
+            statements += sum(r.statements for r in receipts)
+            yield from receipts
 
-    def failed(group: list, e: LrsError) -> bool:
-        """A request failed; False when the store should not be asked again now."""
-        if not e.retry and len(group) > 1:
-            # refused (4xx): find the session it is about, and send the others
-            return all(post([one]) for one in group)
-        errors.append(f"session {printable(group[0][0].id)}: {e}" if len(group) == 1 else f"{len(group)} sessions: {e}")
-        return not e.retry  # the store is down or struggling: leave the rest for the next push
-
-    def post(group: list) -> bool:
-        """Send sessions' statements in one request, and wait for the answer."""
-        request = [st for _, sts in group for st in sts]
-        try:
-            client.send(request)
-        except LrsError as e:
-            return failed(group, e)
-        done(group, len(request))
-        return True
-
-    # Sessions are read as one stream and sent many per request, up to `batch` statements. One
-    # request is in flight (in a worker thread) while the next is built from the stream; its
-    # answer is taken, and its sessions marked, before the next request goes.
-    group: list = []
-    size = 0
-    going = True
-    flying: tuple | None = None  # (the answer to come, its sessions, its statements)
-
-    def land() -> bool:
-        nonlocal flying
-        if flying is None:
-            return True
-        answer, landed, n = flying
-        flying = None
-        try:
-            answer.result()
-        except LrsError as e:
-            return failed(landed, e)
-        done(landed, n)
-        return True
-
-    # The sender waits on the network many times a request and needs the interpreter back after
-    # each wait; with the default switch interval (5 ms) the busy builder thread keeps it that long
-    # every time, and the request in flight, not the building, becomes the slow part.
-    with _switch_interval(0.0005), ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrs-push") as sender:
-        for j in progress(len(pending))(j for j in sessions if j.session.id in todo):
-            sts = statements_of(j)
-            if group and size + len(sts) > batch:
-                going = land()
-                if not going:
-                    break
-                request = [st for _, g in group for st in g]
-                flying = (sender.submit(client.send, request), group, len(request))
-                group, size = [], 0
-            group.append((j.session, sts))
-            size += len(sts)
-        going = land() and going
-    if going and group:
-        post(group)
-    return Pushed(sent, statements_sent, len(ids) - len(pending), len(left))
+    for _ in progress(len(pending))(confirmed()):
+        pass
+    return Pushed(sent, statements, len(ids) - len(pending), len(pending) - sent)

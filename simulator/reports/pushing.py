@@ -7,10 +7,10 @@ import sys
 from simulator.cli_common import emit_json, fail, open_store
 
 from .lrs import printable, push
+from .packing import Packing, default_jobs, deliver
 from .record_store import client_for
 from .selection import progress_bar, selected, store_filters
 from .settings import xapi_identity
-from .xapi import statements
 
 __all__ = ["cmd_lrs_push"]
 
@@ -18,22 +18,25 @@ __all__ = ["cmd_lrs_push"]
 def cmd_lrs_push(args) -> int:
     if not 1 <= args.batch <= 10_000:
         return fail("--batch must be from 1 to 10000 statements", 2)
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if not 1 <= jobs <= 64:
+        return fail("--jobs must be from 1 to 64 processes", 2)
     client = client_for(args, args.endpoint, "--endpoint")
     if isinstance(client, int):
         return client
     homepage, base = xapi_identity(args)
+    packing = Packing(homepage, base, tuple(str(d) for d in getattr(args, "protocols", None) or ()))
     errors: list[str] = []
     with open_store(args) as store:
         if args.verdict is None:
             # no verdict to compute: the ids come from one scan, without reading any turns
-            ids = [sm.id for sm in store.summaries(**store_filters(args))]
+            ids = store.ids(**store_filters(args))
         else:
             ids = [j.session.id for j in selected(store, args, None, errors)]
         done = push(
-            store, client, args.endpoint, ids,
-            selected(store, args, None, errors if args.verdict is None else []),  # streamed as they are sent
-            lambda j: statements(j, homepage, base),
-            batch=args.batch, errors=errors, progress=lambda total: progress_bar(args, total, desc="push"),
+            store, args.endpoint, ids,
+            lambda pending: deliver(store, client, pending, packing, batch=args.batch, errors=errors, jobs=jobs),
+            progress=lambda total: progress_bar(args, total, desc="push"),
         )
     sent, statements_sent, already, pending = done.sent, done.statements, done.already, done.pending
     doc = {"endpoint": args.endpoint, "sent": sent, "statements": statements_sent, "already_sent": already, "pending": pending, "errors": errors}

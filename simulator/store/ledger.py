@@ -52,13 +52,14 @@ class LrsLedger:
         return pending
 
     def mark_sent(self, endpoint: str, session: StoredSession, sent_at: str | None = None) -> None:
-        self.mark_sent_many(endpoint, [session], sent_at)
+        self.mark_sent_many(endpoint, [(session.id, len(session.turns), session.complete)], sent_at)
 
-    def mark_sent_many(self, endpoint: str, sessions: list[StoredSession], sent_at: str | None = None) -> None:
-        """Record, in one transaction, that the endpoint holds these sessions as they are now."""
+    def mark_sent_many(self, endpoint: str, sessions: list[tuple[str, int, bool]], sent_at: str | None = None) -> None:
+        """Record, in one transaction, that the endpoint holds these sessions as they were sent:
+        each given as (session id, turns, complete)."""
         at = sent_at or utc_now()
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO lrs_sent (session_id, endpoint, turns, complete, sent_at) VALUES (?,?,?,?,?)",
-                [(s.id, endpoint, len(s.turns), int(s.complete), at) for s in sessions],
+                [(sid, endpoint, turns, int(complete), at) for sid, turns, complete in sessions],
             )
