@@ -308,7 +308,7 @@ class Receipt(NamedTuple):
 
 def parcel(session: StoredSession, statements: list[dict]) -> Parcel:
     """The session's statements as a push sends them."""
-    return Parcel(session.id, len(session.turns), session.complete, tuple(st.get("id") for st in statements), _encoded(statements)[1:-1])
+    return Parcel(session.id, len(session.turns), session.complete, tuple([st.get("id") for st in statements]), _encoded(statements)[1:-1])
 
 
 @dataclass(frozen=True)

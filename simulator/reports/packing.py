@@ -11,6 +11,7 @@ however large the store. A small push, or `--jobs 1`, runs the same steps in thi
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -133,6 +134,12 @@ def _start(path: str, client: Lrs, packing: Packing, batch: int, down) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     use_protocol_dirs(list(packing.protocol_dirs))
     _worker = (Store(path), client, packing, batch, down)
+    # A worker makes hundreds of thousands of short-lived dicts and lists without a cycle among
+    # them: the collector has nothing to find, yet it would look through what is alive (the
+    # modules, the caches) over and over. What exists now is set aside, and it looks less often
+    # (about 9% of a worker's time).
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 50)
 
 
 def _deliver_here(ids: list[str]) -> tuple[list[Receipt], list[str], bool]:

@@ -75,13 +75,12 @@ def _iri(base: str, *parts: str) -> str:
 def uuid5(name: str) -> str:
     """`str(uuid.uuid5(namespace, name))` in Defuse's namespace, without building UUID objects
     (a push makes one per statement: a million for a large class)."""
-    return _uuid_text(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest())
+    return _uuid_text(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).hexdigest())
 
 
-def _uuid_text(digest: bytes) -> str:
-    """A uuid5's text from the SHA-1 digest of its namespace and name."""
-    x = digest.hex()
-    # the version (5) in the 13th hex digit, the RFC 4122 variant (binary 10) in the top bits of the 17th
+def _uuid_text(x: str) -> str:
+    """A uuid5's text from the SHA-1 hex digest of its namespace and name: the version (5) in
+    the 13th hex digit, the RFC 4122 variant (binary 10) in the top bits of the 17th."""
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
@@ -96,7 +95,7 @@ def _ids_of(session_id: str) -> Callable[[str], str]:
     def sid(key: str) -> str:
         h = head.copy()
         h.update(key.encode("utf-8"))
-        return _uuid_text(h.digest())
+        return _uuid_text(h.hexdigest())
 
     return sid
 
