@@ -62,18 +62,15 @@ def parcels(store: Store, ids: list[str], packing: Packing, problems: list[str])
         yield parcel(j.session, statements(j, packing.homepage, packing.base))
 
 
-def deliver(
-    store: Store, client: Lrs, ids: list[str], packing: Packing, *, batch: int, errors: list[str], jobs: int = 1, chunk: int | None = None
-) -> Iterator[list[Receipt]]:
-    """Send these sessions (`Sending`), by `jobs` worker processes `chunk` sessions at a time, or
+def deliver(store: Store, client: Lrs, ids: list[str], packing: Packing, *, batch: int, errors: list[str], jobs: int = 1) -> Iterator[list[Receipt]]:
+    """Send these sessions (`Sending`), by `jobs` worker processes CHUNK sessions at a time, or
     here (1 job, or too few sessions to repay starting workers); yields the receipts of each
-    confirmed request, in the order the sessions were given within a chunk.
+    confirmed request, chunk after chunk in the order given.
 
     After a failure that may pass (the store is down), nothing more is asked of the workers and
     the requests they had under way are awaited. If a worker dies (killed, out of memory), that
     is one line in `errors` and the sessions not confirmed stay unsent."""
-    size = chunk or CHUNK
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     pool = _pool(store, client, packing, batch, jobs) if jobs > 1 and len(chunks) >= WORTH_IT * jobs else None
     if pool is None:
         yield from Sending(client, batch, errors).run(parcels(store, ids, packing, errors))
