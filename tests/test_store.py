@@ -67,3 +67,18 @@ def test_killed_mid_session_leaves_it_on_disk_marked_incomplete(tmp_path):
         assert got is not None and not got.complete
         assert [t.choice for t in got.turns] == ["breathe_listen", "keep_listening", "paraphrase"]
         assert [s.id for s in store.find(complete=False)] == [sid]
+
+
+def test_sessions_read_by_id_come_in_the_order_asked_and_ids_follow_the_filters(tmp_path):
+    from playthrough import BY_THE_BOOK, play
+
+    with Store(tmp_path / "m.db") as store:
+        made = [play(store, name, BY_THE_BOOK).session_id for name in ("Ann", "Ben", "Cy", "Ann")]
+        assert store.ids() == [s.id for s in store.find(with_turns=False)]  # oldest first, as find gives them
+        ann = store.ids(trainee=" ann ")  # the same filters, the same folding of names
+        assert ann == [s.id for s in store.find(trainee="Ann", with_turns=False)] and set(ann) == {made[0], made[3]}
+        asked = [made[2], "not-a-session", made[0], made[3]]
+        got = list(store.get_many(asked))
+        assert [s.id for s in got] == [made[2], made[0], made[3]]  # in the order asked; an unknown id passed over
+        for s in got:  # each whole, as get() reads it
+            assert s == store.get(s.id) and len(s.turns) == len(BY_THE_BOOK) and s.complete
