@@ -175,3 +175,10 @@ def test_workers_score_again_with_the_trainers_protocol_folders(cli, scripted, s
     status, doc, err = push(cli, db, endpoint, "--jobs", "2", "--mode", "all")
     assert status == 1 and doc["sent"] == 0 and doc["pending"] == 5 and len(doc["errors"]) == 5
     assert all("left out" in e and "our_calls" in e for e in doc["errors"]), doc["errors"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "65"])
+def test_jobs_out_of_range_is_refused_before_anything_is_read(cli, tmp_path, jobs):
+    status, out, err = cli("lrs", "push", "--db", str(tmp_path / "none.sqlite3"), "--endpoint", "http://127.0.0.1:9/xAPI/", "--user", "u", "--password", "p", "--jobs", jobs)
+    assert status == 2 and out == "" and err == "defuse: --jobs must be from 1 to 64 processes\n"
+    assert not (tmp_path / "none.sqlite3").exists()

@@ -92,7 +92,7 @@ def register(sub, common) -> None:
     p.add_argument("--activity-base", metavar="IRI", help="the IRI every activity id starts with (default: `defuse config`)")
     p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="one deadline for each request, whole (default 15, at most 600)")
     p.add_argument("--batch", type=int, default=500, metavar="N", help="statements per request, at most (default 500; a session is never split)")
-    p.add_argument("--jobs", type=int, metavar="N", help="processes that read the sessions and make their statements while this one sends (default: one per core; 1: all in this process)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes that read the sessions, make their statements and send them, for a push of a few thousand sessions or more (default: one per core, at most 8; 1: all in this process)")
     p.add_argument("--json", action="store_true", help="print the counts (sent, pending, errors) as one JSON document")
     _filters(p, mode="all")
     p.set_defaults(func=cmd_lrs_push)
