@@ -19,11 +19,11 @@ only when `send` returns.
 refusal of redirects), following the `more` links a record store pages its answers with; a
 `more` link to another host or scheme is refused, since the request carries credentials.
 
-`push(store, client, ...)` is the retry loop over a session store: it sends what the store's
-ledger says the record store lacks, many sessions per request, and marks each sent only once
-the record store confirmed it; what fails stays pending for the next push. It sends sessions
-as `Parcel`s, each session's statements already encoded (`parcel`), so that the encoding can
-be done by other processes (`packing`) while this one sends.
+`push(store, endpoint, ids, deliver)` works out what the store's ledger says the record store
+lacks, has `deliver` send it, and marks each session sent only once the record store confirmed
+it; what fails stays pending for the next push. `Sending` is the sending itself, many sessions
+per request: sessions go as `Parcel`s, their statements already encoded (`parcel`), whether
+this process sends them or worker processes do (`packing`).
 """
 from __future__ import annotations
 

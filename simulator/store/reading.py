@@ -122,7 +122,7 @@ class Reading:
         return self.conn.execute("SELECT COUNT(*) FROM sessions" + where, args).fetchone()[0]
 
     def turns(self, session_id: str) -> tuple[Turn, ...]:
-        return self._turns_of([session_id]).get(session_id, ((), ()))[0]
+        return self._turns_of([session_id]).get(session_id, _NO_TURNS)[0]
 
     def _rows(self, sql: str, args) -> sqlite3.Cursor:
         """A query's rows as plain tuples: reading a large store is dominated by per-row costs."""
